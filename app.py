@@ -1,0 +1,27 @@
+"""FedLens: the Streamlit frame. Pages place widgets; logic lives in fedcore.ui and fedcore.
+
+Run ``streamlit run app.py`` (binds 127.0.0.1, see .streamlit/config.toml); on a lab server
+add ``--server.address 0.0.0.0`` to serve other machines on a trusted network.
+"""
+
+import streamlit as st
+
+from fedcore.ui import cached, state
+
+st.set_page_config(page_title="FedLens", page_icon=":material/hub:", layout="wide")
+
+PAGES = [
+    st.Page("pages/data.py", title="Data", icon=":material/database:", default=True),
+    st.Page("pages/simulate.py", title="Simulate", icon=":material/play_circle:"),
+    st.Page("pages/clusters.py", title="Clusters", icon=":material/bubble_chart:"),
+    st.Page("pages/performance.py", title="Performance", icon=":material/leaderboard:"),
+    st.Page("pages/explain.py", title="Explain", icon=":material/psychology:"),
+    st.Page("pages/export.py", title="Export", icon=":material/download:"),
+    st.Page("pages/runs.py", title="Runs", icon=":material/history:"),
+]
+
+page = st.navigation(PAGES)
+state.ensure_dataset()
+cached.umap_warmup()  # once per process: UMAP's ~13 s JIT runs in the background
+state.sidebar_status()
+page.run()

@@ -1,0 +1,130 @@
+"""Turn whatever the caller hands us (a path, bytes, an uploaded file object) into bytes.
+
+The size limit is enforced *before* any parsing: for a path we look at the file size on
+disk, for a file-like object at its declared size or by reading at most ``max_bytes + 1``
+bytes. Uploaded content is only ever held in memory; nothing is written to disk.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..errors import DataError
+
+#: Default upper bound of an upload (200 MiB), also the Streamlit default upload size.
+DEFAULT_MAX_BYTES = 200 * 2**20
+
+#: Extensions we know how to read, mapped to the reader family.
+FORMATS = {
+    ".csv": "csv", ".tsv": "csv", ".txt": "csv",
+    ".parquet": "parquet", ".pq": "parquet",
+    ".zip": "zip",
+    ".npz": "npz",
+    ".json": "leaf",
+}
+
+
+def one_line(text, limit: int = 300) -> str:
+    """Collapse whitespace (parsers put newlines in messages) and cap the length."""
+    flat = " ".join(str(text).split())
+    return flat if len(flat) <= limit else flat[: limit - 3] + "..."
+
+#: Extensions without the dot, e.g. for ``st.file_uploader(type=UPLOAD_EXTENSIONS)``.
+UPLOAD_EXTENSIONS = sorted(ext.lstrip(".") for ext in FORMATS)
+
+
+@dataclass
+class Source:
+    """The raw content of one upload.
+
+    Attributes
+    ----------
+    data : bytes
+    name : str
+        File name shown in messages (no directories).
+    kind : str
+        Reader family: ``csv``, ``parquet``, ``zip``, ``npz`` or ``leaf``.
+    """
+
+    data: bytes
+    name: str
+    kind: str
+
+
+def human_size(n: int) -> str:
+    """``512 bytes``, ``3.2 KB``, ``200.0 MB``."""
+    if n < 2**10:
+        return f"{n} bytes"
+    if n < 2**20:
+        return f"{n / 2**10:.1f} KB"
+    return f"{n / 2**20:.1f} MB"
+
+
+def _too_big(name: str, size: int | None, max_bytes: int) -> DataError:
+    what = f"is {human_size(size)}" if size is not None else "is larger than the limit"
+    return DataError(f"file '{name}' {what}; the limit is "
+                     f"{human_size(max_bytes)} (max_bytes): upload a smaller file")
+
+
+def file_kind(name: str) -> str:
+    """Reader family for a file name, from its extension (``.csv.gz`` is not supported)."""
+    suffix = Path(name).suffix.lower()
+    if suffix not in FORMATS:
+        known = ", ".join(sorted(FORMATS))
+        raise DataError(f"file '{name}': unsupported file type '{suffix or '(none)'}'; "
+                        f"supported extensions: {known}")
+    return FORMATS[suffix]
+
+
+def read_source(obj, filename: str | None = None,
+                max_bytes: int = DEFAULT_MAX_BYTES) -> Source:
+    """Read an upload into memory after checking its size.
+
+    Parameters
+    ----------
+    obj : str, Path, bytes, bytearray or file-like
+        A path on disk, the uploaded bytes, or an object with ``read()`` (e.g. a Streamlit
+        ``UploadedFile``, which also carries ``.name`` and ``.size``).
+    filename : str, optional
+        Name used for the extension and in messages; required for raw bytes.
+    max_bytes : int
+        Files larger than this are rejected before being parsed.
+    """
+    if isinstance(obj, (str, os.PathLike)):
+        path = Path(obj)
+        name = filename or path.name
+        if not path.is_file():
+            raise DataError(f"file not found: '{path}'")
+        kind = file_kind(name)
+        size = path.stat().st_size
+        if size > max_bytes:
+            raise _too_big(name, size, max_bytes)
+        return Source(path.read_bytes(), name, kind)
+    if isinstance(obj, (bytes, bytearray, memoryview)):
+        name = filename or "upload"
+        kind = file_kind(name)
+        if len(obj) > max_bytes:
+            raise _too_big(name, len(obj), max_bytes)
+        return Source(bytes(obj), name, kind)
+    if hasattr(obj, "read"):
+        name = Path(filename or getattr(obj, "name", None) or "upload").name
+        kind = file_kind(name)
+        declared = getattr(obj, "size", None)
+        if isinstance(declared, int) and declared > max_bytes:
+            raise _too_big(name, declared, max_bytes)
+        if hasattr(obj, "seek"):
+            try:
+                obj.seek(0)
+            except (OSError, io.UnsupportedOperation):
+                pass
+        data = obj.read(max_bytes + 1)
+        if isinstance(data, str):
+            data = data.encode("utf-8")
+        if len(data) > max_bytes:  # we stopped reading: the true size is unknown
+            raise _too_big(name, None, max_bytes)
+        return Source(bytes(data), name, kind)
+    raise DataError(f"cannot read an upload of type {type(obj).__name__}; "
+                    "pass a path, bytes or a file object")

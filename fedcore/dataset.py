@@ -1,0 +1,140 @@
+"""The in-memory federated dataset every other module consumes.
+
+A :class:`PooledData` is a plain (X, y) table before it is split into clients;
+a :class:`FederatedDataset` holds per-client train/test arrays plus the optional
+ground truth (true group of each client) and per-client metadata.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+
+@dataclass
+class PooledData:
+    """A pooled dataset: rows are samples, before any federated split.
+
+    Attributes
+    ----------
+    X : ndarray of shape (n_samples, n_features), float32
+        Flattened, numeric, finite features.
+    y : ndarray of shape (n_samples,), int64
+        Class index in ``range(len(label_names))``.
+    feature_names, label_names : list of str
+    input_shape : tuple of int
+        Shape of one sample for models (``(28, 28, 1)`` for images, ``(d,)`` otherwise).
+    client_column : ndarray of str or None
+        Natural client id of each row (hospital, station) when the data has one.
+    name : str
+    is_image : bool
+        Whether samples are square single-channel images (enables image scenarios).
+    """
+
+    X: np.ndarray
+    y: np.ndarray
+    feature_names: list[str]
+    label_names: list[str]
+    input_shape: tuple[int, ...]
+    client_column: np.ndarray | None = None
+    name: str = "data"
+    is_image: bool = False
+    description: str = ""
+
+
+@dataclass
+class FederatedDataset:
+    """Per-client train/test arrays and what is known about the clients.
+
+    Attributes
+    ----------
+    client_ids : list of str
+        One id per client; index ``i`` everywhere refers to ``client_ids[i]``.
+    x_train, y_train, x_test, y_test : list of ndarray
+        Per-client arrays: X float32 of shape (n_i, n_features), y int64 of shape (n_i,).
+    feature_names, label_names : list of str
+    input_shape : tuple of int
+        Shape of one sample for models; ``prod(input_shape) == n_features``.
+    true_groups : ndarray of int or None
+        Known group of each client (scenario ground truth), if any.
+    metadata : DataFrame or None
+        One row per client (index = client id), e.g. site or region.
+    name : str
+        Human-readable name, e.g. ``"mnist_5k / rotation"``.
+    provenance : dict
+        How the dataset was made (source, scenario, parameters, seeds); feeds fingerprints.
+    """
+
+    client_ids: list[str]
+    x_train: list[np.ndarray]
+    y_train: list[np.ndarray]
+    x_test: list[np.ndarray]
+    y_test: list[np.ndarray]
+    feature_names: list[str]
+    label_names: list[str]
+    input_shape: tuple[int, ...]
+    true_groups: np.ndarray | None = None
+    metadata: pd.DataFrame | None = None
+    name: str = "data"
+    provenance: dict = field(default_factory=dict)
+
+    @property
+    def n_clients(self) -> int:
+        return len(self.client_ids)
+
+    @property
+    def n_features(self) -> int:
+        return len(self.feature_names)
+
+    @property
+    def n_classes(self) -> int:
+        return len(self.label_names)
+
+    def train_sizes(self) -> np.ndarray:
+        return np.array([len(y) for y in self.y_train], dtype=np.int64)
+
+    def test_sizes(self) -> np.ndarray:
+        return np.array([len(y) for y in self.y_test], dtype=np.int64)
+
+    def label_counts(self, split: str = "train") -> pd.DataFrame:
+        """Clients x labels count table (index = client id, columns = label names)."""
+        ys = self.y_train if split == "train" else self.y_test
+        counts = np.stack([np.bincount(y, minlength=self.n_classes) for y in ys])
+        return pd.DataFrame(counts, index=pd.Index(self.client_ids, name="client"),
+                            columns=self.label_names)
+
+    def summary(self) -> pd.DataFrame:
+        """One row per client: sizes, number of labels present, true group, metadata."""
+        df = pd.DataFrame({
+            "client": self.client_ids,
+            "n_train": self.train_sizes(),
+            "n_test": self.test_sizes(),
+            "n_labels": [int(len(np.unique(y))) for y in self.y_train],
+        })
+        if self.true_groups is not None:
+            df["true_group"] = np.asarray(self.true_groups)
+        if self.metadata is not None:
+            meta = self.metadata.reindex(self.client_ids).reset_index(drop=True)
+            for col in meta.columns:
+                if col not in df.columns:
+                    df[col] = meta[col].to_numpy()
+        return df
+
+    def fingerprint(self) -> str:
+        """SHA-256 (hex, 16 chars) of every array and name: equal data, equal fingerprint."""
+        h = hashlib.sha256()
+        for cid, a, b, c, d in zip(self.client_ids, self.x_train, self.y_train,
+                                   self.x_test, self.y_test):
+            h.update(cid.encode())
+            for arr in (a, b, c, d):
+                arr = np.ascontiguousarray(arr)
+                h.update(str(arr.shape).encode())
+                h.update(arr.tobytes())
+        h.update("|".join(self.feature_names).encode())
+        h.update("|".join(self.label_names).encode())
+        if self.true_groups is not None:
+            h.update(np.asarray(self.true_groups, dtype=np.int64).tobytes())
+        return h.hexdigest()[:16]

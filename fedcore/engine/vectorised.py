@@ -1,0 +1,275 @@
+"""The vectorised federated engine: local training and evaluation of many clients at once.
+
+All participating clients of a round train in ONE compiled TensorFlow program over
+stacked weights (leading client axis), with padded, masked batches; the math equals a
+plain per-client Keras loop (see ``tests/test_engine.py``). The idea of vectorising
+clients follows FedJAX (Ro et al., 2021, "FedJAX: Federated learning simulation with
+JAX"), here with TensorFlow and Keras-defined models.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from ..config import FitConfig, ModelSpec
+from ..errors import ConfigError, DataError
+from ..models import build_model, get_flat_weights, param_layout, set_flat_weights
+from .batching import ConcatenatedSplit, epoch_orders, evaluation_steps, training_steps
+from .evaluator import EvalProgram
+from .stacked_forward import StackedForward
+from .trainer import TrainProgram
+
+#: Floats one compiled call may allocate for activations and weight copies (~0.5 GB);
+#: larger requests are split into client (or row) chunks run one after another.
+MEMORY_BUDGET_FLOATS = 2 ** 27
+
+
+@dataclass
+class FitOutput:
+    """Result of one round of local training.
+
+    Attributes
+    ----------
+    weights : ndarray (C, P) float32
+        Each participating client's weights after local training.
+    num_examples : ndarray (C,) int64
+        Training-set size of each client (FedAvg weights).
+    train_loss : ndarray (C,) float64
+        Mean cross-entropy over the samples of the last local epoch, each batch's loss
+        measured before its update (Keras' ``history["loss"]``); nan if the client has no
+        training data or diverged. The FedProx term is not included.
+    finite : ndarray (C,) bool
+        False if any weight or batch loss of that client became nan/inf.
+    """
+
+    weights: np.ndarray
+    num_examples: np.ndarray
+    train_loss: np.ndarray
+    finite: np.ndarray
+
+
+def _check_split(dataset, split: ConcatenatedSplit, name: str) -> None:
+    """DataError naming the client and row of the first unusable label or feature."""
+    def where(row: int) -> str:
+        client = int(np.searchsorted(split.offsets, row, side="right") - 1)
+        return f"client {dataset.client_ids[client]!r}, {name} row {row - split.offsets[client]}"
+
+    bad_y = np.flatnonzero((split.y < 0) | (split.y >= dataset.n_classes))
+    if bad_y.size:
+        raise DataError(f"{where(int(bad_y[0]))}: label {int(split.y[bad_y[0]])} is outside "
+                        f"0..{dataset.n_classes - 1}")
+    bad_x = np.flatnonzero(~np.isfinite(split.x).all(axis=1))
+    if bad_x.size:
+        raise DataError(f"{where(int(bad_x[0]))}: features contain nan or inf")
+
+
+class VectorisedEngine:
+    """Trains and evaluates every client of ``dataset`` in batched TensorFlow programs.
+
+    Parameters
+    ----------
+    dataset : FederatedDataset
+        Preprocessed once into concatenated train/test arrays.
+    model_spec : ModelSpec
+    seed : int
+        Seed of the initial weights.
+    """
+
+    def __init__(self, dataset, model_spec: ModelSpec, seed: int = 0):
+        # Bit-identical outputs for identical inputs (process-wide TensorFlow switch).
+        tf.config.experimental.enable_op_determinism()
+        self.dataset = dataset
+        self.model_spec = model_spec
+        self.seed = int(seed)
+        self.model = build_model(model_spec, dataset.input_shape, dataset.n_classes, seed)
+        self.layout = param_layout(self.model)
+        self.n_params = int(self.layout[-1][3])
+        self.n_features = int(math.prod(dataset.input_shape))
+        self._initial = get_flat_weights(self.model)
+        self._splits = {
+            "train": ConcatenatedSplit.from_lists(dataset.x_train, dataset.y_train,
+                                                  self.n_features),
+            "test": ConcatenatedSplit.from_lists(dataset.x_test, dataset.y_test,
+                                                 self.n_features)}
+        for name, split in self._splits.items():
+            _check_split(dataset, split, name)
+        self._tensors = {}
+        for name, split in self._splits.items():
+            self._tensors[name] = (tf.constant(split.x), tf.constant(split.y))
+            split.x = None  # keep ONE copy of the features (the tensor); rows are gathered
+        forward = StackedForward(self.model)
+        self._train = TrainProgram(forward, self.layout, self.n_features)
+        self._eval = EvalProgram(forward, self.layout, self.n_features)
+        self._floats_per_sample = self._activation_floats()
+
+    # ---- model and weights ---------------------------------------------------------------
+    def initial_weights(self) -> np.ndarray:
+        """The seeded initial model, flat (P,) float32 (a copy)."""
+        return self._initial.copy()
+
+    def last_layer_slice(self) -> slice:
+        """Kernel and bias of the output layer within the flat weight vector."""
+        last_layer = self.model.layers[-1]
+        names = {v.path for v in last_layer.trainable_weights}
+        starts = [start for name, _, start, _ in self.layout if name in names]
+        stops = [stop for name, _, _, stop in self.layout if name in names]
+        return slice(min(starts), max(stops))
+
+    def keras_model(self, flat: np.ndarray | None = None) -> keras.Model:
+        """A fresh Keras model (flat-vector input, logits output) holding ``flat``."""
+        model = build_model(self.model_spec, self.dataset.input_shape,
+                            self.dataset.n_classes, self.seed)
+        if flat is not None:
+            set_flat_weights(model, flat)
+        return model
+
+    def batch_order(self, client: int, round_seed: int, epochs: int) -> list[np.ndarray]:
+        """Per-epoch order of ``client``'s training rows (local indices) in a round.
+
+        Training cuts each array into consecutive batches of ``batch_size``, the last one
+        partial -- exactly ``model.fit(x[order], y[order], shuffle=False)``.
+        """
+        n = int(self._splits["train"].sizes[client])
+        return epoch_orders(n, epochs, round_seed, client)
+
+    # ---- training --------------------------------------------------------------------------
+    def fit(self, start_weights: np.ndarray, clients, fit: FitConfig,
+            round_seed: int) -> FitOutput:
+        """Local training of ``clients`` (dataset indices) from ``start_weights`` (C, P)."""
+        clients = np.asarray(clients, dtype=np.int64).reshape(-1)
+        start = self._check_weights(start_weights, len(clients))
+        if round_seed < 0:
+            raise ConfigError(f"round_seed must be >= 0 (got {round_seed})")
+        if clients.size and (clients.min() < 0 or clients.max() >= self.dataset.n_clients):
+            raise ConfigError(f"client index out of range 0..{self.dataset.n_clients - 1}")
+        split = self._splits["train"]
+        if split.y.size == 0 or clients.size == 0:
+            return FitOutput(weights=start.copy(), num_examples=split.sizes[clients],
+                             train_loss=np.full(len(clients), np.nan),
+                             finite=np.isfinite(start).all(axis=1))
+        x_all, y_all = self._tensors["train"]
+        program = self._train(fit.optimizer, fit.prox_mu > 0)
+        weights = np.empty(start.shape, dtype=np.float32)
+        loss = np.full(len(clients), np.nan)
+        bad = np.zeros(len(clients), dtype=bool)
+        copies = 6 if fit.optimizer == "adam" else 4
+        per_client = (fit.batch_size * self._floats_per_sample * 3 + self.n_params * copies)
+        for part in self._client_chunks(len(clients), per_client):
+            plan = training_steps(split, clients[part], fit.batch_size, fit.local_epochs,
+                                  int(round_seed))
+            w, l_, b = program(x_all, y_all, tf.constant(start[part]), tf.constant(plan.rows),
+                               tf.constant(plan.mask), tf.constant(plan.last_epoch),
+                               tf.constant(fit.lr, tf.float32),
+                               tf.constant(fit.prox_mu, tf.float32))
+            weights[part], loss[part], bad[part] = w.numpy(), l_.numpy(), b.numpy()
+        finite = np.isfinite(weights).all(axis=1) & ~bad
+        loss[~finite] = np.nan
+        return FitOutput(weights=weights, num_examples=split.sizes[clients].astype(np.int64),
+                         train_loss=loss, finite=finite)
+
+    # ---- evaluation ------------------------------------------------------------------------
+    def evaluate_matrix(self, models: np.ndarray, clients=None,
+                        split: str = "test") -> tuple[np.ndarray, np.ndarray]:
+        """Loss and accuracy of each of M models on each client's data.
+
+        Returns
+        -------
+        loss, acc : ndarray (M, n_selected) float64
+            ``n_selected`` = all clients when ``clients`` is None; nan for clients without
+            samples in ``split``.
+        """
+        data = self._split(split)
+        clients = (np.arange(self.dataset.n_clients) if clients is None
+                   else np.asarray(clients, dtype=np.int64).reshape(-1))
+        models = self._check_weights(models, None)
+        sizes = data.sizes[clients]
+        rows = np.concatenate([np.arange(data.offsets[c], data.offsets[c + 1])
+                               for c in clients]) if clients.size else np.zeros(0, np.int64)
+        n_models = len(models)
+        ce_all = np.zeros((n_models, rows.size), dtype=np.float64)
+        hit_all = np.zeros((n_models, rows.size), dtype=np.float64)
+        chunk = max(1, MEMORY_BUDGET_FLOATS // (n_models * self._floats_per_sample + 1))
+        w = tf.constant(models)
+        x_all, y_all = self._tensors[split]
+        for begin in range(0, rows.size, chunk):
+            sel = tf.constant(rows[begin:begin + chunk], dtype=tf.int32)
+            ce, hit = self._eval.shared(tf.gather(x_all, sel), tf.gather(y_all, sel), w)
+            ce_all[:, begin:begin + len(sel)] = ce.numpy()
+            hit_all[:, begin:begin + len(sel)] = hit.numpy()
+        bounds = np.concatenate([[0], np.cumsum(sizes)])
+        with np.errstate(invalid="ignore", divide="ignore"):
+            loss = _segment_sums(ce_all, bounds) / sizes
+            acc = _segment_sums(hit_all, bounds) / sizes
+        return loss, acc
+
+    def evaluate_own(self, weights: np.ndarray, clients,
+                     split: str = "test") -> tuple[np.ndarray, np.ndarray]:
+        """Loss and accuracy (C,) of each client with its own weights (C, P)."""
+        data = self._split(split)
+        clients = np.asarray(clients, dtype=np.int64).reshape(-1)
+        weights = self._check_weights(weights, len(clients))
+        loss = np.full(len(clients), np.nan)
+        acc = np.full(len(clients), np.nan)
+        if data.y.size == 0:
+            return loss, acc
+        x_all, y_all = self._tensors[split]
+        per_client_row = self._floats_per_sample
+        for part in self._client_chunks(len(clients), self.n_params * 2 + 256 * per_client_row):
+            chunk = max(1, MEMORY_BUDGET_FLOATS // (len(clients[part]) * per_client_row + 1))
+            rows, mask = evaluation_steps(data, clients[part], chunk)
+            l_, a = self._eval.own(x_all, y_all, tf.constant(weights[part]), tf.constant(rows),
+                                   tf.constant(mask))
+            loss[part], acc[part] = l_.numpy(), a.numpy()
+        with np.errstate(invalid="ignore", divide="ignore"):
+            sizes = data.sizes[clients]
+            return loss / sizes, acc / sizes
+
+    # ---- helpers ---------------------------------------------------------------------------
+    def _split(self, split: str) -> ConcatenatedSplit:
+        if split not in self._splits:
+            raise ConfigError(f"unknown split {split!r}; choose 'train' or 'test'")
+        return self._splits[split]
+
+    def _check_weights(self, weights, n_rows) -> np.ndarray:
+        weights = np.asarray(weights, dtype=np.float32)  # broadcast views stay uncopied
+        if weights.ndim == 1:
+            weights = weights[None, :]
+        if weights.ndim != 2 or weights.shape[1] != self.n_params or \
+                (n_rows is not None and weights.shape[0] != n_rows):
+            raise ConfigError(f"weights must have shape ({n_rows if n_rows is not None else 'M'},"
+                              f" {self.n_params}); got {weights.shape}")
+        return weights
+
+    def _client_chunks(self, n_clients: int, floats_per_client: int) -> list[slice]:
+        size = max(1, MEMORY_BUDGET_FLOATS // max(int(floats_per_client), 1))
+        return [slice(i, min(i + size, n_clients)) for i in range(0, n_clients, size)] or \
+            [slice(0, 0)]
+
+    def _activation_floats(self) -> int:
+        """Floats one sample occupies across all layer outputs (+ im2col patches)."""
+        total = self.n_features
+        for layer in self.model.layers:
+            total += int(math.prod(layer.output.shape[1:]))
+            if type(layer).__name__ == "Conv2D":
+                kh, kw = layer.kernel_size
+                total += int(math.prod(layer.output.shape[1:3])) * kh * kw * \
+                    int(layer.kernel.shape[2])
+        return total
+
+
+def _segment_sums(values: np.ndarray, bounds: np.ndarray) -> np.ndarray:
+    """Sums of ``values[:, bounds[i]:bounds[i+1]]`` for each i (empty segments give 0).
+
+    ``reduceat`` over the non-empty segments only, so a nan (diverged model) stays inside
+    its own client's segment.
+    """
+    out = np.zeros((values.shape[0], len(bounds) - 1))
+    nonempty = np.diff(bounds) > 0
+    if nonempty.any():
+        out[:, nonempty] = np.add.reduceat(values, bounds[:-1][nonempty], axis=1)
+    return out

@@ -1,0 +1,123 @@
+"""Why were clients grouped? Explanations of a clustering, chosen by name from ``EXPLAINERS``.
+
+* ``membership``: a random-forest surrogate predicts each client's cluster from privacy-light
+  descriptors and TreeSHAP ranks the descriptors (with cross-validated fidelity);
+* ``divergence`` / ``label_divergence``: per-feature and per-label differences of each cluster
+  against the rest;
+* ``cluster_models``: SHAP of each cluster model (and FedAvg) on its clients' test data;
+* ``summary``: plain-language statements, each citing its figure and number.
+
+:func:`explain_all` computes them all at once into an :class:`ExplanationBundle`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from .bundle import ExplanationBundle, explain_all
+from .descriptors import client_descriptors, descriptor_source, image_sample_features
+from .divergence import cluster_feature_divergence, label_divergence, label_shift, pixel_difference
+from .model_attributions import cluster_model_attributions
+from .narrative import ClusterStory, Statement, summarize_clusters
+from .surrogate import MembershipExplanation, explain_membership
+
+
+@dataclass(frozen=True)
+class Explainer:
+    """A registry entry the UI lists.
+
+    Attributes
+    ----------
+    name : str
+    title : str
+    description : str
+        One or two sentences for researchers.
+    function : callable
+    params : dict
+        Tunable parameters as a UI schema: ``name -> dict(type, default, min, max, help,
+        choices)`` (same format as the strategies' ``param_schema``).
+    needs_result : bool
+        Whether a simulation result (models, representations) is required.
+    figures : tuple of str
+        Stable names of the figures showing its output (``fedcore.plots.explain_plots``).
+    """
+
+    name: str
+    title: str
+    description: str
+    function: Callable
+    params: dict = field(default_factory=dict)
+    needs_result: bool = False
+    figures: tuple[str, ...] = ()
+
+    @property
+    def param_schema(self) -> dict:
+        return self.params
+
+    def defaults(self) -> dict:
+        """``{parameter: default}``, ready to pass to :attr:`function`."""
+        return {k: spec["default"] for k, spec in self.params.items()}
+
+
+def _p(type_: str, default, help_: str, **extra) -> dict:
+    return {"type": type_, "default": default, "help": help_, **extra}
+
+
+SEED = _p("int", 0, "Random seed of the surrogate / sampling.", min=0)
+
+
+EXPLAINERS: dict[str, Explainer] = {
+    "membership": Explainer(
+        "membership", "Why are these clients together?",
+        "A random forest predicts each client's cluster from summaries of its data (label mix, "
+        "feature means/quantiles, size, missing rates) and model; SHAP ranks the summaries "
+        "that drive membership. Fidelity says how well the surrogate reproduces the clustering.",
+        explain_membership,
+        {"seed": SEED,
+         "threshold": _p("float", 0.8, "Fidelity (balanced accuracy) needed to trust it.",
+                         min=0.5, max=1.0, step=0.05),
+         "n_estimators": _p("int", 100, "Trees of the random-forest surrogate.", min=10,
+                            max=1000)},
+        figures=("membership_shap_bar", "membership_source_bar", "membership_shap_beeswarm")),
+    "divergence": Explainer(
+        "divergence", "Which features differ?",
+        "For each cluster against all other clients: standardized mean difference or "
+        "Wasserstein distance of every feature (image summaries for images).",
+        cluster_feature_divergence,
+        {"measure": _p("choice", "smd", "Standardized mean difference or Wasserstein distance.",
+                       choices=["smd", "wasserstein"]),
+         "split": _p("choice", "train", "Which samples to compare.", choices=["train", "test"])},
+        figures=("divergence_heatmap", "pixel_difference")),
+    "label_divergence": Explainer(
+        "label_divergence", "Which labels differ?",
+        "Label mix of each cluster against the rest, with a Jensen-Shannon divergence per "
+        "cluster.", label_divergence,
+        {"split": _p("choice", "train", "Which samples to compare.", choices=["train", "test"])},
+        figures=("label_divergence",)),
+    "cluster_models": Explainer(
+        "cluster_models", "What does each cluster model look at?",
+        "SHAP values of each cluster model's predicted-class logit on its clients' test data, "
+        "next to the FedAvg model when given.", cluster_model_attributions,
+        {"method": _p("choice", "gradient", "Expected gradients (Keras) or permutation SHAP.",
+                      choices=["gradient", "permutation"]),
+         "n_background": _p("int", 50, "Background samples.", min=5, max=500),
+         "n_explain": _p("int", 100, "Explained test samples per model.", min=5, max=1000),
+         "seed": SEED},
+        needs_result=True, figures=("cluster_model_attribution",)),
+    "summary": Explainer(
+        "summary", "Plain-language summary",
+        "One story per cluster; every sentence cites the figure and the number it comes from, "
+        "with a caveat when the surrogate is not faithful.", summarize_clusters,
+        {"top": _p("int", 3, "Statements per source (labels, features).", min=1, max=10)},
+        figures=("membership_shap_bar", "membership_source_bar", "divergence_heatmap",
+                 "label_divergence")),
+}
+
+__all__ = [
+    "EXPLAINERS", "Explainer", "ExplanationBundle", "explain_all", "client_descriptors",
+    "descriptor_source", "image_sample_features", "cluster_feature_divergence",
+    "label_divergence", "label_shift", "pixel_difference", "cluster_model_attributions",
+    "ClusterStory", "Statement", "summarize_clusters", "MembershipExplanation",
+    "explain_membership",
+]

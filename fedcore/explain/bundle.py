@@ -1,0 +1,137 @@
+"""Compute every explanation of one clustering at once (the UI and the CLI call this).
+
+Combines client descriptors + membership surrogate (Molnar 2022, global surrogates; Lundberg
+et al. 2020, TreeSHAP), feature/label divergence (Cohen 1988; Lin 1991), cluster-model SHAP
+(Erion et al. 2021, expected gradients) and the plain-language stories built from them.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from ..dataset import FederatedDataset
+from ..results import SimulationResult
+from .descriptors import client_descriptors
+from .divergence import (
+    cluster_feature_divergence,
+    label_divergence,
+    label_shift,
+    pixel_difference,
+)
+from .model_attributions import cluster_model_attributions
+from .narrative import ClusterStory, summarize_clusters
+from .surrogate import MembershipExplanation, explain_membership
+
+
+@dataclass
+class ExplanationBundle:
+    """All explanations of one clustering of one dataset.
+
+    Attributes
+    ----------
+    labels : ndarray
+        The clustering explained.
+    descriptors : DataFrame
+    membership : MembershipExplanation
+    divergence : DataFrame
+        ``cluster, feature, value, cluster_mean, rest_mean, rank`` (SMD).
+    label_divergence : DataFrame
+    label_shift : DataFrame
+        ``cluster, n_clients, n_samples, js_divergence``.
+    pixel_difference : DataFrame
+        Empty for non-image data.
+    model_attributions : DataFrame or None
+        None when not requested, when there is no result or when it failed (see ``errors``).
+    stories : list of ClusterStory
+    timings : dict of str to float
+        Seconds per step.
+    errors : list of str
+        Steps that failed, in plain words (the other steps are still usable).
+    """
+
+    labels: np.ndarray
+    descriptors: pd.DataFrame
+    membership: MembershipExplanation
+    divergence: pd.DataFrame
+    label_divergence: pd.DataFrame
+    label_shift: pd.DataFrame
+    pixel_difference: pd.DataFrame
+    model_attributions: pd.DataFrame | None
+    stories: list[ClusterStory]
+    timings: dict[str, float] = field(default_factory=dict)
+    errors: list[str] = field(default_factory=list)
+
+    def summary_text(self) -> str:
+        return "\n\n".join(s.text() for s in self.stories)
+
+
+def explain_all(dataset: FederatedDataset, result: SimulationResult | None = None, labels=None,
+                seed: int = 0, model_attributions: bool = True, engine_or_model_builder=None,
+                reference_models: dict | None = None, n_explain: int = 50,
+                n_background: int = 30, threshold: float = 0.8,
+                model_descriptors: bool = True) -> ExplanationBundle:
+    """Every explanation of ``labels`` (default: the result's final assignments).
+
+    Parameters
+    ----------
+    dataset : FederatedDataset
+    result : SimulationResult, optional
+        Adds model descriptors and enables cluster-model attributions.
+    labels : array-like of int, optional
+        A re-clustering to explain; defaults to ``result.assignments``.
+    seed : int
+    model_attributions : bool
+        Compute SHAP of each cluster model (only when the labels are the result's own
+        assignments, since the models were trained for those clusters).
+    engine_or_model_builder, reference_models, n_explain, n_background :
+        Passed to :func:`cluster_model_attributions`.
+    threshold : float
+        Surrogate fidelity needed to call the membership explanation trustworthy.
+    model_descriptors : bool
+        Include model summaries (update norm, last-layer norms) among the descriptors. Turn
+        off to explain a clustering by the clients' DATA only (a clustering computed from
+        updates is otherwise partly explained by itself).
+    """
+    if labels is None:
+        if result is None:
+            raise ValueError("explain_all needs labels or a simulation result")
+        labels = result.assignments
+    labels = np.asarray(labels).astype(np.int64)
+    timings: dict[str, float] = {}
+    errors: list[str] = []
+
+    def timed(name, fn, *args, **kwargs):
+        t0 = time.perf_counter()
+        out = fn(*args, **kwargs)
+        timings[name] = time.perf_counter() - t0
+        return out
+
+    desc = timed("descriptors", client_descriptors, dataset,
+                 result if model_descriptors else None)
+    membership = timed("membership", explain_membership, desc, labels, seed=seed,
+                       threshold=threshold)
+    div = timed("divergence", cluster_feature_divergence, dataset, labels)
+    ldiv = timed("label_divergence", label_divergence, dataset, labels)
+    shift = timed("label_shift", label_shift, dataset, labels)
+    pix = timed("pixel_difference", pixel_difference, dataset, labels)
+    attributions = None
+    same_clusters = result is not None and np.array_equal(labels, np.asarray(result.assignments))
+    if model_attributions and result is not None and result.models:
+        if not same_clusters:
+            errors.append("cluster-model attributions skipped: the models were trained for the "
+                          "run's own clusters, not for this re-clustering")
+        else:
+            try:
+                attributions = timed("cluster_models", cluster_model_attributions, dataset,
+                                     result, engine_or_model_builder, n_background=n_background,
+                                     n_explain=n_explain, seed=seed,
+                                     reference_models=reference_models)
+            except (ImportError, ValueError, RuntimeError) as exc:
+                errors.append(f"cluster-model attributions failed: {exc}")
+    stories = timed("summary", summarize_clusters, dataset, labels, membership, div, ldiv)
+    return ExplanationBundle(labels, desc, membership, div, ldiv, shift, pix, attributions,
+                             stories, timings, errors)

@@ -1,0 +1,207 @@
+"""Run grid cells: in-process, on a local process pool, or as Ray tasks.
+
+Workers only compute; the driver process writes every finished cell with
+:func:`fedcore.store.save_run` (atomic), so results land in one store even when Ray runs on
+other machines, and an interrupted grid resumes where it stopped: a cell whose directory
+holds ``summary.json`` is skipped. A failing cell writes ``cells/<id>/error.txt`` and the
+others go on (it is retried on the next invocation).
+
+The process pool uses the ``spawn`` start method because TensorFlow is not fork-safe.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import importlib
+import multiprocessing as mp
+import os
+import sys
+import time
+import traceback
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from ..errors import ConfigError
+from ..store import is_complete, save_run
+from .spec import GridCell
+
+#: "module:function" computing (spec_dict, summary, SimulationResult) from a spec dict.
+DEFAULT_BACKEND = "fedcore.grid.executors:run_spec"
+EXECUTORS = ("local", "ray")
+
+
+def run_spec(spec_dict: dict):
+    """The real backend: :func:`fedcore.runner.run_experiment` + ``summary_dict``."""
+    from ..runner import ExperimentSpec, run_experiment, summary_dict
+    spec = ExperimentSpec.from_dict(spec_dict)
+    dataset, result = run_experiment(spec)
+    return spec.to_dict(), summary_dict(spec, dataset, result), result
+
+
+def _resolve(backend: str) -> Callable:
+    module, _, name = backend.partition(":")
+    return getattr(importlib.import_module(module), name)
+
+
+def execute_cell(cell_id: str, spec: dict, backend: str = DEFAULT_BACKEND) -> dict:
+    """Compute one cell (in any process); never raises for a failing experiment."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    start = time.perf_counter()
+    try:
+        spec_out, summary, result = _resolve(backend)(spec)
+        return {"cell_id": cell_id, "ok": True, "spec": spec_out, "summary": summary,
+                "result": result, "seconds": time.perf_counter() - start}
+    except Exception:  # noqa: BLE001 - recorded in error.txt, the grid goes on
+        return {"cell_id": cell_id, "ok": False, "error": traceback.format_exc(),
+                "seconds": time.perf_counter() - start}
+
+
+@dataclass
+class GridReport:
+    """What one invocation did."""
+
+    total: int = 0
+    skipped: int = 0
+    computed: int = 0
+    failed: list = field(default_factory=list)
+    seconds: float = 0.0
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def _record(out_dir: Path, outcome: dict) -> None:
+    cell_dir = out_dir / "cells" / outcome["cell_id"]
+    if outcome["ok"]:
+        save_run(cell_dir, outcome["spec"], outcome["summary"], outcome["result"])
+        return
+    cell_dir.mkdir(parents=True, exist_ok=True)
+    tmp = cell_dir / ".error.txt.part"
+    tmp.write_text(outcome["error"])
+    os.replace(tmp, cell_dir / "error.txt")
+
+
+class CounterProgress:
+    """``[grid] 3/12 done, 1 failed, 2 skipped | last rotation__ifca__seed0 (4.1 s)``."""
+
+    def __init__(self, stream=None, enabled: bool = True):
+        self.stream = stream or sys.stderr
+        self.enabled = enabled
+
+    def __call__(self, done: int, total: int, failed: int, skipped: int, last: str,
+                 seconds: float) -> None:
+        if not self.enabled:
+            return
+        tty = getattr(self.stream, "isatty", lambda: False)()
+        line = (f"[grid] {done}/{total} done, {failed} failed, {skipped} skipped"
+                + (f" | last {last} ({seconds:.1f} s)" if last else ""))
+        self.stream.write(("\r" + line + " " * 8) if tty else line + "\n")
+        if tty and done == total:
+            self.stream.write("\n")
+        self.stream.flush()
+
+
+def _iter_local(pending: list[GridCell], workers: int, backend: str):
+    if workers <= 0:  # in-process (tests, debugging)
+        for cell in pending:
+            yield execute_cell(cell.cell_id, cell.spec, backend)
+        return
+    pool = cf.ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("spawn"))
+    finished = False
+    try:
+        futures = [pool.submit(execute_cell, c.cell_id, c.spec, backend) for c in pending]
+        for fut in cf.as_completed(futures):
+            yield fut.result()
+        finished = True
+    finally:
+        # On Ctrl-C (or a failing save) do not wait for queued cells: they were not stored,
+        # so the next invocation computes them.
+        pool.shutdown(wait=finished, cancel_futures=not finished)
+
+
+def _ray_init(address: str | None, workers: int) -> bool:
+    """Connect to Ray; returns whether we started (and must stop) a local instance."""
+    os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")  # no telemetry over the network
+    import ray
+    if ray.is_initialized():
+        return False
+    if address:
+        ray.init(address=address, log_to_driver=False)
+        return True
+    # A local instance on the loopback only: Ray otherwise advertises the machine's network
+    # address (resolving 127.0.0.1 to it). Its "no cluster" mode keeps every socket on
+    # 127.0.0.1; the constant is read at call time, the variable by Ray's child processes.
+    os.environ["RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"] = "0"
+    from ray._private import ray_constants
+    ray_constants.ENABLE_RAY_CLUSTER = False
+    # Workers import fedcore (and test backends) via the driver's sys.path.
+    path = os.pathsep.join(p for p in sys.path if p)
+    ray.init(num_cpus=max(1, workers), include_dashboard=False, log_to_driver=False,
+             _node_ip_address="127.0.0.1",
+             runtime_env={"env_vars": {"PYTHONPATH": path, "TF_CPP_MIN_LOG_LEVEL": "2",
+                                       "RAY_USAGE_STATS_ENABLED": "0",
+                                       "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER": "0"}})
+    return True
+
+
+def _iter_ray(pending: list[GridCell], workers: int, backend: str, address: str | None):
+    import ray
+    started = _ray_init(address, workers)
+    try:
+        remote = ray.remote(num_cpus=1, max_retries=0)(execute_cell)
+        refs = [remote.remote(c.cell_id, c.spec, backend) for c in pending]
+        while refs:
+            ready, refs = ray.wait(refs, num_returns=1)
+            yield ray.get(ready[0])
+    finally:
+        if started:
+            ray.shutdown()
+
+
+def run_cells(cells: list[GridCell], out_dir: str | Path, executor: str = "local",
+              workers: int | None = None, ray_address: str | None = None,
+              backend: str = DEFAULT_BACKEND, progress: Callable | None = None) -> GridReport:
+    """Compute every cell not yet stored under ``out_dir/cells/`` and store it.
+
+    Parameters
+    ----------
+    cells : list of GridCell
+    out_dir : path
+        Grid directory.
+    executor : {"local", "ray"}
+    workers : int, optional
+        Processes (local; default = CPU cores; 0 = in this process) or Ray CPUs for a
+        local Ray instance.
+    ray_address : str, optional
+        Existing Ray cluster (``ray.init(address=...)``); default starts a local one.
+    backend : str
+        ``"module:function"`` mapping a spec dict to (spec, summary, result).
+    progress : callable, optional
+        ``progress(done, total, failed, skipped, last_cell_id, seconds)``.
+    """
+    if executor not in EXECUTORS:
+        raise ConfigError(f"--executor must be one of {', '.join(EXECUTORS)}, not {executor!r}")
+    out_dir = Path(out_dir)
+    (out_dir / "cells").mkdir(parents=True, exist_ok=True)
+    workers = (os.cpu_count() or 1) if workers is None else int(workers)
+    start = time.perf_counter()
+    pending = [c for c in cells if not is_complete(out_dir / "cells" / c.cell_id)]
+    report = GridReport(total=len(cells), skipped=len(cells) - len(pending))
+    progress = progress or (lambda *a: None)
+    if not pending:
+        progress(report.total, report.total, 0, report.skipped, "", 0.0)
+        return report
+    workers = min(workers, len(pending)) if workers > 0 else 0
+    outcomes = (_iter_ray(pending, workers, backend, ray_address) if executor == "ray"
+                else _iter_local(pending, workers, backend))
+    for outcome in outcomes:
+        _record(out_dir, outcome)
+        if outcome["ok"]:
+            report.computed += 1
+        else:
+            report.failed.append(outcome["cell_id"])
+        progress(report.skipped + report.computed + len(report.failed), report.total,
+                 len(report.failed), report.skipped, outcome["cell_id"], outcome["seconds"])
+    report.seconds = time.perf_counter() - start
+    return report

@@ -1,0 +1,182 @@
+"""Cluster quality and per-client performance tables.
+
+Agreement with known groups: adjusted Rand index (Hubert & Arabie 1985), adjusted
+mutual information (Vinh, Epps & Bailey 2010), normalised mutual information.
+Internal quality: silhouette (Rousseeuw 1987) and Davies-Bouldin (1979).
+Client-level fairness summaries (worst client, 10th percentile) follow the CFL
+evaluation practice of e.g. Ghosh et al. 2020 (IFCA) and Sattler et al. 2020 (CFL).
+
+Noise (label -1 from DBSCAN/HDBSCAN) counts as one extra group in ARI/AMI/NMI and is
+left out of silhouette and Davies-Bouldin.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from sklearn import metrics as skm
+
+from fedcore.clustering.geometry import limited_threads
+from fedcore.errors import ConfigError
+from fedcore.results import SimulationResult
+
+
+def _looks_like_distance(M: np.ndarray) -> bool:
+    return (M.ndim == 2 and M.shape[0] == M.shape[1] and np.allclose(np.diag(M), 0)
+            and np.allclose(M, M.T) and bool(np.all(M >= 0)))
+
+
+def cluster_quality(labels: np.ndarray, X_or_distance: np.ndarray | None = None,
+                    true_groups: np.ndarray | None = None, metric: str = "auto") -> dict:
+    """Quality of a clustering, against the truth when known.
+
+    Parameters
+    ----------
+    labels : ndarray of int, shape (N,)
+    X_or_distance : ndarray, (N, D) vectors or (N, N) distances, optional
+    true_groups : ndarray of int, shape (N,), optional
+    metric : {"auto", "precomputed", "euclidean"}
+        ``auto`` treats a square, symmetric, non-negative matrix with a zero diagonal as
+        distances.
+
+    Returns
+    -------
+    dict with ``n_clusters, n_noise, ari, ami, nmi, silhouette, davies_bouldin``; entries
+    that cannot be computed (no truth, fewer than 2 clusters, distances only for
+    Davies-Bouldin) are None.
+    """
+    labels = np.asarray(labels).astype(np.int64)
+    clustered = labels >= 0
+    n_clusters = int(np.unique(labels[clustered]).size)
+    out = {"n_clusters": n_clusters, "n_noise": int((~clustered).sum()), "ari": None,
+           "ami": None, "nmi": None, "silhouette": None, "davies_bouldin": None}
+    if true_groups is not None:
+        truth = np.asarray(true_groups)
+        if truth.shape != labels.shape:
+            raise ConfigError(f"true_groups has {truth.shape[0]} entries, labels {labels.size}")
+        out["ari"] = float(skm.adjusted_rand_score(truth, labels))
+        out["ami"] = float(skm.adjusted_mutual_info_score(truth, labels))
+        out["nmi"] = float(skm.normalized_mutual_info_score(truth, labels))
+    if X_or_distance is None:
+        return out
+    M = np.asarray(X_or_distance, dtype=np.float64)
+    precomputed = metric == "precomputed" or (metric == "auto" and _looks_like_distance(M))
+    n_kept = int(clustered.sum())
+    if 2 <= n_clusters <= n_kept - 1:
+        with limited_threads():
+            _internal_scores(out, M, labels, clustered, precomputed)
+    return out
+
+
+def _internal_scores(out: dict, M: np.ndarray, labels: np.ndarray, clustered: np.ndarray,
+                     precomputed: bool) -> None:
+    """Silhouette (and Davies-Bouldin when vectors are given) over non-noise clients."""
+    kept = labels[clustered]
+    if precomputed:
+        sub = M[np.ix_(clustered, clustered)]
+        out["silhouette"] = float(skm.silhouette_score(sub, kept, metric="precomputed"))
+    else:
+        sub = M[clustered]
+        out["silhouette"] = float(skm.silhouette_score(sub, kept))
+        out["davies_bouldin"] = float(skm.davies_bouldin_score(sub, kept))
+
+
+def cluster_sizes(labels: np.ndarray) -> pd.DataFrame:
+    """One row per cluster (noise -1 included when present): ``cluster, n_clients, fraction``."""
+    labels = np.asarray(labels).astype(np.int64)
+    ids, counts = np.unique(labels, return_counts=True)
+    total = max(1, labels.size)
+    return pd.DataFrame({"cluster": ids, "n_clients": counts, "fraction": counts / total})
+
+
+def client_accuracy_table(results: dict[str, SimulationResult]) -> pd.DataFrame:
+    """Tidy per-client table of every run: ``method, client, cluster, accuracy, loss,
+    true_group`` (``true_group`` is NaN when unknown). ``method`` is the dict key."""
+    frames = []
+    for name, res in results.items():
+        cm = res.client_metrics
+        tg = cm["true_group"].to_numpy() if "true_group" in cm.columns else (
+            np.asarray(res.true_groups) if res.true_groups is not None
+            else np.full(len(cm), np.nan))
+        frames.append(pd.DataFrame({
+            "method": name, "client": cm["client"].astype(str).to_numpy(),
+            "cluster": cm["cluster"].to_numpy(), "accuracy": cm["accuracy"].to_numpy(float),
+            "loss": cm["loss"].to_numpy(float), "true_group": tg}))
+    if not frames:
+        return pd.DataFrame(columns=["method", "client", "cluster", "accuracy", "loss",
+                                     "true_group"])
+    return pd.concat(frames, ignore_index=True)
+
+
+def gains_over(results: dict[str, SimulationResult], baseline: str = "fedavg") -> pd.DataFrame:
+    """Per-client accuracy gain of every other run over ``baseline`` (e.g. fedavg, local).
+
+    Returns
+    -------
+    DataFrame ``method, client, accuracy, baseline_accuracy, gain, baseline``
+    with ``gain = accuracy - baseline_accuracy``.
+    """
+    if baseline not in results:
+        raise ConfigError(f"baseline {baseline!r} was not run; available: {sorted(results)}")
+    table = client_accuracy_table(results)
+    base = table[table["method"] == baseline][["client", "accuracy"]]
+    base = base.rename(columns={"accuracy": "baseline_accuracy"})
+    others = table[table["method"] != baseline][["method", "client", "accuracy"]]
+    merged = others.merge(base, on="client", how="inner")
+    merged["gain"] = merged["accuracy"] - merged["baseline_accuracy"]
+    merged["baseline"] = baseline
+    return merged.reset_index(drop=True)
+
+
+def method_summary(results: dict[str, SimulationResult]) -> pd.DataFrame:
+    """One row per run: ``method, mean_accuracy, std, worst_accuracy, p10_accuracy, ari,
+    n_clusters, wall_seconds`` (``ari`` of the final assignments vs truth, NaN if unknown)."""
+    rows = []
+    for name, res in results.items():
+        acc = res.client_metrics["accuracy"].to_numpy(float)
+        acc = acc[np.isfinite(acc)]
+        assignments = np.asarray(res.assignments)
+        ari = np.nan
+        if res.true_groups is not None and len(res.true_groups) == len(assignments):
+            ari = float(skm.adjusted_rand_score(res.true_groups, assignments))
+        rows.append({
+            "method": name,
+            "mean_accuracy": float(acc.mean()) if acc.size else np.nan,
+            "std": float(acc.std()) if acc.size else np.nan,
+            "worst_accuracy": float(acc.min()) if acc.size else np.nan,
+            "p10_accuracy": float(np.percentile(acc, 10)) if acc.size else np.nan,
+            "ari": ari,
+            "n_clusters": int(np.unique(assignments[assignments >= 0]).size),
+            "wall_seconds": float(res.wall_seconds)})
+    return pd.DataFrame(rows, columns=["method", "mean_accuracy", "std", "worst_accuracy",
+                                       "p10_accuracy", "ari", "n_clusters", "wall_seconds"])
+
+
+def assignment_flows(assignment_history: np.ndarray,
+                     rounds: list[int] | None = None) -> pd.DataFrame:
+    """How many clients moved between clusters from one round to the next (Sankey input).
+
+    Parameters
+    ----------
+    assignment_history : ndarray of int, shape (R, N)
+    rounds : list of int, optional
+        Row indices to compare consecutively (default: every round).
+
+    Returns
+    -------
+    DataFrame ``round_from, round_to, cluster_from, cluster_to, n_clients``.
+    """
+    hist = np.asarray(assignment_history)
+    cols = ["round_from", "round_to", "cluster_from", "cluster_to", "n_clients"]
+    if hist.ndim != 2 or hist.shape[0] < 2:
+        return pd.DataFrame(columns=cols)
+    rows = list(range(hist.shape[0])) if rounds is None else [int(r) for r in rounds]
+    frames = []
+    for a, b in zip(rows[:-1], rows[1:]):
+        pairs = pd.DataFrame({"cluster_from": hist[a], "cluster_to": hist[b]})
+        counts = pairs.value_counts().rename("n_clients").reset_index()
+        counts.insert(0, "round_to", b)
+        counts.insert(0, "round_from", a)
+        frames.append(counts)
+    out = pd.concat(frames, ignore_index=True)[cols]
+    return out.sort_values(cols[:4]).reset_index(drop=True)

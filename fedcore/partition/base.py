@@ -1,0 +1,148 @@
+"""Building blocks shared by the scenarios: the Scenario record, parameter validation,
+group assignment and without-replacement sampling from per-class pools.
+
+Conventions
+-----------
+* Clients are named ``c00``, ``c01``, ... (zero-padded so they sort naturally).
+* Client ``i`` belongs to group ``i % n_groups`` (round-robin), so groups never line up
+  with client order by accident.
+* Every random step uses a ``numpy.random.Generator``; sampling is without replacement so
+  client partitions are disjoint. When the pool is too small for the request, a
+  :class:`~fedcore.errors.ConfigError` says how many samples are needed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..errors import ConfigError
+
+#: Per-group transform: (X flat float32 (n, d), y int64 (n,), rng) -> (X, y).
+GroupTransform = Callable[[np.ndarray, np.ndarray, np.random.Generator],
+                          tuple[np.ndarray, np.ndarray]]
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """A heterogeneity scenario offered in the UI and the CLI.
+
+    Attributes
+    ----------
+    name, description : str
+    params : dict
+        UI schema ``name -> {"type", "default", "min", "max", "help"}``.
+    partition : callable
+        ``(y, n_clients, n_groups, samples_per_client, rng, params, pool)
+        -> (dict client -> index array, true_groups or None)``.
+    transforms : callable or None
+        ``(pool, n_groups, params, rng) -> (list of per-group GroupTransform, list of str)``:
+        one transform and a human description per group (feature or label shift).
+    """
+
+    name: str
+    description: str
+    params: dict = field(default_factory=dict)
+    partition: Callable | None = None
+    transforms: Callable | None = None
+
+    def validate(self, given: dict) -> dict:
+        """Fill defaults, coerce types, check ranges; unknown names are an error."""
+        unknown = sorted(set(given) - set(self.params))
+        if unknown:
+            known = ", ".join(self.params) or "none"
+            raise ConfigError(f"scenario '{self.name}' has no parameter "
+                              f"{', '.join(repr(u) for u in unknown)}; parameters: {known}")
+        out = {}
+        for key, spec in self.params.items():
+            value = given.get(key, spec["default"])
+            out[key] = coerce_param(self.name, key, value, spec)
+        return out
+
+
+def coerce_param(scenario: str, key: str, value, spec: dict):
+    kind = spec["type"]
+    try:
+        if kind == "int":
+            value = int(value)
+        elif kind == "float":
+            value = float(value)
+        elif kind == "bool":
+            value = (value.strip().lower() in ("1", "true", "yes", "on")
+                     if isinstance(value, str) else bool(value))
+        elif kind == "str" and not isinstance(value, (str, dict)):
+            value = str(value)
+    except (TypeError, ValueError):
+        raise ConfigError(f"scenario '{scenario}': parameter '{key}' must be a {kind}, "
+                          f"got {value!r}") from None
+    low, high = spec.get("min"), spec.get("max")
+    if low is not None and value < low or high is not None and value > high:
+        raise ConfigError(f"scenario '{scenario}': parameter '{key}' = {value} is outside "
+                          f"[{low}, {high}]")
+    return value
+
+
+def client_names(n_clients: int) -> list[str]:
+    width = max(2, len(str(n_clients - 1)))
+    return [f"c{i:0{width}d}" for i in range(n_clients)]
+
+
+def round_robin_groups(n_clients: int, n_groups: int) -> np.ndarray:
+    return np.arange(n_clients, dtype=np.int64) % n_groups
+
+
+def require_pool(pool_size: int, needed: int, what: str, source: str) -> None:
+    if needed > pool_size:
+        raise ConfigError(f"'{source}' has {pool_size:,} samples but {what} need {needed:,} "
+                          "(clients never share samples): lower samples per client or "
+                          "the number of clients")
+
+
+class ClassPools:
+    """Shuffled per-class queues of sample indices; taking removes (no replacement)."""
+
+    def __init__(self, y: np.ndarray, n_classes: int, rng: np.random.Generator):
+        self.queues = [rng.permutation(np.flatnonzero(y == c)) for c in range(n_classes)]
+        self.used = np.zeros(n_classes, dtype=np.int64)
+
+    def available(self) -> np.ndarray:
+        return np.array([len(q) for q in self.queues]) - self.used
+
+    def take(self, wanted: np.ndarray, fallbacks: list[np.ndarray], who: str) -> np.ndarray:
+        """Take ``wanted[c]`` samples of each class ``c``.
+
+        A class that runs out is topped up one sample at a time from the fallback class
+        sets, in order, always from the class with most samples left (ties: lowest
+        class), so shortages spread evenly and deterministically.
+        """
+        wanted = np.asarray(wanted, dtype=np.int64)
+        avail = self.available()
+        got = np.minimum(wanted, avail)
+        deficit = int((wanted - got).sum())
+        for classes in fallbacks:
+            while deficit > 0:
+                room = avail[classes] - got[classes]
+                if room.max(initial=0) <= 0:
+                    break
+                got[classes[int(np.argmax(room))]] += 1
+                deficit -= 1
+        if deficit > 0:
+            raise ConfigError(f"not enough samples left for {who}: {deficit} missing "
+                              "(clients never share samples); lower samples per client or "
+                              "the number of clients")
+        parts = []
+        for c in np.flatnonzero(got):
+            start = self.used[c]
+            parts.append(self.queues[c][start:start + got[c]])
+            self.used[c] += got[c]
+        return np.sort(np.concatenate(parts)) if parts else np.zeros(0, dtype=np.int64)
+
+
+def spread(total: int, n_parts: int, rng: np.random.Generator) -> np.ndarray:
+    """``total`` split into ``n_parts`` near-equal integers; the remainder goes to
+    randomly chosen parts so no class is systematically favoured."""
+    base = np.full(n_parts, total // n_parts, dtype=np.int64)
+    base[rng.choice(n_parts, size=total % n_parts, replace=False)] += 1
+    return base

@@ -1,0 +1,135 @@
+"""Client representations recorded during a run, for re-clustering without retraining.
+
+Every CFL method clusters clients by *something*: their local weights (k-means baselines),
+their updates (CFL, FL+HC, FedGroup), the last layer, their losses under other models
+(IFCA-style), summaries of their data, or the principal angles between their data subspaces
+(PACFL). The simulation records all of them once so the dashboard can try any clustering on any
+of them in well under a second.
+
+Full weight vectors of many clients do not fit comfortably in memory (1,000 clients of a
+784-200-10 MLP are 0.6 GB per representation), so above :data:`EXACT_MAX_FLOATS` they are
+stored as a count-sketch (Charikar, Chen, Farach-Colton, 2002): a seeded signed hashing of the
+coordinates into :data:`SKETCH_DIMS` buckets, which preserves inner products (hence Euclidean and
+cosine geometry) in expectation. The representation's description says when this happened.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import scipy.sparse as sp
+
+from .results import Representation
+
+EXACT_MAX_FLOATS = 20_000_000
+SKETCH_DIMS = 4096
+N_ANCHORS = 16
+
+
+def count_sketch_matrix(n_params: int, dims: int, seed: int) -> sp.csr_matrix:
+    """A (n_params x dims) sparse matrix with one random +-1 per row."""
+    rng = np.random.default_rng([seed, 4242])
+    cols = rng.integers(0, dims, size=n_params)
+    signs = rng.choice(np.array([-1.0, 1.0], dtype=np.float32), size=n_params)
+    return sp.csr_matrix((signs, (np.arange(n_params), cols)), shape=(n_params, dims))
+
+
+class ClientTrace:
+    """The latest local weights and update of every client, plus exact anchor-client weights.
+
+    Parameters
+    ----------
+    n_clients, n_params : int
+    last_layer : slice
+        Where the output layer sits in the flat weights (always kept exactly).
+    seed : int
+        Seeds the sketch and the choice of anchor clients.
+    """
+
+    def __init__(self, n_clients: int, n_params: int, last_layer: slice, seed: int = 0):
+        self.sketch = None
+        dims = n_params
+        if n_clients * n_params > EXACT_MAX_FLOATS:
+            self.sketch = count_sketch_matrix(n_params, SKETCH_DIMS, seed)
+            dims = SKETCH_DIMS
+        self.last_layer = last_layer
+        self.weights = np.zeros((n_clients, dims), dtype=np.float32)
+        self.updates = np.zeros((n_clients, dims), dtype=np.float32)
+        n_last = len(range(n_params)[last_layer])
+        self.last = np.zeros((n_clients, n_last), dtype=np.float32)
+        self.trained = np.zeros(n_clients, dtype=bool)
+        rng = np.random.default_rng([seed, 99])
+        self.anchors = np.sort(rng.choice(n_clients, size=min(N_ANCHORS, n_clients),
+                                          replace=False))
+        self.anchor_weights = np.zeros((len(self.anchors), n_params), dtype=np.float32)
+
+    def _reduce(self, arr: np.ndarray) -> np.ndarray:
+        return arr if self.sketch is None else np.asarray(arr @ self.sketch, dtype=np.float32)
+
+    def record(self, clients: np.ndarray, start: np.ndarray, fit_out) -> None:
+        """Keep the finite local results of this round's participants."""
+        ok = fit_out.finite
+        idx = clients[ok]
+        local = fit_out.weights[ok]
+        self.weights[idx] = self._reduce(local)
+        self.updates[idx] = self._reduce(local - start[ok])
+        self.last[idx] = local[:, self.last_layer]
+        self.trained[idx] = True
+        pos = np.searchsorted(self.anchors, idx)
+        hit = (pos < len(self.anchors)) & (self.anchors[np.minimum(pos, len(self.anchors) - 1)]
+                                           == idx)
+        self.anchor_weights[pos[hit]] = local[hit]
+
+
+def data_summary(dataset) -> np.ndarray:
+    """Label distribution + mean of the pooled-standardised features, per client."""
+    counts = dataset.label_counts().to_numpy(dtype=np.float64)
+    label_dist = counts / np.maximum(counts.sum(axis=1, keepdims=True), 1)
+    pooled = np.concatenate(dataset.x_train).astype(np.float64)
+    mu, sd = pooled.mean(axis=0), pooled.std(axis=0)
+    sd[sd == 0] = 1.0
+    means = np.stack([((x - mu) / sd).mean(axis=0) if len(x) else np.zeros_like(mu)
+                      for x in dataset.x_train])
+    return np.hstack([label_dist, means]).astype(np.float32)
+
+
+def collect_representations(dataset, engine, trace: ClientTrace, state,
+                            seed: int = 0) -> dict[str, Representation]:
+    """All representations of a finished run, keyed by their registry name."""
+    note = ("" if trace.sketch is None else
+            f" Count-sketch to {SKETCH_DIMS} dims (inner products preserved in expectation).")
+    reps = {
+        "weights": Representation("weights", X=trace.weights,
+                                  description="Each client's latest local model weights." + note),
+        "updates": Representation("updates", X=trace.updates,
+                                  description="Each client's latest local update "
+                                              "(local minus starting weights)." + note),
+        "last_layer": Representation("last_layer", X=trace.last,
+                                     description="Output-layer weights and biases of each "
+                                                 "client's latest local model."),
+        "data_summary": Representation("data_summary", X=data_summary(dataset),
+                                       description="Label distribution and mean standardised "
+                                                   "features of each client's training data."),
+    }
+    if trace.trained[trace.anchors].all():
+        loss, _ = engine.evaluate_matrix(trace.anchor_weights, split="train")
+        loss = np.where(np.isfinite(loss), loss, np.nanmax(np.where(np.isfinite(loss), loss, 0)))
+        reps["loss_profile"] = Representation(
+            "loss_profile", X=loss.T.astype(np.float32),
+            description=f"Training loss of each client under the local models of "
+                        f"{len(trace.anchors)} anchor clients (cross-loss profile).")
+    angles = state.extra.get("principal_angles")
+    if angles is None:
+        angles = _principal_angles_or_none(dataset)
+    if angles is not None:
+        reps["principal_angles"] = Representation(
+            "principal_angles", distance=np.asarray(angles, dtype=np.float64),
+            description="Principal angles (degrees) between the clients' data subspaces "
+                        "(PACFL, Vahidian et al., 2023).")
+    return reps
+
+
+def _principal_angles_or_none(dataset, max_clients: int = 300):
+    if dataset.n_clients > max_clients:
+        return None
+    from .strategies.pacfl import principal_angle_matrix
+    return principal_angle_matrix(dataset.x_train)

@@ -1,0 +1,25 @@
+"""Registry of federated strategies (one module per algorithm, each citing its paper).
+
+``STRATEGIES`` maps the CLI/UI name to the :class:`~fedcore.strategies.base.Strategy` subclass;
+every entry exposes ``name``, ``paper`` and ``param_schema`` for the dashboard's forms.
+"""
+
+from __future__ import annotations
+
+from .base import FitPlan, ServerState, SimulationContext, Strategy
+from .cfl import CFL
+from .fedavg import FedAvg
+from .fedgroup import FedGroup
+from .fesem import FeSEM
+from .ifca import IFCA
+from .local import LocalOnly
+from .oneshot import FLHC, KMeansOneShot
+from .oracle import Oracle
+from .pacfl import PACFL
+
+STRATEGIES: dict[str, type[Strategy]] = {
+    cls.name: cls
+    for cls in (FedAvg, LocalOnly, Oracle, FLHC, KMeansOneShot, CFL, IFCA, FeSEM, FedGroup, PACFL)
+}
+
+__all__ = ["STRATEGIES", "Strategy", "ServerState", "FitPlan", "SimulationContext"]

@@ -1,0 +1,168 @@
+"""FedGroup: static client grouping by decomposed cosine similarity of pre-training updates.
+
+Duan, Liu, Chen, Liu, Tan, Li, Gong (2021). "FedGroup: Efficient Federated Learning via
+Decomposed Similarity-Based Clustering". IEEE ISPA/BDCloud/SocialCom/SustainCom 2021,
+pp. 228-237 (arXiv:2010.06870); client migration from the follow-up FlexCFL: Duan et al.
+(2022), "Flexible Clustered Federated Learning for Client-Level Data Distribution Shift",
+IEEE TPDS 33(11) (arXiv:2108.09749). Reference code: github.com/morningD/FlexCFL.
+
+Round 1 is the cold start: every client trains once from the initial model. A random subset of
+``min(pretrain_scale * K, N)`` clients is clustered: the truncated SVD of their update matrix
+gives K principal update directions, each client is described by the cosine similarities of its
+update with those directions (the EDC representation) and K-means (K groups) clusters these
+rows. A group's model is the plain mean of its members' pre-trained models and its "direction"
+the mean of their updates. The remaining clients (newcomers) join the group whose direction is
+most cosine-similar to their own pre-training update. Afterwards each group runs FedAvg and its
+direction is refreshed with the members' mean update of every round.
+
+With ``migration="on"`` (FlexCFL's client migration, simplified: no temperature), a
+participating client whose update is more cosine-similar to another group's direction (as of
+the previous round) than to its own group's, by more than ``migration_margin``, moves to that
+group after the round (its update still counts for the group it trained in).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from sklearn.cluster import KMeans
+
+from ..errors import ConfigError
+from .base import FitPlan, ServerState, Strategy, sample_clients, weighted_average_by_key
+from .cfl import weighted_mean
+
+_EPS = 1e-12
+
+
+def edc_representation(updates: np.ndarray, n_directions: int) -> np.ndarray:
+    """Cosine similarity of every update (row) with the top right singular directions.
+
+    ``updates`` is (n_clients, n_params); the directions are the leading left singular vectors
+    of ``updates.T`` (FlexCFL: ``TruncatedSVD(K).fit_transform(dW.T)``, whose columns are
+    ``U_k * s_k`` and therefore have the same directions). Returns (n_clients, n_directions).
+    """
+    u = np.asarray(updates, dtype=np.float64)
+    # The thin SVD of the small (n, n) Gram side is exact and cheap even for large models.
+    _, s, vt = np.linalg.svd(u, full_matrices=False)
+    k = min(n_directions, len(s))
+    directions = vt[:k]  # (k, n_params), unit rows
+    norms = np.linalg.norm(u, axis=1, keepdims=True)
+    return (u @ directions.T) / (norms + _EPS)
+
+
+def cosine_to(rows: np.ndarray, directions: np.ndarray) -> np.ndarray:
+    """Cosine similarity (n_rows, n_directions) between two sets of vectors."""
+    a = np.asarray(rows, dtype=np.float64)
+    b = np.asarray(directions, dtype=np.float64)
+    na = np.linalg.norm(a, axis=1, keepdims=True)
+    nb = np.linalg.norm(b, axis=1, keepdims=True)
+    return (a @ b.T) / (na @ nb.T + _EPS)
+
+
+class FedGroup(Strategy):
+    """Duan et al.'s FedGroup (EDC + K-means cold start), optional FlexCFL migration."""
+
+    name = "fedgroup"
+    paper = "Duan et al., FedGroup, IEEE ISPA 2021; FlexCFL, IEEE TPDS 2022"
+    param_schema = {
+        "n_clusters": {"type": "int", "default": 4, "min": 1, "max": 50,
+                       "help": "number of groups K"},
+        "pretrain_scale": {"type": "int", "default": 20, "min": 1, "max": 100,
+                           "help": "alpha: pretrain_scale * K random clients are clustered "
+                                   "(the rest join by cosine similarity)"},
+        "migration": {"type": "choice", "default": "off", "choices": ["off", "on"],
+                      "help": "FlexCFL: let clients move to a more similar group"},
+        "migration_margin": {"type": "float", "default": 0.1, "min": 0.0, "max": 2.0,
+                             "help": "cosine-similarity gain needed to migrate"},
+    }
+
+    def __init__(self, **params):
+        if isinstance(params.get("migration"), bool):
+            params["migration"] = "on" if params["migration"] else "off"
+        super().__init__(**params)
+        if self.params["migration"] not in ("off", "on"):
+            raise ConfigError(f"fedgroup: migration must be on or off, "
+                              f"not {self.params['migration']!r}")
+        if int(self.params["n_clusters"]) < 1 or int(self.params["pretrain_scale"]) < 1:
+            raise ConfigError("fedgroup: n_clusters and pretrain_scale must be >= 1")
+
+    def configure_fit(self, server_round, state, ctx) -> FitPlan:
+        # The cold start pre-trains every client once from the initial model (retried next
+        # round if every client diverged).
+        cold = "directions" not in state.extra
+        clients = np.arange(ctx.dataset.n_clients) if cold else sample_clients(ctx)
+        return FitPlan(clients=clients, start_keys=state.assignments[clients].copy())
+
+    def aggregate_fit(self, server_round, state, plan, fit_out, ctx) -> ServerState:
+        start = np.stack([state.models[int(k)] for k in plan.start_keys]).astype(np.float64)
+        updates = fit_out.weights.astype(np.float64) - start
+        ok = np.asarray(fit_out.finite, dtype=bool)
+        if "directions" not in state.extra:
+            return self._cold_start(state, plan, fit_out, updates, ok, ctx)
+        keys = np.asarray(plan.start_keys)
+        state.models = weighted_average_by_key(keys, fit_out.weights, fit_out.num_examples, ok,
+                                               previous=state.models)
+        diag = {"clients": np.asarray(plan.clients), "migrated": []}
+        if self.params["migration"] == "on":
+            # Compared with last round's directions: this round's would contain the client itself.
+            diag["migrated"] = self._migrate(state, plan, updates, ok)
+        directions = state.extra["directions"]
+        for key in np.unique(keys[ok]):
+            sel = ok & (keys == key)
+            directions[int(key)] = weighted_mean(updates[sel], fit_out.num_examples[sel])
+        diag["n_clusters"] = len(state.models)
+        state.diagnostics = diag
+        return state
+
+    def _cold_start(self, state, plan, fit_out, updates, ok, ctx) -> ServerState:
+        clients = np.asarray(plan.clients)
+        usable = np.flatnonzero(ok)
+        if len(usable) == 0:
+            state.diagnostics = {"cold_start": False}
+            return state
+        k = min(int(self.params["n_clusters"]), len(usable))
+        n_sub = min(int(self.params["pretrain_scale"]) * k, len(usable))
+        sub = np.sort(ctx.rng.choice(usable, size=n_sub, replace=False))
+        edc = edc_representation(updates[sub], k)
+        seed = int(ctx.rng.integers(2**31 - 1))
+        labels = KMeans(n_clusters=k, n_init=10, max_iter=300,
+                        random_state=seed).fit(edc).labels_.astype(np.int64)
+        _, labels = np.unique(labels, return_inverse=True)  # K-means may leave a label unused
+
+        models, directions = {}, {}
+        for g in np.unique(labels):
+            rows = sub[labels == g]
+            models[int(g)] = fit_out.weights[rows].astype(np.float64).mean(0).astype(np.float32)
+            directions[int(g)] = updates[rows].mean(0)
+        keys = np.zeros(len(clients), dtype=np.int64)
+        keys[sub] = labels
+        # Newcomers (and diverged clients, whose update is unusable) join the closest direction.
+        rest = np.setdiff1d(np.arange(len(clients)), sub)
+        group_ids = np.array(sorted(directions), dtype=np.int64)
+        if len(rest):
+            sims = cosine_to(np.where(ok[rest, None], updates[rest], 0.0),
+                             np.stack([directions[int(g)] for g in group_ids]))
+            keys[rest] = group_ids[np.argmax(sims, axis=1)]
+        state.models = models
+        state.assignments[clients] = keys
+        state.extra["directions"] = directions
+        state.diagnostics = {"cold_start": True, "edc": edc, "clustered_clients": clients[sub],
+                             "edc_labels": labels, "assignments": state.assignments.copy(),
+                             "n_clusters": len(models)}
+        return state
+
+    def _migrate(self, state, plan, updates, ok) -> list[tuple[int, int, int]]:
+        """Move clients whose update points clearly closer to another group's direction."""
+        directions = state.extra["directions"]
+        group_ids = np.array(sorted(directions), dtype=np.int64)
+        sims = cosine_to(updates, np.stack([directions[int(g)] for g in group_ids]))
+        moved = []
+        for row, client in enumerate(np.asarray(plan.clients)):
+            if not ok[row]:
+                continue
+            own = int(plan.start_keys[row])
+            best = int(np.argmax(sims[row]))
+            gain = sims[row, best] - sims[row, np.searchsorted(group_ids, own)]
+            if group_ids[best] != own and gain > self.params["migration_margin"]:
+                state.assignments[client] = group_ids[best]
+                moved.append((int(client), own, int(group_ids[best])))
+        return moved

@@ -1,0 +1,153 @@
+"""FeSEM: federated stochastic expectation maximisation over K model centres.
+
+Xie, Long, Zhou, Jiang, Wang, Zhang, Shen, Jiang (2021). "Multi-Center Federated Learning:
+Clients Clustering for Better Personalization". World Wide Web journal 26 (2023); arXiv
+2005.01026 (2020). The server keeps K centre models. Every round each client trains from its
+centre; then the E-step assigns every participating client to the centre nearest (L2) to its
+*local* weights, and the M-step sets each centre to the mean of its clients' local weights; a
+centre nobody chose keeps its previous weights.
+
+Deviations, stated: clients restart from their centre every round (as in the FlexCFL reference
+implementation, github.com/morningD/FlexCFL) instead of keeping a personal model regularised
+towards the centre; after ``warmup_rounds`` of FedAvg the centres are initialised from the
+clients' local models of the seeding round, by k-means run to convergence (``init="kmeans"``,
+i.e. the same EM iterated on that round's models), by k-means++ seeds (``init="kmeans++"``) or,
+as in FlexCFL, by K random clients (``init="random_clients"``). A single E/M step from
+arbitrary seeds tends to leave one centre holding most clients, because every client restarts
+from its own centre and stays closest to it.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from sklearn.cluster import KMeans
+
+from ..errors import ConfigError
+from .base import FitPlan, ServerState, Strategy, sample_clients, weighted_average_by_key
+
+
+def squared_distances(points: np.ndarray, centres: np.ndarray) -> np.ndarray:
+    """Squared Euclidean distances (n_points, n_centres), in float64 and never negative."""
+    p = np.asarray(points, dtype=np.float64)
+    c = np.asarray(centres, dtype=np.float64)
+    d2 = (p * p).sum(1)[:, None] + (c * c).sum(1)[None, :] - 2.0 * p @ c.T
+    return np.maximum(d2, 0.0)
+
+
+def kmeans_plus_plus(points: np.ndarray, k: int, rng: np.random.Generator) -> np.ndarray:
+    """Row indices of ``k`` seeds picked by k-means++ D^2 sampling (Arthur & Vassilvitskii 2007)."""
+    n = len(points)
+    chosen = [int(rng.integers(n))]
+    for _ in range(1, min(k, n)):
+        d2 = squared_distances(points, points[chosen]).min(1)
+        total = d2.sum()
+        if total <= 0:  # every point coincides with a seed: nothing left to separate
+            remaining = np.setdiff1d(np.arange(n), chosen)
+            chosen.append(int(rng.choice(remaining)))
+            continue
+        chosen.append(int(rng.choice(n, p=d2 / total)))
+    return np.asarray(chosen, dtype=np.int64)
+
+
+def e_step(local: np.ndarray, centres: dict[int, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """Nearest centre of every local model: (keys (n,), distance matrix (n, K) in L2)."""
+    keys = np.array(sorted(centres), dtype=np.int64)
+    dist = np.sqrt(squared_distances(local, np.stack([centres[int(k)] for k in keys])))
+    return keys[np.argmin(dist, axis=1)], dist
+
+
+def m_step(keys: np.ndarray, local: np.ndarray, num_examples: np.ndarray,
+           previous: dict[int, np.ndarray], weighting: str) -> dict[int, np.ndarray]:
+    """Centre = (weighted) mean of its clients' local models; unchosen centres stay put."""
+    n = np.ones(len(keys)) if weighting == "uniform" else np.asarray(num_examples)
+    return weighted_average_by_key(keys, local, n, np.ones(len(keys), dtype=bool), previous)
+
+
+class FeSEM(Strategy):
+    """Multi-center FL: K centres, L2 E-step on local models, mean M-step."""
+
+    name = "fesem"
+    paper = "Xie et al., Multi-Center Federated Learning, WWW journal 2023 (arXiv 2005.01026)"
+    param_schema = {
+        "n_clusters": {"type": "int", "default": 4, "min": 1, "max": 50,
+                       "help": "number of centre models K"},
+        "warmup_rounds": {"type": "int", "default": 1, "min": 0, "max": 100,
+                          "help": "FedAvg rounds before the centres are seeded"},
+        "init": {"type": "choice", "default": "kmeans",
+                 "choices": ["kmeans", "kmeans++", "random_clients"],
+                 "help": "centres from the first local models: k-means (EM run to convergence), "
+                         "k-means++ seeds, or K random clients (FlexCFL)"},
+        "weighting": {"type": "choice", "default": "uniform", "choices": ["uniform", "examples"],
+                      "help": "M-step mean: plain (as the paper) or by client sample counts"},
+    }
+
+    def __init__(self, **params):
+        super().__init__(**params)
+        if self.params["init"] not in self.param_schema["init"]["choices"]:
+            raise ConfigError(f"fesem: unknown init {self.params['init']!r}")
+        if self.params["weighting"] not in ("uniform", "examples"):
+            raise ConfigError(f"fesem: unknown weighting {self.params['weighting']!r}")
+        if int(self.params["n_clusters"]) < 1:
+            raise ConfigError("fesem: n_clusters must be >= 1")
+
+    def _seed_round(self) -> int:
+        return int(self.params["warmup_rounds"]) + 1
+
+    def _seeding(self, server_round, state) -> bool:
+        """Whether this round seeds the centres (retried if every client diverged)."""
+        return server_round >= self._seed_round() and "seeded_round" not in state.extra
+
+    def configure_fit(self, server_round, state, ctx) -> FitPlan:
+        # Every client takes part in the seeding round, so every client gets a centre.
+        if self._seeding(server_round, state):
+            clients = np.arange(ctx.dataset.n_clients)
+        else:
+            clients = sample_clients(ctx)
+        return FitPlan(clients=clients, start_keys=state.assignments[clients].copy())
+
+    def aggregate_fit(self, server_round, state, plan, fit_out, ctx) -> ServerState:
+        if server_round < self._seed_round():
+            state = super().aggregate_fit(server_round, state, plan, fit_out, ctx)
+            state.diagnostics = {"phase": "warmup"}
+            return state
+        ok = np.asarray(fit_out.finite, dtype=bool)
+        clients = np.asarray(plan.clients)[ok]
+        local = fit_out.weights[ok]
+        n_ex = np.asarray(fit_out.num_examples)[ok]
+        if len(clients) == 0:
+            state.diagnostics = {"phase": "em", "clients": clients}
+            return state
+        centres = state.models
+        seeded = None
+        seeding = self._seeding(server_round, state)
+        if seeding:
+            seeded, centres = self._seed(local, ctx.rng)
+            state.extra["seeded_round"] = server_round
+        keys, dist = e_step(local, centres)
+        state.models = m_step(keys, local, n_ex, centres, self.params["weighting"])
+        state.assignments[clients] = keys
+        if seeding:
+            # Clients whose training diverged in the seeding round still need a valid centre.
+            stale = ~np.isin(state.assignments, list(state.models))
+            state.assignments[stale] = min(state.models)
+        state.diagnostics = {"phase": "em", "clients": clients, "distance": dist,
+                             "centre_keys": np.array(sorted(centres)),
+                             "seed_clients": None if seeded is None else clients[seeded],
+                             "n_clusters": int(len(np.unique(keys)))}
+        return state
+
+    def _seed(self, local: np.ndarray, rng: np.random.Generator):
+        """Initial centres from the first local models: (seed rows or None, centres dict)."""
+        k = min(int(self.params["n_clusters"]), len(local))
+        init = self.params["init"]
+        if init == "kmeans":
+            # Full EM (Lloyd) on the seeding round's models: FeSEM's objective run to a fixed
+            # point once, several seeded restarts; later rounds take one E and one M step.
+            est = KMeans(n_clusters=k, n_init=10, random_state=int(rng.integers(2**31 - 1)))
+            est.fit(np.asarray(local, dtype=np.float64))
+            return None, {j: c.astype(np.float32) for j, c in enumerate(est.cluster_centers_)}
+        if init == "random_clients":
+            rows = np.sort(rng.choice(len(local), size=k, replace=False))
+        else:
+            rows = kmeans_plus_plus(np.asarray(local, dtype=np.float64), k, rng)
+        return rows, {j: local[i].astype(np.float32).copy() for j, i in enumerate(rows)}

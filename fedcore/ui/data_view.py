@@ -1,0 +1,187 @@
+"""Data page controller: choose a bundled dataset + scenario, or read an upload."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from . import cached, state
+from .errors import show_error
+from .forms import schema_widgets
+
+UPLOAD_TYPES = ["csv", "tsv", "txt", "parquet", "pq", "zip", "npz", "json"]
+AUTO = "(auto-detect)"
+
+
+def bundled_controls() -> dict | None:
+    """Widgets for a bundled dataset and scenario; returns the source dict when submitted."""
+    from fedcore.data import BUNDLED
+    from fedcore.partition import SCENARIOS
+
+    names = list(BUNDLED)
+    scenarios = list(SCENARIOS)
+    cur = state.dataset_source() if state.dataset_source().get("kind") == "bundled" else {}
+    cur = cur or state.DEFAULT_SOURCE
+    with st.form("bundled_form"):
+        c1, c2 = st.columns(2)
+        name = c1.selectbox("Bundled dataset", names, index=_index(names, cur["name"]),
+                            format_func=lambda n: _bundled_label(BUNDLED, n), key="w.data.name")
+        scenario = c2.selectbox("Heterogeneity scenario", scenarios,
+                                index=_index(scenarios, cur["scenario"]), key="w.data.scenario",
+                                help="How the pooled data is split into clients "
+                                     "(natural = the dataset's own client column).")
+        c1, c2, c3, c4 = st.columns(4)
+        n_clients = c1.number_input("Clients", 2, 1000, int(cur["n_clients"]),
+                                    key="w.data.clients")
+        n_groups = c2.number_input("True groups", 1, 50, int(cur["n_groups"]), key="w.data.groups")
+        samples = c3.number_input("Samples per client", 2, 100000,
+                                  int(cur["samples_per_client"]), key="w.data.samples",
+                                  help="Ignored by the natural scenario (all rows are used).")
+        seed = c4.number_input("Data seed", 0, 2**31 - 1, int(cur["seed"]), key="w.data.seed")
+        with st.expander("Scenario parameters"):
+            st.caption("Parameters of every scenario; only the chosen one's are used.")
+            params_by_scenario = {s: schema_widgets(_scenario_schema(SCENARIOS[s]),
+                                                    f"w.data.sc.{s}")
+                                  for s in scenarios if _scenario_schema(SCENARIOS[s])}
+        if not st.form_submit_button("Load dataset", type="primary"):
+            return None
+    return {"kind": "bundled", "name": name, "scenario": scenario, "n_clients": int(n_clients),
+            "n_groups": int(n_groups), "samples_per_client": int(samples), "seed": int(seed),
+            "params": params_by_scenario.get(scenario, {})}
+
+
+def _scenario_schema(scenario) -> dict:
+    return dict(getattr(scenario, "params", None) or getattr(scenario, "param_schema", None)
+                or {})
+
+
+def _bundled_label(bundled: dict, name: str) -> str:
+    desc = getattr(bundled[name], "description", "") or ""
+    return f"{name} — {desc[:60]}" if desc else name
+
+
+def _index(options: list, value) -> int:
+    return options.index(value) if value in options else 0
+
+
+def load_bundled_source(source: dict) -> bool:
+    """Build and select the dataset of ``source``; on error keep the current one."""
+    try:
+        ds = cached.bundled_dataset(**state.source_args(source))
+    except Exception as exc:  # noqa: BLE001 - shown as a banner, the old dataset stays
+        show_error(exc, "Could not build the dataset")
+        return False
+    state.set_dataset(ds, source)
+    return True
+
+
+def upload_controls() -> None:
+    """Uploader + column pickers; loads the upload on request, never losing the old dataset."""
+    up = st.file_uploader("Upload a federated dataset", type=UPLOAD_TYPES, key="data.upload",
+                          help="CSV/Parquet long table with a client column, ZIP of per-client "
+                               "CSV files, NPZ (no pickles) or LEAF JSON. "
+                               f"Max {cached.MAX_UPLOAD_BYTES // 2**20} MB.")
+    if up is None:
+        return
+    content, filename = up.getvalue(), up.name
+    try:
+        columns = cached.upload_columns(content, filename)
+    except Exception as exc:  # noqa: BLE001
+        show_error(exc, f"Could not read {filename}")
+        return
+    client_col = label_col = None
+    if columns:
+        c1, c2 = st.columns(2)
+        options = [AUTO] + columns
+        client_col = c1.selectbox("Client column", options,
+                                  index=1 + _guess(columns, ("client", "client_id", "site",
+                                                             "hospital", "station", "dataset"),
+                                                   default=-1),
+                                  key="data.upload.client")
+        label_col = c2.selectbox("Label column", options,
+                                 index=1 + _guess(columns, ("label", "target", "y", "class",
+                                                            "num"), default=-1),
+                                 key="data.upload.label")
+        client_col = None if client_col == AUTO else client_col
+        label_col = None if label_col == AUTO else label_col
+    else:
+        st.caption("NPZ / LEAF JSON: clients and labels are read from the file itself.")
+    if st.button("Load upload", type="primary", key="data.upload.load"):
+        handle_upload(content, filename, client_col, label_col)
+
+
+def _guess(columns: list[str], candidates: tuple[str, ...], default: int = -1) -> int:
+    """Index of the first candidate column name (case-insensitive), else ``default``
+    (-1 selects "auto-detect" once shifted by the caller)."""
+    lower = [c.lower() for c in columns]
+    for cand in candidates:
+        if cand in lower:
+            return lower.index(cand)
+    return default
+
+
+def handle_upload(content: bytes, filename: str, client_column: str | None,
+                  label_column: str | None) -> bool:
+    """Read an upload into the session; a bad file shows ``st.error`` and changes nothing.
+
+    Returns
+    -------
+    bool
+        Whether the upload became the current dataset.
+    """
+    if client_column is not None and client_column == label_column:
+        st.error("The client column and the label column must differ.")
+        return False
+    try:
+        ds = cached.upload_dataset(content, filename, client_column, label_column)
+    except Exception as exc:  # noqa: BLE001 - shown as a banner, the old dataset stays
+        show_error(exc, f"Could not load {filename}")
+        return False
+    state.set_dataset(ds, {"kind": "upload", "filename": filename,
+                           "client_column": client_column, "label_column": label_column})
+    st.success(f"Loaded {filename}: {ds.n_clients} clients.")
+    return True
+
+
+def preview(ds) -> None:
+    """Clients, sizes, label distribution and a per-client feature summary."""
+    from fedcore.plots import client_size_bar, label_distribution_heatmap
+
+    from .figures import show_figure
+
+    c1, c2, c3, c4 = st.columns(4)
+    c1.metric("Clients", ds.n_clients)
+    c2.metric("Samples (train + test)", int(ds.train_sizes().sum() + ds.test_sizes().sum()))
+    c3.metric("Features", ds.n_features)
+    c4.metric("Classes", ds.n_classes)
+    if ds.provenance:
+        st.caption("Provenance: " + ", ".join(f"{k}={v}" for k, v in ds.provenance.items()
+                                              if not isinstance(v, dict | list))[:400])
+    summary = ds.summary()
+    st.dataframe(summary, hide_index=True, height=min(400, 38 + 35 * len(summary)))
+    left, right = st.columns(2)
+    with left:
+        counts = ds.label_counts()
+        show_figure(label_distribution_heatmap(counts), "label distribution", counts.reset_index(),
+                    key="labels")
+    with right:
+        color = "true_group" if "true_group" in summary.columns else None
+        show_figure(client_size_bar(summary, color=color), "client sizes", summary, key="sizes")
+    with st.expander("Feature summary per client"):
+        st.dataframe(feature_summary(ds), hide_index=True)
+
+
+def feature_summary(ds, max_features: int = 30) -> pd.DataFrame:
+    """Per-client mean and standard deviation of the first ``max_features`` features."""
+    names = ds.feature_names[:max_features]
+    rows = []
+    for cid, X in zip(ds.client_ids, ds.x_train):
+        X = np.asarray(X)[:, :len(names)]
+        row = {"client": cid}
+        if len(X):
+            for j, name in enumerate(names):
+                row[f"{name} mean"] = float(np.mean(X[:, j]))
+                row[f"{name} sd"] = float(np.std(X[:, j]))
+        rows.append(row)
+    return pd.DataFrame(rows).round(3)

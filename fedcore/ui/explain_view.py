@@ -1,0 +1,96 @@
+"""Explain page controller: explain the clustering chosen on the Clusters page."""
+
+from __future__ import annotations
+
+import hashlib
+
+import numpy as np
+import streamlit as st
+
+from . import state
+from .figures import show_figure
+
+
+def target(results: dict) -> tuple[str, object, np.ndarray, str] | None:
+    """``(result key, result, labels, description)`` to explain, or None without results.
+
+    The Clusters page's current choice when there is one, else the last run's own clusters.
+    """
+    sel = state.selection()
+    if sel.get("result") in results and sel.get("labels") is not None:
+        key = sel["result"]
+        desc = (f"{key}: re-clustering of **{sel['representation']}** with "
+                f"**{sel['clusterer']}** (from the Clusters page)")
+        return key, results[key], np.asarray(sel["labels"]), desc
+    if not results:
+        return None
+    key = list(results)[-1]
+    return key, results[key], np.asarray(results[key].assignments), f"{key}: its own clusters"
+
+
+def explain(key: str, result, labels: np.ndarray, dataset, attributions: bool):
+    """:func:`fedcore.explain.explain_all`, memoised per (result, labels, options)."""
+    from fedcore.explain import explain_all
+
+    digest = hashlib.sha1(np.asarray(labels, dtype=np.int64).tobytes()).hexdigest()[:12]
+
+    def build():
+        with st.spinner("Explaining the clusters (surrogate + SHAP)…"):
+            return explain_all(dataset, result, labels=labels, seed=0,
+                               model_attributions=attributions)
+
+    return state.artefact((key, "explain", digest, bool(attributions)), build)
+
+
+def show_membership(bundle) -> None:
+    from fedcore.plots.explain_plots import shap_bar, shap_beeswarm
+
+    m = bundle.membership
+    c1, c2, c3 = st.columns(3)
+    c1.metric("Surrogate fidelity", "—" if m.fidelity is None else f"{m.fidelity:.0%}",
+              help="Cross-validated balanced accuracy of the surrogate reproducing the "
+                   "clustering from client descriptors.")
+    c2.metric("Clusters explained", len(m.clusters))
+    c3.metric("Descriptors", bundle.descriptors.shape[1])
+    if m.warning:
+        st.warning(m.warning, icon=":material/warning:")
+    if len(m.ranking):
+        show_figure(shap_bar(m.ranking, fidelity=m.fidelity, trustworthy=m.trustworthy),
+                    "membership shap bar", m.ranking, key="shap_bar")
+        long = m.long_shap()
+        if len(long):
+            show_figure(shap_beeswarm(long, fidelity=m.fidelity, trustworthy=m.trustworthy),
+                        "membership shap beeswarm", long, key="shap_beeswarm")
+
+
+def show_divergence(bundle) -> None:
+    from fedcore.plots.explain_plots import divergence_heatmap, label_divergence_bars
+
+    if len(bundle.divergence):
+        show_figure(divergence_heatmap(bundle.divergence, bundle.label_divergence),
+                    "divergence heatmap", bundle.divergence, key="divergence")
+    if len(bundle.label_divergence):
+        show_figure(label_divergence_bars(bundle.label_divergence, bundle.label_shift),
+                    "label divergence", bundle.label_divergence, key="label_div")
+    if len(bundle.pixel_difference):
+        from fedcore.plots.explain_plots import pixel_difference_heatmap
+        show_figure(pixel_difference_heatmap(bundle.pixel_difference), "pixel difference",
+                    bundle.pixel_difference, key="pixels")
+
+
+def show_models(bundle) -> None:
+    from fedcore.plots.explain_plots import cluster_model_attribution_bars
+
+    if bundle.model_attributions is None or not len(bundle.model_attributions):
+        st.info("No cluster-model attributions: tick the option above (they explain the run's "
+                "own clusters only, since the models were trained for those).")
+        return
+    show_figure(cluster_model_attribution_bars(bundle.model_attributions),
+                "cluster model attribution", bundle.model_attributions, key="model_attr")
+
+
+def show_stories(bundle) -> None:
+    for story in bundle.stories:
+        st.markdown(f"**{story.headline}**")
+        st.markdown("\n".join(f"- {s.text} *[{s.figure_name}]*" for s in story.statements)
+                    or "- (nothing stands out)")

@@ -1,0 +1,119 @@
+"""Export page controller: figure pack, LaTeX table, projector files and the run bundle ZIP."""
+
+from __future__ import annotations
+
+import io
+import tempfile
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from . import state
+
+FIGURE_FORMATS = ("png", "svg", "pdf")
+
+
+def summary_frame(results: dict) -> pd.DataFrame:
+    from fedcore.metrics import method_summary
+    return method_summary(results).set_index("method")
+
+
+def latex_summary(results: dict) -> str:
+    """A booktabs table: mean / worst / p10 client accuracy, ARI and clusters per method."""
+    from fedcore.export import latex_table
+
+    df = summary_frame(results)[["mean_accuracy", "worst_accuracy", "p10_accuracy", "ari"]]
+    df.columns = ["mean acc.", "worst acc.", "p10 acc.", "ARI"]
+    ds = state.dataset()
+    return latex_table(df, caption=f"Client accuracy and clustering on {ds.name if ds else ''}",
+                       label="tab:fedlens-methods", index_name="method")
+
+
+def session_figures(results: dict, dataset=None) -> dict:
+    """name -> (figure, tidy data) of the main figures of this session's results."""
+    from fedcore.metrics import client_accuracy_table, method_summary
+    from fedcore.plots import accuracy_box_strip, learning_curves, worst_client_bar
+
+    from .simulate_view import rounds_frame
+
+    rounds = rounds_frame(results)
+    table = client_accuracy_table(results)
+    summary = method_summary(results)
+    figs = {"learning_curves": (learning_curves(rounds), rounds),
+            "client_accuracy": (accuracy_box_strip(table), table),
+            "worst_client_accuracy": (worst_client_bar(summary), summary)}
+    if dataset is not None:
+        from fedcore.plots import label_distribution_heatmap
+        counts = dataset.label_counts()
+        figs["label_distribution"] = (label_distribution_heatmap(counts), counts.reset_index())
+    return figs
+
+
+def figure_pack(results: dict, formats: tuple[str, ...], dataset=None) -> bytes:
+    """ZIP of every session figure in ``formats`` plus the CSV of its data."""
+    from fedcore.export import export_figure
+
+    buf = io.BytesIO()
+    with tempfile.TemporaryDirectory(prefix="fedlens_figs_") as tmp, \
+            zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
+        for name, (fig, data) in session_figures(results, dataset).items():
+            for path in export_figure(fig, data, tmp, name, formats=formats):
+                zf.write(path, arcname=f"figures/{Path(path).name}")
+    return buf.getvalue()
+
+
+def projector_zip(result, rep_name: str) -> bytes:
+    """TensorBoard Embedding Projector files (vectors + metadata TSV) of one representation."""
+    from fedcore.export import write_projector
+
+    rep = result.representations[rep_name]
+    meta = result.client_metrics[["client", "cluster", "accuracy"]].copy()
+    if result.true_groups is not None:
+        meta["true_group"] = np.asarray(result.true_groups)
+    buf = io.BytesIO()
+    with tempfile.TemporaryDirectory(prefix="fedlens_proj_") as tmp, \
+            zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
+        out = write_projector(tmp, np.asarray(rep.X), meta)
+        paths = out if isinstance(out, list | tuple) else list(Path(tmp).rglob("*"))
+        for path in paths:
+            if Path(path).is_file():
+                zf.write(path, arcname=f"projector/{Path(path).relative_to(tmp)}")
+    return buf.getvalue()
+
+
+def bundle_zip(results: dict, dataset, source: dict, figures: dict | None = None,
+               formats: tuple[str, ...] = ("svg",)) -> bytes:
+    """The reproducibility bundle (spec, summary, result of every run + figures) as bytes.
+
+    Parameters
+    ----------
+    results : dict
+        Session key -> SimulationResult (all computed on ``dataset``).
+    dataset : FederatedDataset
+    source : dict
+        How the dataset was made (:func:`fedcore.ui.state.dataset_source`).
+    figures : dict, optional
+        ``name -> (figure, tidy data)`` exported into the bundle in ``formats``.
+    """
+    from fedcore.export import make_bundle
+    from fedcore.runner import summary_dict
+
+    from .runs_view import spec_for
+
+    runs = []
+    for result in results.values():
+        spec = spec_for(result, source)
+        runs.append((spec.to_dict(), summary_dict(spec, dataset, result), result))
+    with tempfile.TemporaryDirectory(prefix="fedlens_bundle_") as tmp:
+        path = make_bundle(runs, figures=figures, out_path=Path(tmp) / "fedlens_bundle.zip",
+                           formats=formats)
+        return Path(path).read_bytes()
+
+
+def download(label: str, build, file_name: str, mime: str, key: str) -> None:
+    """A download button whose content is built only when clicked."""
+    st.download_button(label, data=build, file_name=file_name, mime=mime, key=key,
+                       on_click="ignore", icon=":material/download:")

@@ -1,0 +1,85 @@
+"""Performance page controller: methods side by side, per cluster and per client."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from . import state
+from .figures import show_figure
+
+BASELINES = ("fedavg", "local")
+
+
+def current_results(results: dict) -> tuple[dict, list[str]]:
+    """Results computed on the loaded dataset, and the keys left out because stale."""
+    fresh = {k: r for k, r in results.items() if not state.is_stale(r)}
+    return fresh, [k for k in results if k not in fresh]
+
+
+def summary_table(results: dict) -> pd.DataFrame:
+    from fedcore.metrics import method_summary
+    return method_summary(results).round(4)
+
+
+def show_accuracy(results: dict) -> None:
+    """Box + strip of client accuracy per method, coloured by cluster or true group."""
+    from fedcore.metrics import client_accuracy_table
+    from fedcore.plots import accuracy_box_strip
+
+    table = client_accuracy_table(results)
+    has_truth = table["true_group"].notna().any()
+    options = ["cluster", "true_group"] if has_truth else ["cluster"]
+    state.keep_valid("w.perf.color", options)
+    color = st.radio("Colour clients by", options, horizontal=True, key="w.perf.color")
+    show_figure(accuracy_box_strip(table, color=color), "client accuracy", table,
+                key="acc_box")
+
+
+def show_worst(summary: pd.DataFrame) -> None:
+    from fedcore.plots import worst_client_bar
+    show_figure(worst_client_bar(summary), "worst client accuracy", summary, key="worst")
+
+
+def show_gains(results: dict) -> None:
+    """Gain of every client over FedAvg and over local-only, when those were run."""
+    from fedcore.metrics import gains_over
+    from fedcore.plots import gain_plot
+
+    shown = False
+    for baseline in BASELINES:
+        if baseline in results and len(results) > 1:
+            gains = gains_over(results, baseline=baseline)
+            show_figure(gain_plot(gains), f"gain over {baseline}", gains,
+                        key=f"gain_{baseline}")
+            shown = True
+    if not shown:
+        st.info("Run fedavg and/or local together with other methods to see per-client "
+                "gains over them.")
+
+
+def show_rounds(results: dict) -> None:
+    """Mean and worst client accuracy over rounds."""
+    from fedcore.plots import learning_curves
+
+    from .simulate_view import rounds_frame
+
+    data = rounds_frame(results)
+    if data.empty:
+        return
+    metric = st.radio("Metric over rounds", ["mean_accuracy", "worst_accuracy", "mean_loss",
+                                             "n_clusters"], horizontal=True,
+                      key="w.perf.metric")
+    show_figure(learning_curves(data, metric=metric), f"{metric} over rounds", data,
+                key="rounds")
+
+
+def per_cluster_table(results: dict) -> pd.DataFrame:
+    """Mean/min accuracy and size of every cluster of every method."""
+    from fedcore.metrics import client_accuracy_table
+
+    table = client_accuracy_table(results)
+    out = table.groupby(["method", "cluster"]).agg(
+        clients=("client", "count"), mean_accuracy=("accuracy", "mean"),
+        worst_accuracy=("accuracy", "min")).reset_index()
+    return out.round(4)

@@ -1,0 +1,94 @@
+"""Runs page controller: save session results to disk, list past runs, reload one."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pandas as pd
+import streamlit as st
+
+from . import state
+from .errors import show_error
+
+
+def spec_for(result, source: dict):
+    """The :class:`ExperimentSpec` that reproduces ``result`` from the current data source."""
+    from fedcore.config import SimulationConfig
+    from fedcore.runner import ExperimentSpec
+
+    if source.get("kind") == "bundled":
+        data = dict(data=source["name"], scenario=source["scenario"],
+                    n_clients=source["n_clients"], n_groups=source["n_groups"],
+                    samples_per_client=source["samples_per_client"],
+                    data_seed=source["seed"], scenario_params=dict(source.get("params", {})))
+    else:
+        data = dict(data=source.get("filename", "upload"), scenario=None,
+                    n_clients=len(result.client_ids))
+    return ExperimentSpec(method=result.method, method_params=dict(result.params),
+                          config=SimulationConfig.from_dict(result.config), **data)
+
+
+def save_results(root: Path, keys: list[str]) -> list[Path]:
+    """Write the chosen session results as run directories under ``root``."""
+    from fedcore.runner import summary_dict
+    from fedcore.store import save_run
+
+    ds, source, saved = state.dataset(), state.dataset_source(), []
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    for key in keys:
+        result = state.results()[key]
+        if state.is_stale(result):
+            st.warning(f"{key}: not saved — it is stale (computed on another dataset).")
+            continue
+        try:
+            spec = spec_for(result, source)
+            out = root / f"ui-{stamp}-{_slug(key)}"
+            saved.append(save_run(out, spec.to_dict(), summary_dict(spec, ds, result), result))
+        except Exception as exc:  # noqa: BLE001
+            show_error(exc, f"Could not save {key}")
+    return saved
+
+
+def _slug(text: str) -> str:
+    return "".join(c if c.isalnum() or c in "-_" else "-" for c in text)[:60]
+
+
+def default_root() -> str:
+    """``$FEDLENS_RUNS`` or ``./runs`` (same folder as the CLI's)."""
+    from fedcore.store import runs_root
+    return str(runs_root())
+
+
+def list_runs(root: Path) -> pd.DataFrame:
+    from fedcore.store import list_runs as _list_runs
+    return _list_runs(root)
+
+
+def load_into_session(path: str, run_id: str, with_dataset: bool) -> str | None:
+    """Reload a saved run (no recomputation) as a session result; optionally its dataset.
+
+    Returns
+    -------
+    str or None
+        The session key of the reloaded result (``"method @ run_id"``).
+    """
+    from fedcore.runner import ExperimentSpec, load_spec_dataset
+    from fedcore.store import load_run
+
+    try:
+        spec_dict, _summary, result = load_run(path)
+        if with_dataset:
+            spec = ExperimentSpec.from_dict(spec_dict)
+            ds = load_spec_dataset(spec)
+            state.set_dataset(ds, {"kind": "bundled", "name": spec.data,
+                                   "scenario": spec.scenario, "n_clients": spec.n_clients,
+                                   "n_groups": spec.n_groups,
+                                   "samples_per_client": spec.samples_per_client,
+                                   "seed": spec.data_seed, "params": spec.scenario_params})
+    except Exception as exc:  # noqa: BLE001
+        show_error(exc, f"Could not load run {run_id}")
+        return None
+    key = f"{result.method} @ {run_id}"
+    state.store_result(key, result)
+    return key

@@ -1,0 +1,165 @@
+"""Simulate page controller: the run form, running methods with progress, result tables."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from fedcore.config import FitConfig, ModelSpec, SimulationConfig
+
+from . import state
+from .errors import show_error
+from .forms import parse_ints, schema_widgets
+from .progress import method_progress
+
+DEFAULT_METHODS = ["fedavg", "flhc"]
+
+
+def run_form(n_clients: int, is_image: bool = False) -> tuple | None:
+    """The simulation form; returns ``(config, {method: params})`` when submitted."""
+    from fedcore.strategies import STRATEGIES
+
+    names = list(STRATEGIES)
+    kinds = ["logreg", "mlp", "cnn"] if is_image else ["logreg", "mlp"]
+    state.keep_valid("w.sim.kind", kinds)
+    state.keep_valid("w.sim.methods", names, multi=True)
+    with st.form("simulate_form"):
+        st.markdown("**Model**")
+        c1, c2 = st.columns(2)
+        kind = c1.selectbox("Model", kinds, index=1, key="w.sim.kind",
+                            help="Logistic regression, MLP, or a small CNN (images only).")
+        hidden = c2.text_input("Hidden sizes", "64", key="w.sim.hidden",
+                               help="Comma-separated widths of the hidden layers (MLP, CNN head).")
+        st.markdown("**Federated training**")
+        c1, c2, c3, c4 = st.columns(4)
+        rounds = c1.number_input("Rounds", 1, 500, 10, key="w.sim.rounds")
+        epochs = c2.number_input("Local epochs", 1, 50, 1, key="w.sim.epochs")
+        lr = c3.number_input("Learning rate", 1e-5, 10.0, 0.05, format="%g", key="w.sim.lr")
+        batch = c4.number_input("Batch size", 1, 4096, 32, key="w.sim.batch")
+        c1, c2, c3, c4 = st.columns(4)
+        optimizer = c1.selectbox("Optimizer", ["sgd", "adam"], key="w.sim.opt")
+        mu = c2.number_input("FedProx mu", 0.0, 10.0, 0.0, format="%g", key="w.sim.mu",
+                             help="Proximal term; 0 = plain local SGD (FedAvg).")
+        frac = c3.slider("Fraction of clients per round", 0.05, 1.0, 1.0, 0.05, key="w.sim.frac")
+        seed = c4.number_input("Model seed", 0, 2**31 - 1, 0, key="w.sim.seed")
+        st.markdown("**Methods**")
+        methods = st.multiselect("Methods to run", names,
+                                 default=[m for m in DEFAULT_METHODS if m in names],
+                                 key="w.sim.methods",
+                                 format_func=lambda m: f"{m} ({STRATEGIES[m].paper or 'baseline'})")
+        params = {}
+        for m in names:
+            schema = getattr(STRATEGIES[m], "param_schema", {}) or {}
+            if schema:
+                with st.expander(f"{m} parameters"):
+                    params[m] = schema_widgets(_fit_schema(schema, n_clients), f"w.sim.p.{m}")
+        if not st.form_submit_button("Run", type="primary", icon=":material/play_arrow:"):
+            return None
+    if not methods:
+        st.warning("Choose at least one method.")
+        return None
+    try:
+        spec = ModelSpec(kind=kind, hidden=parse_ints(hidden, "hidden sizes") if kind != "logreg"
+                         else ())
+        config = SimulationConfig(rounds=int(rounds), seed=int(seed), fraction_fit=float(frac),
+                                  model=spec, fit=FitConfig(local_epochs=int(epochs),
+                                                            batch_size=int(batch), lr=float(lr),
+                                                            optimizer=optimizer,
+                                                            prox_mu=float(mu)))
+    except Exception as exc:  # noqa: BLE001
+        show_error(exc, "Invalid settings")
+        return None
+    return config, {m: params.get(m, {}) for m in methods}
+
+
+def _fit_schema(schema: dict, n_clients: int) -> dict:
+    """Clip cluster-count defaults to the number of clients so defaults are always valid."""
+    out = {}
+    for name, spec in schema.items():
+        spec = dict(spec)
+        if name in ("n_clusters", "k", "max_clusters") and spec.get("type") == "int":
+            spec["max"] = min(int(spec.get("max", n_clients)), max(n_clients, 1))
+            spec["default"] = min(int(spec.get("default", 2)), spec["max"])
+        out[name] = spec
+    return out
+
+
+def run_methods(dataset, config: SimulationConfig, methods: dict[str, dict]) -> list[str]:
+    """Run each method with a live progress bar; a failure keeps the other results.
+
+    Returns
+    -------
+    list of str
+        The methods that finished.
+    """
+    from fedcore.simulation import run_simulation
+    from fedcore.strategies import STRATEGIES
+
+    engine = _engine(dataset, config)
+    done = []
+    for method, params in methods.items():
+        callback = method_progress(method)
+        try:
+            strategy = STRATEGIES[method](**params)
+            kwargs = {"engine": engine} if engine is not None else {}
+            result = run_simulation(dataset, strategy, config, progress=callback, **kwargs)
+        except Exception as exc:  # noqa: BLE001 - one failed method must not lose the others
+            callback.bar.empty()
+            state.run_errors()[method] = error_text(exc)
+            continue
+        if not result.dataset_fingerprint:
+            result.dataset_fingerprint = state.fingerprint()
+        state.store_result(method, result)
+        callback.bar.progress(1.0, text=f"{method}: done in {result.wall_seconds:.1f} s · "
+                                        f"mean accuracy {result.mean_client_accuracy:.3f}")
+        done.append(method)
+    return done
+
+
+def error_text(exc: BaseException) -> str:
+    """A FedLensError's own message; the exception type first for anything unexpected."""
+    from fedcore.errors import FedLensError
+    return str(exc) if isinstance(exc, FedLensError) else f"{type(exc).__name__}: {exc}"
+
+
+def _engine(dataset, config: SimulationConfig):
+    """One engine for all methods of a submit (same data and model: compile once)."""
+    try:
+        from fedcore.engine import VectorisedEngine
+        return VectorisedEngine(dataset, config.model, seed=config.seed)
+    except Exception:  # noqa: BLE001 - each run_simulation then builds (and reports) its own
+        return None
+
+
+def results_table(results: dict) -> pd.DataFrame:
+    """One row per result: accuracy, worst client, clusters, ARI vs true groups, staleness."""
+    rows = []
+    for key, r in results.items():
+        acc = r.client_metrics["accuracy"].to_numpy(dtype=float)
+        rows.append({"method": key, "mean accuracy": round(float(pd.Series(acc).mean()), 4),
+                     "worst client": round(float(pd.Series(acc).min()), 4),
+                     "clusters": int(len(set(r.assignments.tolist()))),
+                     "ARI": _ari(r), "rounds": int(len(r.rounds)),
+                     "seconds": round(float(r.wall_seconds), 1),
+                     "status": "stale — re-run" if state.is_stale(r) else "current"})
+    return pd.DataFrame(rows)
+
+
+def _ari(result) -> float | None:
+    if result.true_groups is None:
+        return None
+    from sklearn.metrics import adjusted_rand_score
+    return round(float(adjusted_rand_score(result.true_groups, result.assignments)), 4)
+
+
+def rounds_frame(results: dict) -> pd.DataFrame:
+    """All results' per-round metrics stacked with a ``method`` column (tidy)."""
+    frames = [r.rounds.assign(method=key) for key, r in results.items() if len(r.rounds)]
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+
+def learning_curves(results: dict):
+    """Mean client accuracy per round, one line per method; returns ``(figure, data)``."""
+    from fedcore.plots import learning_curves as _curves
+    data = rounds_frame(results)
+    return _curves(data, metric="mean_accuracy"), data

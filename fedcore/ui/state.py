@@ -1,0 +1,166 @@
+"""Per-session state: the loaded dataset, results per method, selections, staleness.
+
+Everything a user made lives in ``st.session_state`` under the ``fl.`` keys below, so switching
+pages loses nothing. Widgets whose value must survive a page switch use keys starting with
+``w.``; :func:`keep_widget_values` re-asserts them every run (Streamlit otherwise forgets the
+value of a widget that was not drawn in the previous run); every page calls
+:func:`page_setup` first.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from fedcore.dataset import FederatedDataset
+from fedcore.results import SimulationResult
+
+DATASET = "fl.dataset"
+DATASET_SOURCE = "fl.dataset_source"
+DATASET_FINGERPRINT = "fl.dataset_fingerprint"
+DATASET_ERROR = "fl.dataset_error"
+RESULTS = "fl.results"
+RUN_ERRORS = "fl.run_errors"
+SELECTION = "fl.cluster_selection"
+ARTEFACTS = "fl.artefacts"
+
+#: The dataset loaded on first visit: small, real, with natural clients (4 hospitals).
+DEFAULT_SOURCE = {"kind": "bundled", "name": "heart", "scenario": "natural", "n_clients": 4,
+                  "n_groups": 4, "samples_per_client": 100, "seed": 0, "params": {}}
+
+
+def keep_widget_values() -> None:
+    """Re-assert every ``w.``-prefixed widget value so it survives page switches."""
+    for key in list(st.session_state.keys()):
+        if isinstance(key, str) and key.startswith("w."):
+            st.session_state[key] = st.session_state[key]
+
+
+def keep_valid(key: str, options: list, multi: bool = False) -> None:
+    """Drop a remembered widget value that is no longer among ``options``.
+
+    Options of some widgets depend on the session (result names, whether true groups are
+    known); a value kept from an earlier run must not make Streamlit raise.
+    """
+    if key not in st.session_state:
+        return
+    value = st.session_state[key]
+    if multi:
+        kept = [v for v in (value or []) if v in options]
+        if kept != list(value or []):
+            st.session_state[key] = kept
+    elif value not in options:
+        del st.session_state[key]
+
+
+def page_setup() -> None:
+    """First line of every page: keep widget values across page switches, ensure data.
+
+    Called by each page (not only by app.py) because a widget-triggered rerun may execute
+    the page without the frame script (as Streamlit's AppTest does).
+    """
+    keep_widget_values()
+    ensure_dataset()
+
+
+def ensure_dataset() -> None:
+    """Load the default bundled dataset on the first visit (never replaces a loaded one)."""
+    st.session_state.setdefault(RESULTS, {})
+    st.session_state.setdefault(RUN_ERRORS, {})
+    st.session_state.setdefault(ARTEFACTS, {})
+    if st.session_state.get(DATASET) is not None or st.session_state.get(DATASET_ERROR):
+        return
+    from . import cached
+    try:
+        ds = cached.bundled_dataset(**source_args(DEFAULT_SOURCE))
+    except Exception as exc:  # noqa: BLE001 - shown on the Data page instead of crashing
+        st.session_state[DATASET_ERROR] = f"default dataset could not be loaded: {exc}"
+        return
+    set_dataset(ds, DEFAULT_SOURCE)
+
+
+def source_args(source: dict) -> dict:
+    """The arguments of :func:`fedcore.ui.cached.bundled_dataset` for a bundled ``source``."""
+    return {k: source[k] for k in ("name", "scenario", "n_clients", "n_groups",
+                                   "samples_per_client", "seed")} | {
+        "params_items": tuple(sorted(source.get("params", {}).items()))}
+
+
+def dataset() -> FederatedDataset | None:
+    """The currently loaded dataset (None only if even the default failed)."""
+    return st.session_state.get(DATASET)
+
+
+def dataset_source() -> dict:
+    return st.session_state.get(DATASET_SOURCE, {})
+
+
+def set_dataset(ds: FederatedDataset, source: dict) -> None:
+    """Make ``ds`` the current dataset; results computed on another dataset become stale."""
+    st.session_state[DATASET] = ds
+    st.session_state[DATASET_SOURCE] = dict(source)
+    st.session_state[DATASET_FINGERPRINT] = ds.fingerprint()
+    st.session_state.pop(DATASET_ERROR, None)
+
+
+def fingerprint() -> str:
+    return st.session_state.get(DATASET_FINGERPRINT, "")
+
+
+def results() -> dict[str, SimulationResult]:
+    """Method name -> its latest result (insertion order = run order)."""
+    return st.session_state.setdefault(RESULTS, {})
+
+
+def store_result(key: str, result: SimulationResult) -> None:
+    results()[key] = result
+    st.session_state.setdefault(RUN_ERRORS, {}).pop(key, None)
+    # Derived artefacts (cluster caches, embeddings) of an older result with this key are void.
+    arts = st.session_state.setdefault(ARTEFACTS, {})
+    for k in [k for k in arts if k[0] == key]:
+        del arts[k]
+
+
+def run_errors() -> dict[str, str]:
+    return st.session_state.setdefault(RUN_ERRORS, {})
+
+
+def is_stale(result: SimulationResult) -> bool:
+    """True when ``result`` was computed on a different dataset than the loaded one."""
+    return bool(result.dataset_fingerprint) and result.dataset_fingerprint != fingerprint()
+
+
+def stale_note(result: SimulationResult) -> str:
+    return (f"{result.method}: stale — re-run (computed on dataset "
+            f"{result.dataset_fingerprint}, current is {fingerprint()})")
+
+
+def artefact(key: tuple, build):
+    """Per-session memo: ``build()`` once per ``key`` (first item = result key)."""
+    arts = st.session_state.setdefault(ARTEFACTS, {})
+    if key not in arts:
+        arts[key] = build()
+    return arts[key]
+
+
+def selection() -> dict:
+    """The Clusters page's current choice (result, representation, clusterer, labels)."""
+    return st.session_state.get(SELECTION, {})
+
+
+def set_selection(sel: dict) -> None:
+    st.session_state[SELECTION] = sel
+
+
+def sidebar_status() -> None:
+    """A compact status block in the sidebar: dataset, fingerprint, results."""
+    ds = dataset()
+    with st.sidebar:
+        if ds is None:
+            st.caption("No dataset loaded.")
+            return
+        st.caption(f"**Dataset:** {ds.name} · {ds.n_clients} clients · {ds.n_classes} classes"
+                   f"  \n`{fingerprint()}`")
+        res = results()
+        if res:
+            marks = [f"{m}{' (stale)' if is_stale(r) else ''}" for m, r in res.items()]
+            st.caption("**Results:** " + ", ".join(marks))

@@ -1,0 +1,37 @@
+"""Performance page: client and cluster accuracy, gains over baselines, methods side by side."""
+
+import streamlit as st
+
+from fedcore.ui import performance_view, state
+from fedcore.ui.errors import guard
+
+state.page_setup()
+st.title("Performance")
+results, stale = performance_view.current_results(state.results())
+for key in stale:
+    st.warning(state.stale_note(state.results()[key]) + " (left out below)",
+               icon=":material/history:")
+if not results:
+    st.info("No results on the loaded dataset: run a simulation on the Simulate page.")
+    st.stop()
+
+with guard("Summary"):
+    summary = performance_view.summary_table(results)
+    st.dataframe(summary, hide_index=True)
+    best = summary.sort_values("mean_accuracy", ascending=False).iloc[0]
+    c1, c2, c3 = st.columns(3)
+    c1.metric("Best mean accuracy", f"{best['mean_accuracy']:.3f}", help=str(best["method"]))
+    c2.metric("Best worst-client accuracy", f"{summary['worst_accuracy'].max():.3f}")
+    c3.metric("Methods compared", len(summary))
+
+tab_clients, tab_gains, tab_rounds, tab_clusters = st.tabs(
+    ["Per client", "Gains over baselines", "Over rounds", "Per cluster"])
+with tab_clients, guard("Client accuracy"):
+    performance_view.show_accuracy(results)
+    performance_view.show_worst(summary)
+with tab_gains, guard("Gains"):
+    performance_view.show_gains(results)
+with tab_rounds, guard("Rounds"):
+    performance_view.show_rounds(results)
+with tab_clusters, guard("Clusters"):
+    st.dataframe(performance_view.per_cluster_table(results), hide_index=True)

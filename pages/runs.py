@@ -1,0 +1,45 @@
+"""Runs page: save this session's results, list past runs on disk, reload one instantly."""
+
+from pathlib import Path
+
+import streamlit as st
+
+from fedcore.ui import runs_view, state
+from fedcore.ui.errors import guard
+
+state.page_setup()
+st.title("Runs")
+st.caption("Runs written by this page or by `python -m fedcore run/grid`. Reloading reads the "
+           "saved result (assignments, metrics, representations, models): nothing is retrained.")
+
+root = Path(st.text_input("Runs folder", runs_view.default_root(), key="w.runs.root"))
+
+results = state.results()
+if results:
+    state.keep_valid("w.runs.save", list(results), multi=True)
+    with st.form("save_runs"):
+        keys = st.multiselect("Save results of this session", list(results),
+                              default=list(results), key="w.runs.save")
+        if st.form_submit_button("Save to runs folder", icon=":material/save:"):
+            with guard("Saving"):
+                for path in runs_view.save_results(root, keys):
+                    st.success(f"Saved {path}")
+
+runs = None
+with guard("Listing runs"):
+    runs = runs_view.list_runs(root)
+if runs is None or runs.empty:
+    st.info(f"No complete runs under {root}.")
+    st.stop()
+
+st.dataframe(runs.drop(columns=["path"]), hide_index=True)
+run_id = st.selectbox("Run", runs["run_id"].tolist(), key="runs.pick")
+row = runs.set_index("run_id").loc[run_id]
+with_ds = st.checkbox("Also load the dataset it was run on (bundled data only)", value=False,
+                      key="runs.with_ds")
+if st.button("Load run", type="primary", key="runs.load"):
+    key = runs_view.load_into_session(str(row["path"]), run_id, with_ds)
+    if key is not None:
+        st.success(f"Loaded {key}; open the Clusters or Performance page.")
+        if state.is_stale(state.results()[key]):
+            st.warning(state.stale_note(state.results()[key]))

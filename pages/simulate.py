@@ -1,0 +1,39 @@
+"""Simulate page: model, FL hyper-parameters and methods; run with live progress."""
+
+import streamlit as st
+
+from fedcore.ui import simulate_view, state
+from fedcore.ui.errors import guard
+from fedcore.ui.figures import show_figure
+
+state.page_setup()
+st.title("Simulate")
+ds = state.dataset()
+if ds is None:
+    st.warning("Load a dataset on the Data page first.")
+    st.stop()
+st.caption(f"Dataset **{ds.name}**: {ds.n_clients} clients, {ds.n_features} features, "
+           f"{ds.n_classes} classes. Each method runs with the same model, seed and data.")
+
+with guard("Simulation settings"):
+    submitted = simulate_view.run_form(ds.n_clients, is_image=len(ds.input_shape) == 3)
+if submitted is not None:
+    config, methods = submitted
+    with guard("Simulation"):
+        simulate_view.run_methods(ds, config, methods)
+
+results = state.results()
+for method, message in state.run_errors().items():
+    st.error(f"{method} failed: {message}")
+if not results:
+    st.info("No results yet: choose methods and press Run.")
+    st.stop()
+
+st.subheader("Results")
+for r in results.values():
+    if state.is_stale(r):
+        st.warning(state.stale_note(r), icon=":material/history:")
+st.dataframe(simulate_view.results_table(results), hide_index=True)
+with guard("Learning curves"):
+    fig, data = simulate_view.learning_curves(results)
+    show_figure(fig, "learning curves", data)

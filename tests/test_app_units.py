@@ -1,0 +1,51 @@
+"""Unit tests of the pure helpers of fedcore.ui (no Streamlit session needed)."""
+
+from __future__ import annotations
+
+import pytest
+
+from fedcore.errors import ConfigError
+from fedcore.ui import forms, simulate_view
+from fedcore.ui.cluster_view import _sankey_rounds, embedding_note
+
+
+def test_parse_ints_accepts_lists_and_rejects_junk():
+    assert forms.parse_ints("64, 32") == (64, 32)
+    assert forms.parse_ints("128;") == (128,)
+    assert forms.parse_ints("") == ()
+    with pytest.raises(ConfigError, match="hidden sizes"):
+        forms.parse_ints("64, abc", "hidden sizes")
+    with pytest.raises(ConfigError, match=">= 1"):
+        forms.parse_ints("0")
+
+
+def test_schema_kinds_cover_registry_types():
+    assert forms._kind({"type": "int", "default": 1}) == "int"
+    assert forms._kind({"type": float, "default": 1.0}) == "float"
+    assert forms._kind({"type": "choice", "choices": ["a"], "default": "a"}) == "choice"
+    assert forms._kind({"type": "bool", "default": False}) == "bool"
+    assert forms._kind({"default": "x"}) == "str"
+    assert forms._clip(7, 1, 4) == 4 and forms._clip(-1, 0, None) == 0
+
+
+def test_cluster_count_defaults_fit_the_number_of_clients():
+    schema = {"n_clusters": {"type": "int", "default": 4, "min": 1, "max": 50},
+              "eps": {"type": "float", "default": 0.5, "min": 0.0, "max": 1.0}}
+    fitted = simulate_view._fit_schema(schema, n_clients=3)
+    assert fitted["n_clusters"]["max"] == 3 and fitted["n_clusters"]["default"] == 3
+    assert fitted["eps"] == schema["eps"]
+    assert schema["n_clusters"]["max"] == 50  # the registry's schema is not modified
+
+
+def test_sankey_rounds_are_sampled_but_keep_first_and_last():
+    assert _sankey_rounds(5) == [0, 1, 2, 3, 4]
+    rows = _sankey_rounds(100)
+    assert rows[0] == 0 and rows[-1] == 99 and len(rows) == 8
+
+
+def test_embedding_note_explains_the_layout():
+    assert embedding_note("umap", 50) == "Layout: UMAP."
+    assert "too few clients" in embedding_note("pca", 4)
+    assert "warming up" in embedding_note("pca", 40)
+    note = embedding_note("pca", 12, "UMAP needs more clients")
+    assert note == "Layout: UMAP needs more clients."

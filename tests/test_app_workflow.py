@@ -1,0 +1,205 @@
+"""AppTest of the workflow pages on a tiny two-group dataset.
+
+One AppTest session runs a 2-round simulation (fedavg + flhc, logistic regression) once; the
+tests then visit Clusters, Performance, Explain, Export and Runs in that same session, in
+file order, as a user would.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from app_support import (
+    APP,
+    chart_specs,
+    embedding_spec,
+    install_dataset,
+    plotly_array,
+    trace_clusters,
+    two_group_dataset,
+    two_group_table,
+)
+from streamlit.testing.v1 import AppTest
+
+from fedcore.strategies.base import Strategy
+
+pytestmark = pytest.mark.slow
+SLIDER = "w.cl.flhc.updates.agglomerative.n_clusters"
+
+
+def _ok(at: AppTest) -> AppTest:
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def _figure_names(at: AppTest) -> list[str]:
+    return [s.get("layout", {}).get("meta", {}).get("name") for s in chart_specs(at)]
+
+
+@pytest.fixture(scope="module")
+def at():
+    app = AppTest.from_file(APP, default_timeout=120)
+    install_dataset(app, two_group_dataset())
+    app.run()
+    app.switch_page("pages/simulate.py").run()
+    app.number_input(key="w.sim.rounds").set_value(2)
+    app.selectbox(key="w.sim.kind").set_value("logreg")
+    app.multiselect(key="w.sim.methods").set_value(["fedavg", "flhc"])
+    app.number_input(key="w.sim.p.flhc.warmup_rounds").set_value(1)
+    app.form_submit_button[0].click().run()
+    return _ok(app)
+
+
+def test_simulation_stores_results_and_draws_learning_curves(at):
+    assert not at.error, [e.value for e in at.error]
+    results = at.session_state["fl.results"]
+    assert list(results) == ["fedavg", "flhc"]
+    for r in results.values():
+        assert len(r.rounds) == 2
+        assert 0.0 <= r.mean_client_accuracy <= 1.0
+    curves = [s for s in chart_specs(at)
+              if s["layout"]["meta"]["name"].startswith("learning_curves")]
+    assert [t["name"] for t in curves[0]["data"]] == ["fedavg", "flhc"]
+    table = at.dataframe[0].value
+    assert table["method"].tolist() == ["fedavg", "flhc"]
+    assert (table["status"] == "current").all()
+
+
+def test_a_failing_method_shows_its_error_and_keeps_other_results(at, monkeypatch):
+    from fedcore import strategies
+
+    class Broken(Strategy):
+        name = "broken"
+
+        def initialize(self, ctx):
+            raise RuntimeError("boom in initialize")
+
+    monkeypatch.setitem(strategies.STRATEGIES, "broken", Broken)
+    at.run()  # the form now lists the extra method
+    at.multiselect(key="w.sim.methods").set_value(["broken"])
+    at.form_submit_button[0].click().run()
+    _ok(at)
+    assert any("broken failed" in e.value and "boom" in e.value for e in at.error)
+    assert list(at.session_state["fl.results"]) == ["fedavg", "flhc"]
+    at.multiselect(key="w.sim.methods").set_value(["fedavg", "flhc"])
+    at.session_state["fl.run_errors"].clear()
+
+
+def test_clusters_slider_reclusters_without_moving_the_layout(at):
+    at.switch_page("pages/clusters.py").run()
+    _ok(at)
+    assert at.selectbox(key="cl.result").value == "flhc"
+    assert at.slider(key=SLIDER).value == 3
+    before = embedding_spec(at)
+    assert sum(trace_clusters(before).values()) == 6
+    assert len(trace_clusters(before)) == 3
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Clusters found"] == "3"
+
+    at.slider(key=SLIDER).set_value(2).run()
+    _ok(at)
+    after = embedding_spec(at)
+    assert trace_clusters(after) != trace_clusters(before)
+    assert len(trace_clusters(after)) == 2
+    assert {m.label: m.value for m in at.metric}["Clusters found"] == "2"
+    # The embedding is cached apart from the clustering: same points, new colours.
+    xs = lambda spec: np.sort(np.concatenate([plotly_array(t["x"]) for t in spec["data"]]))  # noqa: E731
+    np.testing.assert_allclose(xs(before), xs(after))
+    labels = at.session_state["fl.cluster_selection"]["labels"]
+    assert len(set(labels.tolist())) == 2
+    assert {"embedding_scatter", "dendrogram", "similarity_heatmap"} <= set(_figure_names(at))
+
+
+def test_clusters_other_clusterer_and_representation(at):
+    at.selectbox(key="cl.rep.flhc").set_value("data_summary").run()
+    _ok(at)
+    prefix = "w.cl.flhc.data_summary"
+    at.selectbox(key=f"{prefix}.clusterer").set_value("kmeans").run()
+    _ok(at)
+    at.slider(key=f"{prefix}.kmeans.n_clusters").set_value(2).run()
+    _ok(at)
+    assert not at.error, [e.value for e in at.error]
+    assert {m.label: m.value for m in at.metric}["Clusters found"] == "2"
+    # Back to the representation used above for the next pages.
+    at.selectbox(key="cl.rep.flhc").set_value("updates").run()
+
+
+def test_performance_page(at):
+    at.switch_page("pages/performance.py").run()
+    _ok(at)
+    summary = at.dataframe[0].value
+    assert summary["method"].tolist() == ["fedavg", "flhc"]
+    names = set(_figure_names(at))
+    assert {"accuracy_box_strip", "learning_curves_mean_accuracy"} <= names, names
+    assert any(n.startswith("gain") for n in names), names
+
+
+def test_switching_pages_keeps_the_clustering_choice(at):
+    at.switch_page("pages/clusters.py").run()
+    _ok(at)
+    assert at.slider(key=SLIDER).value == 2
+    assert {m.label: m.value for m in at.metric}["Clusters found"] == "2"
+
+
+def test_explain_page_explains_the_chosen_clustering(at):
+    at.switch_page("pages/explain.py").run()
+    _ok(at)
+    assert "flhc" in at.markdown[0].value and "updates" in at.markdown[0].value
+    labels = {m.label: m.value for m in at.metric}
+    assert "Surrogate fidelity" in labels
+    assert "divergence_heatmap" in set(_figure_names(at))
+
+
+def test_export_page_latex_table(at):
+    at.switch_page("pages/export.py").run()
+    _ok(at)
+    latex = at.code[0].value
+    assert latex.startswith("\\begin{table}") and "fedavg" in latex and "flhc" in latex
+
+
+def test_bundle_and_figure_pack_are_real_zips(at):
+    import io
+    import zipfile
+
+    from fedcore.ui import export_view
+
+    results = dict(at.session_state["fl.results"])
+    ds = at.session_state["fl.dataset"]
+    data = export_view.bundle_zip(results, ds, {"kind": "test"})
+    names = zipfile.ZipFile(io.BytesIO(data)).namelist()
+    assert "manifest.json" in names and "reproduce.sh" in names
+    assert sum(n.endswith("summary.json") for n in names) == 2
+    pack = export_view.figure_pack(results, ("svg",), ds)
+    names = zipfile.ZipFile(io.BytesIO(pack)).namelist()
+    assert "figures/learning_curves.svg" in names and "figures/client_accuracy.csv" in names
+
+
+def test_runs_page_saves_and_reloads_without_recomputing(at, tmp_path):
+    at.switch_page("pages/runs.py").run()
+    at.text_input(key="w.runs.root").set_value(str(tmp_path)).run()
+    at.form_submit_button[0].click().run()
+    _ok(at)
+    assert len([s for s in at.success if "Saved" in s.value]) == 2
+    assert len(at.dataframe[0].value) == 2
+    run_id = at.selectbox(key="runs.pick").options[0]
+    at.button(key="runs.load").click().run()
+    _ok(at)
+    results = at.session_state["fl.results"]
+    key = next(k for k in results if "@" in k)
+    assert key.split(" @ ")[1] == run_id
+    original = results[key.split(" @ ")[0]]
+    np.testing.assert_array_equal(results[key].assignments, original.assignments)
+
+
+def test_new_dataset_marks_results_stale(at):
+    at.switch_page("pages/data.py").run()
+    csv = two_group_table(seed=1).to_csv(index=False).encode()
+    at.file_uploader[0].set_value(("other.csv", csv, "text/csv")).run()
+    at.button(key="data.upload.load").click().run()
+    at.switch_page("pages/simulate.py").run()
+    _ok(at)
+    assert any("stale — re-run" in w.value for w in at.warning)
+    assert set(at.dataframe[0].value["status"]) == {"stale — re-run"}
+    at.switch_page("pages/clusters.py").run()
+    _ok(at)
+    assert any("stale — re-run" in w.value for w in at.warning)

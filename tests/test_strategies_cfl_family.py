@@ -1,0 +1,401 @@
+"""CFL, FeSEM, FedGroup and PACFL against hand-derived numbers on a numpy fake engine."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from fake_engine import FakeEngine, make_context, run_rounds, tiny_dataset
+from scipy.linalg import subspace_angles
+
+from fedcore.errors import ConfigError
+from fedcore.strategies.cfl import CFL, bipartition, cosine_similarity_matrix
+from fedcore.strategies.fedgroup import FedGroup, edc_representation
+from fedcore.strategies.fesem import FeSEM, e_step, kmeans_plus_plus, m_step
+from fedcore.strategies.pacfl import (
+    PACFL,
+    client_basis,
+    cluster_by_angles,
+    principal_angle_matrix,
+    principal_angles,
+    proximity_matrix,
+    subspace_set_angle,
+)
+
+
+def same_partition(a, b) -> bool:
+    """Equal up to renaming of the cluster ids."""
+    a, b = np.asarray(a), np.asarray(b)
+    pairs = set(zip(a.tolist(), b.tolist()))
+    return len(pairs) == len(set(a.tolist())) == len(set(b.tolist()))
+
+
+def two_group_targets(n_per_group=4, dim=6, noise=0.05, seed=0):
+    """Targets around +a and -a (opposite concepts), plus seeded per-client noise."""
+    rng = np.random.default_rng(seed)
+    a = np.zeros(dim)
+    a[0], a[1] = 3.0, 1.0
+    centres = np.vstack([np.tile(a, (n_per_group, 1)), np.tile(-a, (n_per_group, 1))])
+    groups = np.repeat([0, 1], n_per_group)
+    return centres + rng.normal(0, noise, centres.shape), groups
+
+
+# ---------------------------------------------------------------------------------- CFL
+OPPOSITE = np.array([[2.0, 0.0], [2.0, 0.0], [-2.0, 0.5], [-2.0, -0.5]])
+
+
+def test_cfl_weighted_fedavg_of_updates_before_warmup():
+    offsets = np.array([[1.0, 0.0], [3.0, 1.0], [0.0, 2.0], [-1.0, 0.0]])
+    engine = FakeEngine(offsets=offsets, num_examples=[1, 3, 2, 2],
+                        initial=np.array([10.0, -10.0]))
+    strategy = CFL(criterion="absolute", warmup_rounds=10)
+    state, hist = run_rounds(strategy, make_context(engine), 2)
+    # round update = (1*[1,0] + 3*[3,1] + 2*[0,2] + 2*[-1,0]) / 8 = [8, 7] / 8
+    np.testing.assert_allclose(state.models[0], [10 + 2 * 1.0, -10 + 2 * 7 / 8], atol=1e-5)
+    assert hist[0]["diagnostics"]["mean_norm"][0] == pytest.approx(np.hypot(1.0, 7 / 8))
+    assert hist[0]["diagnostics"]["max_norm"][0] == pytest.approx(np.hypot(3.0, 1.0))
+    assert hist[0]["diagnostics"]["n_splits"] == 0
+
+
+def test_cfl_splits_opposite_updates_and_each_half_gets_its_mean_update():
+    engine = FakeEngine(offsets=OPPOSITE, initial=np.array([1.0, 1.0]))
+    strategy = CFL(criterion="absolute", eps1=0.4, eps2=1.6, warmup_rounds=1)
+    state, hist = run_rounds(strategy, make_context(engine), 2)
+    assert hist[0]["diagnostics"]["n_splits"] == 0  # warm-up round
+    # round 1: mean update [0, 0] -> model unchanged
+    np.testing.assert_allclose(hist[0]["models"][0], [1.0, 1.0], atol=1e-6)
+    d = hist[1]["diagnostics"]
+    assert d["split"] == [(0, 1)]
+    np.testing.assert_array_equal(state.assignments, [0, 0, 1, 1])
+    np.testing.assert_allclose(state.models[0], [3.0, 1.0], atol=1e-6)  # 1 + 2, 1 + 0
+    np.testing.assert_allclose(state.models[1], [-1.0, 1.0], atol=1e-6)  # mean of halves
+    assert d["max_cross_similarity"][0] == pytest.approx(-2 / np.hypot(2, 0.5) * 2 / 2)
+    # once split, both halves are homogeneous: no further split
+    state, hist = run_rounds(strategy, make_context(engine), 5)
+    assert len(state.models) == 2
+
+
+@pytest.mark.parametrize("eps1, eps2, splits", [
+    (0.01, 1.6, True),     # mean norm is 0: always below eps1 > 0
+    (0.0, 1.6, False),     # ... but not below 0
+    (0.4, 2.05, True),     # max norm = |(-2, 0.5)| = 2.0616 > 2.05
+    (0.4, 2.07, False),    # ... not > 2.07
+])
+def test_cfl_split_rule_is_exactly_the_two_thresholds(eps1, eps2, splits):
+    engine = FakeEngine(offsets=OPPOSITE)
+    strategy = CFL(criterion="absolute", eps1=eps1, eps2=eps2, warmup_rounds=0)
+    state, hist = run_rounds(strategy, make_context(engine), 1)
+    assert (hist[0]["diagnostics"]["n_splits"] == 1) is splits
+    assert len(state.models) == (2 if splits else 1)
+
+
+def test_cfl_relative_criterion_uses_first_round_scale():
+    engine = FakeEngine(offsets=OPPOSITE * 100.0)  # scale-free: same decision as OPPOSITE
+    strategy = CFL(criterion="relative", eps1=0.4, eps2=0.6, warmup_rounds=1)
+    state, hist = run_rounds(strategy, make_context(engine), 2)
+    assert hist[0]["diagnostics"]["norm_scale"][0] == pytest.approx(100 * np.hypot(2, 0.5))
+    assert hist[1]["diagnostics"]["split"] == [(0, 1)]
+    # absolute thresholds at the paper's values would split too (huge max norm)...
+    strict = CFL(criterion="absolute", eps1=0.4, eps2=1e6, warmup_rounds=1)
+    assert len(run_rounds(strict, make_context(engine), 2)[0].models) == 1
+
+
+def test_cfl_min_cluster_size_and_max_clusters_block_splits():
+    engine = FakeEngine(offsets=OPPOSITE)
+    for kwargs in ({"min_cluster_size": 3}, {"max_clusters": 1}, {"max_cross_similarity": -0.99}):
+        strategy = CFL(criterion="absolute", warmup_rounds=0, **kwargs)
+        assert len(run_rounds(strategy, make_context(engine), 3)[0].models) == 1, kwargs
+
+
+def test_cfl_recovers_two_groups_with_least_squares_clients_and_ignores_diverged():
+    targets, groups = two_group_targets(n_per_group=5)
+    engine = FakeEngine(targets=targets, step=0.5, diverged=[9])
+    state, hist = run_rounds(CFL(warmup_rounds=3), make_context(engine), 8)
+    assert same_partition(state.assignments[:9], groups[:9])
+    assert state.assignments[9] == state.assignments[0]  # diverged: stays with the parent key
+    assert sum(h["diagnostics"]["n_splits"] for h in hist) == 1
+    assert np.isfinite(np.stack(list(state.models.values()))).all()
+
+
+def test_cfl_bipartition_and_similarity():
+    u = np.array([[1.0, 0.0], [2.0, 0.1], [-1.0, 0.0], [-3.0, 0.2], [0.0, 0.0]])
+    s = cosine_similarity_matrix(u)
+    assert s[0, 1] == pytest.approx(2 / np.hypot(2, 0.1))
+    assert s[4].tolist() == [0.0] * 5
+    np.testing.assert_array_equal(bipartition(s[:4, :4]), [False, False, True, True])
+
+
+def test_cfl_rejects_unknown_params():
+    with pytest.raises(ConfigError):
+        CFL(eps3=1.0)
+    with pytest.raises(ConfigError):
+        CFL(criterion="fuzzy")
+
+
+# ---------------------------------------------------------------------------------- FeSEM
+def test_fesem_e_and_m_steps_by_hand():
+    centres = {0: np.array([0.0, 0.0], dtype=np.float32), 1: np.array([10.0, 0.0], np.float32),
+               2: np.array([50.0, 50.0], np.float32)}
+    local = np.array([[1.0, 0.0], [9.0, 0.0], [2.0, 1.0], [11.0, 3.0]], dtype=np.float32)
+    keys, dist = e_step(local, centres)
+    np.testing.assert_array_equal(keys, [0, 1, 0, 1])
+    assert dist[2, 1] == pytest.approx(np.hypot(8, 1))
+    plain = m_step(keys, local, np.array([1, 1, 3, 1]), centres, "uniform")
+    np.testing.assert_allclose(plain[0], [1.5, 0.5])
+    np.testing.assert_allclose(plain[1], [10.0, 1.5])
+    np.testing.assert_allclose(plain[2], [50.0, 50.0])  # empty centre keeps its weights
+    weighted = m_step(keys, local, np.array([1, 1, 3, 1]), centres, "examples")
+    np.testing.assert_allclose(weighted[0], [(1 + 6) / 4, 3 / 4])
+
+
+def test_fesem_kmeans_plus_plus_is_seeded_and_spreads():
+    pts = np.array([[0.0, 0], [0.1, 0], [100, 0], [100.1, 0]])
+    a = kmeans_plus_plus(pts, 2, np.random.default_rng(3))
+    b = kmeans_plus_plus(pts, 2, np.random.default_rng(3))
+    np.testing.assert_array_equal(a, b)
+    assert {int(i) // 2 for i in a} == {0, 1}  # one seed per far-apart pair
+
+
+def test_fesem_recovers_two_groups_and_centres_are_member_means():
+    targets, groups = two_group_targets(n_per_group=4)
+    engine = FakeEngine(targets=targets, step=1.0)  # local model == target
+    strategy = FeSEM(n_clusters=2, warmup_rounds=1)
+    state, hist = run_rounds(strategy, make_context(engine, seed=5), 3)
+    assert hist[0]["diagnostics"]["phase"] == "warmup"
+    np.testing.assert_allclose(hist[0]["models"][0], targets.mean(0), atol=1e-5)
+    assert same_partition(state.assignments, groups)
+    for key in state.models:
+        np.testing.assert_allclose(state.models[key],
+                                   targets[state.assignments == key].mean(0), atol=1e-5)
+    assert hist[1]["diagnostics"]["distance"].shape == (8, 2)
+
+
+def test_fesem_is_deterministic_given_the_seed():
+    targets, _ = two_group_targets(n_per_group=6, noise=1.0, seed=1)
+    runs = [run_rounds(FeSEM(n_clusters=3, init="random_clients", warmup_rounds=0),
+                       make_context(FakeEngine(targets=targets), seed=s), 4)[0].assignments
+            for s in (7, 7)]
+    np.testing.assert_array_equal(runs[0], runs[1])
+
+
+@pytest.mark.parametrize("init", ["kmeans", "kmeans++", "random_clients"])
+def test_fesem_every_init_is_deterministic_and_seeds_from_local_models(init):
+    targets, groups = two_group_targets(n_per_group=4, noise=0.01)
+    runs = []
+    for _ in range(2):
+        engine = FakeEngine(targets=targets, step=1.0)
+        state, hist = run_rounds(FeSEM(n_clusters=2, warmup_rounds=0, init=init),
+                                 make_context(engine, seed=3), 2)
+        runs.append(state.assignments)
+        seeds = hist[0]["diagnostics"]["seed_clients"]
+        assert (seeds is None) == (init == "kmeans")
+        if init == "kmeans++":  # D^2 sampling: the second seed is in the other, far group
+            assert len(set(groups[seeds].tolist())) == 2
+    np.testing.assert_array_equal(runs[0], runs[1])
+    if init != "random_clients":
+        assert same_partition(runs[0], groups)
+
+
+# ---------------------------------------------------------------------------------- FedGroup
+def test_fedgroup_edc_of_two_clear_directions():
+    u = np.array([[3.0, 0, 0], [1.0, 0, 0], [0, 2.0, 0], [0, 5.0, 0]])
+    edc = edc_representation(u, 2)
+    # the e2 block carries more energy (29 > 10): first direction is +-e2, second +-e1
+    np.testing.assert_allclose(np.abs(edc), [[0, 1], [0, 1], [1, 0], [1, 0]], atol=1e-9)
+
+
+def test_fedgroup_cold_start_groups_newcomers_and_models_by_hand():
+    targets, groups = two_group_targets(n_per_group=4)
+    engine = FakeEngine(targets=targets, step=0.5, num_examples=[1, 2, 3, 4, 1, 1, 1, 1])
+    strategy = FedGroup(n_clusters=2, pretrain_scale=3)  # 6 of 8 clustered, 2 newcomers
+    state, hist = run_rounds(strategy, make_context(engine, seed=2), 1)
+    d = hist[0]["diagnostics"]
+    assert len(d["clustered_clients"]) == 6
+    assert same_partition(state.assignments, groups)
+    for key in state.models:  # plain mean of the clustered members' pre-trained models
+        members = np.intersect1d(np.flatnonzero(state.assignments == key), d["clustered_clients"])
+        np.testing.assert_allclose(state.models[key], 0.5 * targets[members].mean(0), atol=1e-5)
+    # round 2: weighted FedAvg inside each group
+    state, hist = run_rounds(strategy, make_context(engine, seed=2), 2)
+    g = state.assignments[0]
+    members = np.flatnonzero(state.assignments == g)
+    start = hist[0]["models"][g].astype(np.float64)
+    local = targets[members] + 0.5 * (start - targets[members])
+    n = engine.sizes[members]
+    np.testing.assert_allclose(state.models[g], n @ local / n.sum(), atol=1e-5)
+
+
+def test_fedgroup_migration_moves_a_client_that_changed_concept():
+    targets, groups = two_group_targets(n_per_group=4, noise=0.0)
+    results = {}
+    for mode in ("off", "on"):
+        strategy = FedGroup(n_clusters=2, migration=mode)
+        engine = FakeEngine(targets=targets, step=0.5)
+        ctx = make_context(engine, seed=0)
+        state = strategy.initialize(ctx)
+        for r in (1, 2, 3):
+            if r == 3:
+                engine.targets[0] = -targets[0]  # client 0 now behaves like group 1
+            plan = strategy.configure_fit(r, state, ctx)
+            start = np.stack([state.models[int(k)] for k in plan.start_keys])
+            state = strategy.aggregate_fit(r, state, plan, engine.fit(start, plan.clients), ctx)
+        results[mode] = (state.assignments.copy(), state.diagnostics["migrated"])
+    assert results["off"][0][0] == results["off"][0][1]
+    assert results["on"][0][0] == results["on"][0][4]
+    assert results["on"][1] == [(0, int(results["off"][0][0]), int(results["on"][0][4]))]
+
+
+def test_fedgroup_is_deterministic_given_the_seed():
+    targets, _ = two_group_targets(n_per_group=6, noise=1.0, seed=4)
+    runs = [run_rounds(FedGroup(n_clusters=3, pretrain_scale=1),
+                       make_context(FakeEngine(targets=targets), seed=11), 2)[0].assignments
+            for _ in range(2)]
+    np.testing.assert_array_equal(runs[0], runs[1])
+
+
+# ---------------------------------------------------------------------------------- PACFL
+def test_pacfl_angles_equal_scipy_subspace_angles():
+    rng = np.random.default_rng(0)
+    for k1, k2 in ((1, 1), (3, 2), (4, 4)):
+        a = np.linalg.qr(rng.normal(size=(12, k1)))[0]
+        b = np.linalg.qr(rng.normal(size=(12, k2)))[0]
+        np.testing.assert_allclose(np.sort(principal_angles(a, b)),
+                                   np.sort(subspace_angles(a, b)), atol=1e-7)
+    x = rng.normal(size=(20, 8))
+    y = np.repeat([0, 1], 10)
+    blocks = client_basis(x, y, 2)
+    assert [b.shape for b in blocks] == [(8, 2), (8, 2)]
+    for b, c in zip(blocks, (0, 1)):
+        np.testing.assert_allclose(b.T @ b, np.eye(2), atol=1e-10)
+        top = np.linalg.svd(x[y == c].T, full_matrices=False)[0][:, :2]
+        assert np.degrees(subspace_angles(b, top)).max() < 1e-5
+    # set proximity: smallest angle over class pairs; Chamfer mean of mean angles
+    e = np.eye(4)
+    a_set, b_set = [e[:, [0]], e[:, [1]]], [e[:, [1]], (e[:, [2]] + e[:, [3]]) / np.sqrt(2)]
+    assert subspace_set_angle(a_set, b_set, "smallest") == pytest.approx(0.0, abs=1e-7)
+    assert subspace_set_angle(a_set, b_set, "mean") == pytest.approx((np.pi / 4 + np.pi / 4) / 2)
+
+
+def test_pacfl_vectorised_proximity_equals_pairwise_reference():
+    rng = np.random.default_rng(1)
+    bases = []
+    for n_blocks, widths in ((2, (3, 1)), (1, (2,)), (3, (3, 3, 2)), (0, ())):
+        bases.append([np.linalg.qr(rng.normal(size=(9, w)))[0] for w in widths[:n_blocks]])
+    for measure in ("smallest", "mean"):
+        fast = proximity_matrix(bases, measure)
+        for i in range(4):
+            for j in range(4):
+                ref = 0.0 if i == j else np.degrees(subspace_set_angle(bases[i], bases[j], measure))
+                assert fast[i, j] == pytest.approx(ref, abs=1e-6), (measure, i, j)
+    assert fast[0, 3] == 90.0  # a client without any data direction is orthogonal to all
+
+
+def test_pacfl_gram_route_matches_svd():
+    rng = np.random.default_rng(2)
+    for shape in ((12, 5), (5, 12)):
+        x = rng.normal(size=shape)  # (samples, features): both Gram sides are exercised
+        u = client_basis(x, None, 3)[0]
+        ref = np.linalg.svd(x.T, full_matrices=False)[0][:, :3]
+        assert np.degrees(subspace_angles(u, ref)).max() < 1e-6
+    assert client_basis(np.zeros((4, 6)), None, 3) == []
+
+
+def subspace_clients(seed=0, n_per_group=3, d=10, noise=1e-3):
+    """Clients of group 0 draw data in span(e0..e2), group 1 in span(e5..e7)."""
+    rng = np.random.default_rng(seed)
+    xs, ys = [], []
+    for g in range(2):
+        for _ in range(n_per_group):
+            x = np.zeros((30, d))
+            x[:, 5 * g:5 * g + 3] = rng.normal(size=(30, 3))
+            xs.append((x + rng.normal(0, noise, x.shape)).astype(np.float32))
+            ys.append(rng.integers(0, 2, 30))
+    return xs, ys, np.repeat([0, 1], n_per_group)
+
+
+def test_pacfl_separates_clients_living_in_different_subspaces():
+    xs, ys, groups = subspace_clients()
+    bases = [client_basis(x, None, 3) for x in xs]
+    assert all(len(b) == 1 for b in bases)
+    angles = proximity_matrix(bases, "smallest")
+    assert angles[0, 1] < 1.0 and angles[0, 4] > 89.0
+    np.testing.assert_allclose(angles, angles.T)
+    np.testing.assert_array_equal(cluster_by_angles(angles, 45.0, 0, "average"), groups)
+    np.testing.assert_array_equal(cluster_by_angles(angles, 0.0, 2, "average"), groups)
+    assert len(set(cluster_by_angles(angles, 95.0, 0, "average"))) == 1
+
+
+def test_pacfl_principal_angle_matrix_from_raw_features():
+    xs, ys, groups = subspace_clients()
+    whole = principal_angle_matrix(xs)  # what fedcore.representations uses
+    np.testing.assert_allclose(whole, proximity_matrix([client_basis(x, None, 3) for x in xs]))
+    per_class = principal_angle_matrix(xs, ys, n_basis=2, measure="mean")
+    same = groups[:, None] == groups[None, :]
+    assert per_class[same].max() < 45 < 85 < per_class[~same].min()
+    empty = principal_angle_matrix([xs[0], np.zeros((0, 10), np.float32)])
+    assert empty[0, 1] == 90.0
+
+
+def test_pacfl_strategy_state_diagnostics_and_fedavg_inside_clusters():
+    xs, ys, groups = subspace_clients()
+    offsets = np.arange(12, dtype=np.float64).reshape(6, 2)
+    engine = FakeEngine(offsets=offsets, num_examples=[1, 2, 3, 1, 1, 2])
+    ctx = make_context(engine, dataset=tiny_dataset(6, xs, ys))
+    state, hist = run_rounds(PACFL(threshold=30.0), ctx, 2)
+    np.testing.assert_array_equal(state.assignments, groups)
+    a = state.extra["principal_angles"]
+    assert a.shape == (6, 6) and np.all(np.diag(a) == 0) and a[0, 3] > 80
+    assert "principal_angles" in hist[0]["diagnostics"]
+    assert "principal_angles" not in hist[1]["diagnostics"]
+    # two rounds of weighted mean offsets from the zero initial model
+    n = engine.sizes.astype(float)
+    expected0 = 2 * (n[:3] @ offsets[:3]) / n[:3].sum()
+    np.testing.assert_allclose(state.models[0], expected0, atol=1e-5)
+
+
+def test_pacfl_is_deterministic_and_validates_choices():
+    xs, ys, _ = subspace_clients(seed=3)
+    ctx = make_context(FakeEngine(offsets=np.zeros((6, 2))), dataset=tiny_dataset(6, xs, ys))
+    a = PACFL(n_clusters=2, measure="mean").initialize(ctx).assignments
+    b = PACFL(n_clusters=2, measure="mean").initialize(ctx).assignments
+    np.testing.assert_array_equal(a, b)
+    with pytest.raises(ConfigError):
+        PACFL(linkage="ward")
+
+
+# ---------------------------------------------------------------------------------- all four
+@pytest.mark.parametrize("make", [
+    lambda: CFL(warmup_rounds=1),
+    lambda: FeSEM(n_clusters=2),
+    lambda: FedGroup(n_clusters=2, migration="on"),
+    lambda: PACFL(n_clusters=2),
+])
+def test_partial_participation_and_divergence_keep_the_loop_invariants(make):
+    targets, groups = two_group_targets(n_per_group=4)
+    xs, ys, _ = subspace_clients(n_per_group=4)
+    engine = FakeEngine(targets=targets, step=0.5, diverged=[3])
+    dataset = tiny_dataset(8, xs, ys)
+    runs = [run_rounds(make(), make_context(engine, dataset=dataset, seed=1, fraction_fit=0.5), 6)
+            for _ in range(2)]
+    (state, hist), (state2, _) = runs
+    assert all(np.isfinite(m).all() for m in state.models.values())
+    np.testing.assert_array_equal(state.assignments, state2.assignments)  # same seed, same run
+    assert any(len(h["models"]) >= 2 for h in hist)
+
+
+@pytest.mark.parametrize("make", [lambda: FeSEM(n_clusters=2, warmup_rounds=0),
+                                  lambda: FedGroup(n_clusters=2)])
+def test_clustering_round_is_retried_when_every_client_diverged(make):
+    targets, groups = two_group_targets(n_per_group=3)
+    engine = FakeEngine(targets=targets, step=0.5, diverged=range(6))
+    ctx = make_context(engine)
+    strategy = make()
+    state = strategy.initialize(ctx)
+    for r in (1, 2):
+        plan = strategy.configure_fit(r, state, ctx)
+        assert len(plan.clients) == 6  # the clustering round always includes everybody
+        start = np.stack([state.models[int(k)] for k in plan.start_keys])
+        state = strategy.aggregate_fit(r, state, plan, engine.fit(start, plan.clients), ctx)
+        assert set(state.assignments.tolist()) <= set(state.models)
+        engine.diverged = set()
+    assert same_partition(state.assignments, groups)
+    assert all(np.isfinite(m).all() for m in state.models.values())
