@@ -238,6 +238,11 @@ def test_empty_client_metadata_and_helpers():
     model = engine.keras_model(out.weights[0])
     np.testing.assert_array_equal(get_flat_weights(model), out.weights[0])
     assert engine.initial_weights().dtype == np.float32
+    # another seed: a different draw; the engine's own seed: its initial model
+    other = engine.initial_weights(seed=123)
+    assert other.shape == (engine.n_params,) and np.abs(other - engine.initial_weights()).max() > 0
+    np.testing.assert_array_equal(engine.initial_weights(seed=0), engine.initial_weights())
+    np.testing.assert_array_equal(engine.initial_weights(seed=123), other)
 
 
 def test_bad_labels_and_features_name_the_client_and_row():

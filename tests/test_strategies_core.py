@@ -118,3 +118,9 @@ def test_every_registered_strategy_runs_and_records_a_round_per_round():
 def test_unknown_parameter_is_rejected():
     with pytest.raises(ConfigError, match="unknown parameter"):
         STRATEGIES["fedavg"](n_clusters=3)
+
+
+def test_one_shot_clusters_in_the_last_round_when_the_run_is_shorter_than_warm_up():
+    ds, engine, res = simulate("flhc", rounds=2, warmup_rounds=5, n_clusters=2)
+    assert res.assignment_history[0].tolist() == [0] * 6
+    assert adjusted_rand_score(ds.true_groups, res.assignments) == 1.0

@@ -18,7 +18,13 @@ import tensorflow as tf
 
 from ..config import FitConfig, ModelSpec
 from ..errors import ConfigError, DataError
-from ..models import build_model, get_flat_weights, param_layout, set_flat_weights
+from ..models import (
+    build_model,
+    get_flat_weights,
+    initial_flat_weights,
+    param_layout,
+    set_flat_weights,
+)
 from .batching import ConcatenatedSplit, epoch_orders, evaluation_steps, training_steps
 from .evaluator import EvalProgram
 from .stacked_forward import StackedForward
@@ -108,9 +114,15 @@ class VectorisedEngine:
         self._floats_per_sample = self._activation_floats()
 
     # ---- model and weights ---------------------------------------------------------------
-    def initial_weights(self) -> np.ndarray:
-        """The seeded initial model, flat (P,) float32 (a copy)."""
-        return self._initial.copy()
+    def initial_weights(self, seed: int | None = None) -> np.ndarray:
+        """The initial model, flat (P,) float32 (a copy).
+
+        ``seed=None`` gives the engine's own initial model (seeded by the engine's ``seed``);
+        another seed draws a fresh, equally distributed initialisation (IFCA's K models).
+        """
+        if seed is None:
+            return self._initial.copy()
+        return initial_flat_weights(self.model, int(seed))
 
     def last_layer_slice(self) -> slice:
         """Kernel and bias of the output layer within the flat weight vector."""

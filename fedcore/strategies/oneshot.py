@@ -96,16 +96,20 @@ class OneShotClustering(Strategy):
                     "help": "agglomerative linkage"},
     }
 
+    def clustering_round(self, ctx) -> int:
+        """The round whose local models are clustered (the last one if the run is shorter)."""
+        return min(int(self.params["warmup_rounds"]), int(ctx.config.rounds))
+
     def configure_fit(self, server_round, state, ctx) -> FitPlan:
         # Everybody takes part in the clustering round, so every client gets a cluster.
-        if server_round == self.params["warmup_rounds"]:
+        if server_round == self.clustering_round(ctx):
             clients = np.arange(ctx.dataset.n_clients)
         else:
             clients = sample_clients(ctx)
         return FitPlan(clients=clients, start_keys=state.assignments[clients].copy())
 
     def aggregate_fit(self, server_round, state, plan, fit_out, ctx) -> ServerState:
-        if server_round != self.params["warmup_rounds"]:
+        if server_round != self.clustering_round(ctx):
             return super().aggregate_fit(server_round, state, plan, fit_out, ctx)
         start = np.stack([state.models[int(k)] for k in plan.start_keys])
         finite = fit_out.finite
