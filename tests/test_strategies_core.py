@@ -24,7 +24,7 @@ def test_fedavg_is_the_size_weighted_mean_of_local_models():
     _, _, res = simulate("fedavg", rounds=1, ds_engine=(ds, engine))
     local = 0.5 * engine.targets  # start is the zero vector
     expected = (np.array([1, 2, 3, 1, 2, 3])[:, None] * local).sum(0) / 12
-    np.testing.assert_allclose(res.models[0], expected, rtol=1e-6)
+    np.testing.assert_allclose(res.models[0], expected, rtol=1e-5)  # float32 aggregation
     assert set(res.assignments) == {0}
 
 
@@ -61,7 +61,7 @@ def test_oracle_averages_within_true_groups():
         sel = ds.true_groups == g
         n = engine.sizes[sel][:, None]
         np.testing.assert_allclose(res.models[g], (n * 0.5 * engine.targets[sel]).sum(0) / n.sum(),
-                                   rtol=1e-6)
+                                   rtol=1e-5)
 
 
 def test_oracle_without_truth_is_a_clear_config_error():

@@ -92,14 +92,17 @@ class TrainProgram:
                     ce = tf.nn.sparse_softmax_cross_entropy_with_logits(labels=y,
                                                                         logits=logits)
                     batch_loss = tf.reduce_sum(ce * sample_mask, axis=1) / tf.maximum(count, 1.0)
-                    total = tf.reduce_sum(batch_loss)
+                    client_loss = batch_loss
                     if prox:
-                        # Summed per tensor as the reference loop does: mu/2 * sum ||w - w0||^2.
-                        total += tf.reduce_sum([
-                            mu / 2.0 * tf.reduce_sum(tf.square(w - w0))
+                        # Per client, summed per tensor as the reference loop does:
+                        # mu/2 * sum ||w - w0||^2 (its gradient is mu * (w - w0)).
+                        client_loss += tf.add_n([
+                            mu / 2.0 * tf.reduce_sum(tf.square(w - w0),
+                                                     axis=tf.range(1, tf.rank(w)))
                             for w, w0 in zip(weights, start)])
-                grads = tape.gradient(total, weights)
                 if optimizer == "adam":
+                    # Upstream 1 per client: the gradient of the sum of the client losses.
+                    grads = tape.gradient(client_loss, weights)
                     t_new = t + tf.cast(active, tf.float32)
                     b1_power = tf.pow(tf.constant(ADAM_BETA_1, tf.float32), t_new)
                     b2_power = tf.pow(tf.constant(ADAM_BETA_2, tf.float32), t_new)
@@ -115,10 +118,14 @@ class TrainProgram:
                         new_v.append(tf.where(on, v2, v))
                     weights, first, second, t = new_w, new_m, new_v, t_new
                 else:
-                    # lr * 1 == lr and g * 0 == 0 exactly, so a per-client step size makes a
-                    # padded step an exact no-op without an extra masking pass over the weights.
+                    # SGD: w - lr * g. Seeding the backward pass with -lr per client makes
+                    # the gradient the update itself (the same products, scaled first), so
+                    # the kernel update is ONE add that oneDNN fuses into the weight-gradient
+                    # matmul instead of two extra passes over (C, i, o). lr = 0 on a padded
+                    # step makes every update exactly 0: an exact no-op.
                     step_size = lr * tf.cast(active, tf.float32)
-                    weights = [w - g * _per_client(step_size, w) for w, g in zip(weights, grads)]
+                    updates = tape.gradient(client_loss, weights, output_gradients=-step_size)
+                    weights = [w + u for w, u in zip(weights, updates)]
                 in_last = tf.gather(last_epoch, s) * tf.cast(active, tf.float32)
                 # Keras' reported epoch loss weights each batch by its size.
                 loss_sum += tf.where(in_last > 0, batch_loss * count, 0.0)
