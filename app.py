@@ -18,6 +18,7 @@ PAGES = [
     st.Page("pages/explain.py", title="Explain", icon=":material/psychology:"),
     st.Page("pages/export.py", title="Export", icon=":material/download:"),
     st.Page("pages/runs.py", title="Runs", icon=":material/history:"),
+    st.Page("pages/grids.py", title="Grids", icon=":material/grid_on:"),
 ]
 
 page = st.navigation(PAGES)

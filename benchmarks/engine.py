@@ -3,7 +3,9 @@
 Workload: MLP 784-200-10, clients x 200 samples (synthetic 784-feature data with a
 linear teacher, or ``--data mnist_5k`` rows sampled per client), batch 32, 1 local epoch,
 SGD lr 0.05, FedAvg between rounds. Prints seconds per round for both, the speed ratio,
-the first-call (tracing) time, and the engine's scaling over 10/100/1000 clients.
+the first-call (tracing) time, a hardware floor (the round's FLOPs at the speed of one
+large matmul in this process, i.e. how far the engine is from the machine's limit), and
+the engine's scaling over 10/100/1000 clients.
 
 Usage: ``python benchmarks/engine.py [--quick] [--data synthetic|mnist_5k]
 [--model mlp|logreg|cnn] [--max-clients N]``.
@@ -116,6 +118,81 @@ def keras_rounds(engine, n_rounds: int, compile_per_client: bool) -> tuple[float
     return times[0], times[1:]
 
 
+def matmul_peak_gflops(n: int = 2048, repeats: int = 5) -> float:
+    """Best GFLOPS of one large (n x n) @ (n x n) float32 matmul: the machine's practical peak."""
+    import tensorflow as tf
+
+    a = tf.random.stateless_uniform((n, n), seed=(0, 1))
+    matmul = tf.function(tf.linalg.matmul)
+    matmul(a, a).numpy()  # trace and warm up
+    best = np.inf
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        matmul(a, a).numpy()
+        best = min(best, time.perf_counter() - t0)
+    return 2 * n ** 3 / best / 1e9
+
+
+def memory_gbps(n_floats: int = 2 ** 24, repeats: int = 5) -> float:
+    """Best GB/s of ``a + b`` over two 64 MB float32 tensors (2 reads + 1 write)."""
+    import tensorflow as tf
+
+    a = tf.random.stateless_uniform((n_floats,), seed=(0, 2))
+    add = tf.function(tf.add)
+    add(a, a).numpy()
+    best = np.inf
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        add(a, a).numpy()
+        best = min(best, time.perf_counter() - t0)
+    return 3 * 4 * n_floats / best / 1e9
+
+
+def round_flops(engine, samples_per_client: int, n_clients: int) -> float:
+    """Multiply-add FLOPs (x2) of one round: forward, weight and needed input gradients.
+
+    Per sample, each Dense/Conv2D layer costs ``2 * MACs`` forward, the same for its weight
+    gradient, and the same again for its input gradient except the first weighted layer
+    (its input is data). Bias adds, activations and the loss are ignored (O(outputs)). The
+    engine's padding (the last partial batch is run at full size) is NOT counted: this is the
+    work the workload needs, not what the engine does.
+    """
+    total, first = 0, True
+    for layer in engine.model.layers:
+        kind = type(layer).__name__
+        if kind == "Dense":
+            macs = int(layer.kernel.shape[0]) * int(layer.kernel.shape[1])
+        elif kind == "Conv2D":
+            kh, kw, cin, cout = (int(s) for s in layer.kernel.shape)
+            macs = int(np.prod(layer.output.shape[1:3])) * kh * kw * cin * cout
+        else:
+            continue
+        total += 2 * macs * (2 if first else 3)
+        first = False
+    return float(total) * samples_per_client * n_clients * FIT.local_epochs
+
+
+def hardware_floor(engine, eng_best: float, keras_round: float) -> None:
+    """Print the FLOP lower bound of a round next to the engine's and keras' times."""
+    peak = matmul_peak_gflops()
+    flops = round_flops(engine, 200, 100)
+    floor = flops / (peak * 1e9)
+    print(f"hardware floor: one 2048^3 float32 matmul runs at {peak:.0f} GFLOPS; a round needs "
+          f"{flops / 1e9:.2f} GFLOP (forward + weight + input gradients, 100 clients x 200 "
+          f"samples) -> >= {floor:.3f} s/round at that peak; the engine reaches "
+          f"{flops / eng_best / 1e9:.0f} GFLOPS ({floor / eng_best:.0%} of peak, "
+          f"{eng_best / floor:.1f}x the floor); best possible ratio vs the keras loop "
+          f"(compiled once): {keras_round / floor:.0f}x")
+    # Each step must at least read every client's weights (forward) and read + write them
+    # (update): 3 passes over C x P floats, whatever the FLOP rate.
+    gbps = memory_gbps()
+    steps = -(-200 // FIT.batch_size) * FIT.local_epochs
+    mem_floor = steps * 3 * 4 * 100 * engine.n_params / (gbps * 1e9)
+    print(f"memory floor: {gbps:.1f} GB/s (a + b on 64 MB tensors); {steps} steps x 3 passes "
+          f"over 100 x {engine.n_params} weights -> >= {mem_floor:.3f} s/round "
+          f"(engine {eng_best / mem_floor:.1f}x that)")
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer rounds, no 1000 clients")
@@ -157,6 +234,7 @@ def main(argv=None) -> int:
     for per_client, k_round in keras_best.items():
         label = "compile per client" if per_client else "compiled once"
         print(f"SPEED RATIO keras loop ({label}) / engine: {k_round / eng_best:.0f}x")
+    hardware_floor(engine, eng_best, keras_best[False])
 
     models = np.stack([engine.initial_weights()] * 5)
     t0 = time.perf_counter()

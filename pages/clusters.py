@@ -26,7 +26,8 @@ with left:
         st.caption(rep.description)
     with guard("Clustering"):
         cache = cluster_view.representation_cache(key, result, rep_name)
-        clusterer, params = cluster_view.clustering_controls(cache, f"w.cl.{key}.{rep_name}")
+        clusterer, params = cluster_view.clustering_controls(
+            cache, f"w.cl.{key}.{rep_name}", cluster_view.default_n_clusters(result))
         labels = cluster_view.recluster(rep, cache, clusterer, params)
         state.set_selection({"result": key, "representation": rep_name, "clusterer": clusterer,
                              "params": params, "labels": labels})
@@ -36,7 +37,7 @@ if labels is None:
 
 with right, guard("Cluster views"):
     q = cluster_view.quality(cache, labels, result.true_groups)
-    cluster_view.show_quality(q)
+    cluster_view.show_quality(q, cluster_view.method_agreement(result, labels))
     coords, note = cluster_view.embedding(cache)
     st.caption(note)
     frame = cluster_view.client_frame(result, labels, coords, state.dataset())

@@ -17,9 +17,12 @@ root = Path(st.text_input("Runs folder", runs_view.default_root(), key="w.runs.r
 results = state.results()
 if results:
     state.keep_valid("w.runs.save", list(results), multi=True)
+    current = [k for k, r in results.items() if not state.is_stale(r)]
     with st.form("save_runs"):
         keys = st.multiselect("Save results of this session", list(results),
-                              default=list(results), key="w.runs.save")
+                              default=current, key="w.runs.save",
+                              help="Stale results (computed on another dataset) cannot be "
+                                   "saved: their dataset is no longer loaded.")
         if st.form_submit_button("Save to runs folder", icon=":material/save:"):
             with guard("Saving"):
                 for path in runs_view.save_results(root, keys):

@@ -36,4 +36,5 @@ for r in results.values():
 st.dataframe(simulate_view.results_table(results), hide_index=True)
 with guard("Learning curves"):
     fig, data = simulate_view.learning_curves(results)
-    show_figure(fig, "learning curves", data)
+    if fig is not None:
+        show_figure(fig, "learning curves", data)

@@ -32,7 +32,14 @@ def test_cluster_count_defaults_fit_the_number_of_clients():
     schema = {"n_clusters": {"type": "int", "default": 4, "min": 1, "max": 50},
               "eps": {"type": "float", "default": 0.5, "min": 0.0, "max": 1.0}}
     fitted = simulate_view._fit_schema(schema, n_clients=3)
-    assert fitted["n_clusters"]["max"] == 3 and fitted["n_clusters"]["default"] == 3
+    # At most half the clients (never below 2): a default of K = N clusters would be
+    # local training in disguise (e.g. 4 clusters for the 4 heart hospitals).
+    assert fitted["n_clusters"]["max"] == 3 and fitted["n_clusters"]["default"] == 2
+    big = simulate_view._fit_schema(schema, n_clients=20)
+    assert big["n_clusters"]["default"] == 4
+    zero = simulate_view._fit_schema({"n_clusters": {"type": "int", "default": 0, "min": 0,
+                                                     "max": 50}}, n_clients=4)
+    assert zero["n_clusters"]["default"] == 0  # 0 = "cut by threshold" stays
     assert fitted["eps"] == schema["eps"]
     assert schema["n_clusters"]["max"] == 50  # the registry's schema is not modified
 

@@ -94,3 +94,25 @@ def test_gradient_shap_leaves_numpy_global_state_alone(ds):
     np.random.seed(123)
     _gradient_shap(model, ds.x_train[0][:5], ds.x_test[0][:3], nsamples=4, seed=0)
     np.testing.assert_array_equal(np.random.get_state()[1], expected)
+
+
+@pytest.mark.parametrize("kind,hidden", [("logreg", []), ("mlp", [7, 5])])
+def test_dense_predictor_matches_the_keras_model(ds, kind, hidden):
+    from fedcore.explain.disagreement import dense_predictor
+    from fedcore.models import build_model, get_flat_weights
+
+    model = build_model(ModelSpec(kind, tuple(hidden)), ds.input_shape, ds.n_classes, seed=3)
+    flat = get_flat_weights(model)
+    flat = flat + np.random.default_rng(0).normal(scale=0.1, size=flat.size).astype(np.float32)
+    from fedcore.models import set_flat_weights
+    set_flat_weights(model, flat)
+    res = SimulationResult("oracle", {}, {}, ds.client_ids, ds.true_groups, ds.true_groups,
+                           ds.true_groups[None], pd.DataFrame(), pd.DataFrame(),
+                           models={0: flat}, model_spec={"kind": kind, "hidden": hidden})
+    X = ds.x_test[0]
+    predict = dense_predictor(res, flat, ds.n_features, ds.n_classes)
+    np.testing.assert_allclose(predict(X), np.asarray(model(X)), rtol=1e-4, atol=1e-5)
+    assert dense_predictor(res, flat[:-1], ds.n_features, ds.n_classes) is None
+    cnn = SimulationResult("oracle", {}, {}, [], None, np.array([]), np.zeros((1, 0)),
+                           pd.DataFrame(), pd.DataFrame(), model_spec={"kind": "cnn"})
+    assert dense_predictor(cnn, flat, ds.n_features, ds.n_classes) is None

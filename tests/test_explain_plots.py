@@ -22,7 +22,8 @@ def test_bundle_contents_and_registry(bundle):
     assert set(b.timings) >= {"descriptors", "membership", "divergence", "summary"}
     assert len(b.stories) == 2 and "feature_3" in b.summary_text()
     assert set(EXPLAINERS) == {"membership", "divergence", "label_divergence", "cluster_models",
-                               "summary"}
+                               "disagreement", "summary"}
+    assert b.disagreement is None  # no result, no cluster models to compare
     for e in EXPLAINERS.values():
         assert callable(e.function) and e.description
         assert all("default" in spec and "type" in spec for spec in e.params.values())

@@ -134,8 +134,13 @@ def test_performance_plots(perf_tables):
     assert list(curves.data[1].y) == [0.55, 0.7, 0.8]
     assert figure_name(curves) == "learning_curves_mean_accuracy"
     box = plots.accuracy_box_strip(table)
-    assert len(box.data) == 2 and sum(len(t.y) for t in box.data) == 8
-    assert box.layout.boxmode == "group"
+    # One summary box per method (all clients), then the clients as points per cluster,
+    # overlaid on the same method column (cluster ids are per method, so no sub-columns).
+    summary_box, points = box.data[0], box.data[1:]
+    assert summary_box.boxpoints is False and len(summary_box.y) == 8
+    assert len(points) == 2 and sum(len(t.y) for t in points) == 8
+    assert all(t.boxpoints == "all" for t in points)
+    assert box.layout.boxmode == "overlay"
     gains = pd.DataFrame({"method": ["ifca"] * 2, "client": ["a", "b"], "gain": [0.1, -0.05],
                           "baseline": "fedavg"})
     gain = plots.gain_plot(gains)

@@ -33,10 +33,6 @@ def split_flat(flat, layout):
     return [tf.reshape(p, [-1, *shape]) for p, (_, shape, _, _) in zip(parts, layout)]
 
 
-def join_flat(tensors):
-    return tf.concat([tf.reshape(t, [tf.shape(t)[0], -1]) for t in tensors], axis=1)
-
-
 class TrainProgram:
     """Builds and caches the training ``tf.function`` for a :class:`StackedForward`.
 
@@ -65,7 +61,8 @@ class TrainProgram:
         signature = [
             tf.TensorSpec([None, self.n_features], tf.float32),  # x_all
             tf.TensorSpec([None], tf.int32),  # y_all
-            tf.TensorSpec([None, self.n_params], tf.float32),  # start weights (C, P)
+            # start weights per tensor, (C or 1, *shape): no split/concat of a (C, P) copy
+            [tf.TensorSpec([None, *shape], tf.float32) for _, shape, _, _ in layout],
             tf.TensorSpec([None, None, None], tf.int32),  # rows (S, C, B)
             tf.TensorSpec([None, None, None], tf.float32),  # mask (S, C, B)
             tf.TensorSpec([None, None], tf.float32),  # last_epoch (S, C)
@@ -74,9 +71,13 @@ class TrainProgram:
         ]
 
         @tf.function(input_signature=signature)
-        def program(x_all, y_all, start_flat, rows, mask, last_epoch, lr, mu):
-            start = split_flat(start_flat, layout)
-            n_clients = tf.shape(start_flat)[0]
+        def program(x_all, y_all, start_parts, rows, mask, last_epoch, lr, mu):
+            n_clients = tf.shape(rows)[1]
+            # One start row shared by every client (FedAvg) is broadcast here, in one pass,
+            # instead of being copied C times into the call's input on the Python side;
+            # with C rows broadcast_to returns its input unchanged.
+            start = [tf.broadcast_to(w, tf.concat([[n_clients], tf.shape(w)[1:]], 0))
+                     for w in start_parts]
             zeros_c = tf.zeros([n_clients], tf.float32)
             moments = [tf.zeros_like(w) for w in start] if optimizer == "adam" else []
 
@@ -138,6 +139,6 @@ class TrainProgram:
             out = tf.while_loop(lambda s, *_: s < tf.shape(rows)[0], step, loop_vars,
                                 parallel_iterations=1)
             _, weights, _, _, _, loss_sum, count_sum, bad = out
-            return join_flat(weights), loss_sum / count_sum, bad
+            return weights, loss_sum / count_sum, bad
 
         return program

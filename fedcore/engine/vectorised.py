@@ -174,11 +174,19 @@ class VectorisedEngine:
         for part in self._client_chunks(len(clients), per_client):
             plan = training_steps(split, clients[part], fit.batch_size, fit.local_epochs,
                                   int(round_seed))
-            w, l_, b = program(x_all, y_all, tf.constant(start[part]), tf.constant(plan.rows),
-                               tf.constant(plan.mask), tf.constant(plan.last_epoch),
-                               tf.constant(fit.lr, tf.float32),
-                               tf.constant(fit.prox_mu, tf.float32))
-            weights[part], loss[part], bad[part] = w.numpy(), l_.numpy(), b.numpy()
+            # A broadcast start (every client from the same model) travels as ONE row.
+            first = start[part][:1] if start.strides[0] == 0 else start[part]
+            # Weights cross the boundary per tensor (views in, slices out): no (C, P)
+            # split/concat copies inside the program.
+            parts = [tf.constant(first[:, a:b].reshape(-1, *shape))
+                     for _, shape, a, b in self.layout]
+            new_w, part_loss, part_bad = program(
+                x_all, y_all, parts, tf.constant(plan.rows), tf.constant(plan.mask),
+                tf.constant(plan.last_epoch), tf.constant(fit.lr, tf.float32),
+                tf.constant(fit.prox_mu, tf.float32))
+            for (_, _, a, b), tensor in zip(self.layout, new_w):
+                weights[part, a:b] = tensor.numpy().reshape(len(clients[part]), -1)
+            loss[part], bad[part] = part_loss.numpy(), part_bad.numpy()
         finite = np.isfinite(weights).all(axis=1) & ~bad
         loss[~finite] = np.nan
         return FitOutput(weights=weights, num_examples=split.sizes[clients].astype(np.int64),

@@ -5,6 +5,8 @@
 * ``divergence`` / ``label_divergence``: per-feature and per-label differences of each cluster
   against the rest;
 * ``cluster_models``: SHAP of each cluster model (and FedAvg) on its clients' test data;
+* ``disagreement``: where each cluster model's predictions differ from the other cluster
+  models' consensus on common held-out inputs (concept shift, e.g. swapped labels);
 * ``summary``: plain-language statements, each citing its figure and number.
 
 :func:`explain_all` computes them all at once into an :class:`ExplanationBundle`.
@@ -17,6 +19,7 @@ from dataclasses import dataclass, field
 
 from .bundle import ExplanationBundle, explain_all
 from .descriptors import client_descriptors, descriptor_source, image_sample_features
+from .disagreement import disagreement_rates, prediction_disagreement
 from .divergence import cluster_feature_divergence, label_divergence, label_shift, pixel_difference
 from .model_attributions import cluster_model_attributions
 from .narrative import ClusterStory, Statement, summarize_clusters
@@ -105,13 +108,24 @@ EXPLAINERS: dict[str, Explainer] = {
          "n_explain": _p("int", 100, "Explained test samples per model.", min=5, max=1000),
          "seed": SEED},
         needs_result=True, figures=("cluster_model_attribution",)),
+    "disagreement": Explainer(
+        "disagreement", "Do the cluster models label the same inputs differently?",
+        "Every cluster model predicts one pool of held-out inputs; each cluster's predictions "
+        "are compared with the class the OTHER cluster models agree on (majority vote). "
+        "Finds concept shift that data summaries cannot see, e.g. swapped labels "
+        "('predicts 8 where the others predict 3 on 91% of such inputs').",
+        prediction_disagreement,
+        {"max_rows": _p("int", 2000, "Held-out inputs predicted by every model.", min=50,
+                        max=20000),
+         "seed": SEED},
+        needs_result=True, figures=("prediction_disagreement",)),
     "summary": Explainer(
         "summary", "Plain-language summary",
         "One story per cluster; every sentence cites the figure and the number it comes from, "
         "with a caveat when the surrogate is not faithful.", summarize_clusters,
         {"top": _p("int", 3, "Statements per source (labels, features).", min=1, max=10)},
-        figures=("membership_shap_bar", "membership_source_bar", "divergence_heatmap",
-                 "label_divergence")),
+        figures=("prediction_disagreement", "membership_shap_bar", "membership_source_bar",
+                 "divergence_heatmap", "label_divergence")),
 }
 
 __all__ = [
@@ -119,5 +133,5 @@ __all__ = [
     "descriptor_source", "image_sample_features", "cluster_feature_divergence",
     "label_divergence", "label_shift", "pixel_difference", "cluster_model_attributions",
     "ClusterStory", "Statement", "summarize_clusters", "MembershipExplanation",
-    "explain_membership",
+    "explain_membership", "prediction_disagreement", "disagreement_rates",
 ]

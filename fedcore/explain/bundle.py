@@ -2,7 +2,9 @@
 
 Combines client descriptors + membership surrogate (Molnar 2022, global surrogates; Lundberg
 et al. 2020, TreeSHAP), feature/label divergence (Cohen 1988; Lin 1991), cluster-model SHAP
-(Erion et al. 2021, expected gradients) and the plain-language stories built from them.
+(Erion et al. 2021, expected gradients), the cluster models' prediction disagreement (concept
+shift such as label swaps; Ghosh et al. 2020, Sattler et al. 2020) and the plain-language
+stories built from them.
 """
 
 from __future__ import annotations
@@ -16,13 +18,14 @@ import pandas as pd
 from ..dataset import FederatedDataset
 from ..results import SimulationResult
 from .descriptors import client_descriptors
+from .disagreement import _dense_sizes, prediction_disagreement
 from .divergence import (
     cluster_feature_divergence,
     label_divergence,
     label_shift,
     pixel_difference,
 )
-from .model_attributions import cluster_model_attributions
+from .model_attributions import _keras_factory, cluster_model_attributions
 from .narrative import ClusterStory, summarize_clusters
 from .surrogate import MembershipExplanation, explain_membership
 
@@ -51,6 +54,10 @@ class ExplanationBundle:
         Seconds per step.
     errors : list of str
         Steps that failed, in plain words (the other steps are still usable).
+    disagreement : DataFrame or None
+        :func:`~fedcore.explain.disagreement.prediction_disagreement` of the cluster models;
+        None without a result, with fewer than 2 cluster models in use, for a re-clustering
+        (see ``errors``) or when not requested.
     """
 
     labels: np.ndarray
@@ -64,6 +71,7 @@ class ExplanationBundle:
     stories: list[ClusterStory]
     timings: dict[str, float] = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)
+    disagreement: pd.DataFrame | None = None
 
     def summary_text(self) -> str:
         return "\n\n".join(s.text() for s in self.stories)
@@ -73,7 +81,8 @@ def explain_all(dataset: FederatedDataset, result: SimulationResult | None = Non
                 seed: int = 0, model_attributions: bool = True, engine_or_model_builder=None,
                 reference_models: dict | None = None, n_explain: int = 50,
                 n_background: int = 30, threshold: float = 0.8,
-                model_descriptors: bool = True) -> ExplanationBundle:
+                model_descriptors: bool = True, disagreement: bool = True,
+                max_disagreement_rows: int = 2000) -> ExplanationBundle:
     """Every explanation of ``labels`` (default: the result's final assignments).
 
     Parameters
@@ -95,6 +104,10 @@ def explain_all(dataset: FederatedDataset, result: SimulationResult | None = Non
         Include model summaries (update norm, last-layer norms) among the descriptors. Turn
         off to explain a clustering by the clients' DATA only (a clustering computed from
         updates is otherwise partly explained by itself).
+    disagreement : bool
+        Compare the cluster models' predictions on a common pool of held-out inputs
+        (:func:`prediction_disagreement`, ``max_disagreement_rows`` inputs); only for the
+        run's own clusters with >= 2 cluster models in use. Cheap (one forward pass per model).
     """
     if labels is None:
         if result is None:
@@ -119,19 +132,44 @@ def explain_all(dataset: FederatedDataset, result: SimulationResult | None = Non
     shift = timed("label_shift", label_shift, dataset, labels)
     pix = timed("pixel_difference", pixel_difference, dataset, labels)
     attributions = None
+    table = None
     same_clusters = result is not None and np.array_equal(labels, np.asarray(result.assignments))
-    if model_attributions and result is not None and result.models:
-        if not same_clusters:
-            errors.append("cluster-model attributions skipped: the models were trained for the "
-                          "run's own clusters, not for this re-clustering")
-        else:
+    in_use = [] if result is None else [
+        c for c in sorted({int(c) for c in labels if c != -1}) if c in result.models]
+    compare = disagreement and len(in_use) >= 2
+    wants_models = result is not None and bool(result.models) and (model_attributions
+                                                                   or compare)
+    if wants_models and not same_clusters:
+        errors.append("cluster-model attributions and prediction disagreement skipped: the "
+                      "models were trained for the run's own clusters, not for this "
+                      "re-clustering")
+    elif wants_models:
+        builder = engine_or_model_builder
+        if model_attributions and builder is None:
+            # ONE Keras model for all SHAP runs (and a CNN's predictions), reloaded per cluster.
+            try:
+                builder = timed("model_build", _keras_factory, dataset, result, None, seed)
+            except (ImportError, ValueError, RuntimeError, TypeError) as exc:
+                errors.append(f"cluster models could not be rebuilt: {exc}")
+                model_attributions = False
+        if compare:
+            # logreg/mlp predict in numpy from flat weights unless a builder was given.
+            dense = engine_or_model_builder is None and _dense_sizes(result, 1, 2) is not None
+            try:
+                table = timed("disagreement", prediction_disagreement, dataset, result,
+                              max_rows=max_disagreement_rows, seed=seed,
+                              engine_or_model_builder=None if dense else builder)
+            except (ImportError, ValueError, RuntimeError) as exc:
+                errors.append(f"prediction disagreement failed: {exc}")
+        if model_attributions:
             try:
                 attributions = timed("cluster_models", cluster_model_attributions, dataset,
-                                     result, engine_or_model_builder, n_background=n_background,
+                                     result, builder, n_background=n_background,
                                      n_explain=n_explain, seed=seed,
                                      reference_models=reference_models)
             except (ImportError, ValueError, RuntimeError) as exc:
                 errors.append(f"cluster-model attributions failed: {exc}")
-    stories = timed("summary", summarize_clusters, dataset, labels, membership, div, ldiv)
+    stories = timed("summary", summarize_clusters, dataset, labels, membership, div, ldiv,
+                    disagreement=table)
     return ExplanationBundle(labels, desc, membership, div, ldiv, shift, pix, attributions,
-                             stories, timings, errors)
+                             stories, timings, errors, table)

@@ -1,9 +1,14 @@
 """Plain-language stories per cluster, each sentence citing the figure and number it comes from.
 
 A story is meant to be defended to a reviewer: statements only restate numbers that are shown
-in a named figure/table (label divergence, feature divergence, membership SHAP), with the
-surrogate-fidelity caveat first when the membership explanation is not trustworthy.
-Effect-size cut-offs follow Cohen (1988): |SMD| >= 0.5 is reported as a medium effect.
+in a named figure/table (prediction disagreement, label divergence, feature divergence,
+membership SHAP), with the surrogate-fidelity caveat first among the surrogate's statements
+when the membership explanation is not trustworthy. Effect-size cut-offs follow Cohen (1988):
+|SMD| >= 0.5 is reported as a medium effect.
+
+Strong prediction disagreements (a cluster model relabelling >= 50% of the inputs the other
+cluster models agree on, e.g. a label swap) are direct observations of the models, not the
+output of a surrogate: they come first. Weaker ones (>= 30%) come last.
 """
 
 from __future__ import annotations
@@ -22,9 +27,17 @@ FIG_LABELS = "label_divergence"
 FIG_FEATURES = "divergence_heatmap"
 FIG_MEMBERSHIP = "membership_shap_bar"
 FIG_SOURCES = "membership_source_bar"
+FIG_DISAGREEMENT = "prediction_disagreement"
 
 MIN_LABEL_DIFFERENCE = 0.10
 MIN_SMD = 0.5
+#: Prediction-disagreement cells are told from this fraction on, first from STRONG_DISAGREEMENT.
+MIN_DISAGREEMENT = 0.30
+STRONG_DISAGREEMENT = 0.50
+#: ...when the other models said the reference class on at least this many inputs, by a real
+#: majority (mean share of the other models voting for it strictly above this).
+MIN_DISAGREEMENT_INPUTS = 10
+MIN_CONSENSUS = 0.5
 NAME_COLUMNS = ("name", "site", "hospital", "station", "region", "country")
 
 
@@ -162,9 +175,48 @@ def _membership_statements(membership: MembershipExplanation, cluster: int) -> l
         f"descriptor '{r['descriptor']}'{fid})", FIG_SOURCES, float(src["mean_abs_shap"]))]
 
 
+def _disagreement_statements(table: pd.DataFrame, cluster: int, top: int
+                             ) -> tuple[list[Statement], list[Statement]]:
+    """Cells of :func:`prediction_disagreement` worth telling, a swap's two cells together:
+    ``(strong, weak)`` by the first cell of each pair (``STRONG_DISAGREEMENT``)."""
+    rows = table[(table["cluster"] == cluster) & (table["fraction"] >= MIN_DISAGREEMENT)
+                 & (table["n"] >= MIN_DISAGREEMENT_INPUTS)
+                 & (table["consensus_fraction"] > MIN_CONSENSUS)].sort_values("rank")
+    if rows.empty:
+        return [], []
+    others = ("the other cluster's model predicts" if table.attrs.get("n_models") == 2
+              else "the other clusters' models predict")
+    cells = {(r.reference_index, r.predicted_index): r for r in rows.itertuples()}
+    strong, weak, told, pairs = [], [], set(), 0
+    for r in rows.itertuples():
+        key = (r.reference_index, r.predicted_index)
+        if key in told:
+            continue
+        if pairs >= top:
+            break
+        pairs += 1
+        group = [r]
+        out = strong if r.fraction >= STRONG_DISAGREEMENT else weak
+        back = cells.get((r.predicted_index, r.reference_index))
+        if back is not None:
+            group.append(back)
+        for i, cell in enumerate(group):
+            told.add((cell.reference_index, cell.predicted_index))
+            pair = sorted(group, key=lambda g: g.reference_index)
+            lead = (f"its model swaps '{pair[0].reference_class}' and "
+                    f"'{pair[1].reference_class}': it " if len(group) == 2 and i == 0
+                    else "its model ")
+            out.append(Statement(
+                f"{lead}predicts '{cell.predicted_class}' where {others} "
+                f"'{cell.reference_class}' ({pct(cell.fraction)} of {int(cell.n)} such "
+                f"inputs)", FIG_DISAGREEMENT, float(cell.fraction)))
+    return strong, weak
+
+
 def summarize_clusters(dataset: FederatedDataset, labels, membership=None, divergence=None,
                        label_div=None, metadata: pd.DataFrame | None = None,
-                       top: int = 3) -> list[ClusterStory]:
+                       top: int = 3, disagreement: pd.DataFrame | None = None
+                       ) -> list[ClusterStory]:
     """One :class:`ClusterStory` per cluster (noise ``-1`` excluded).
 
     Parameters
@@ -180,7 +232,10 @@ def summarize_clusters(dataset: FederatedDataset, labels, membership=None, diver
         Per-client metadata (index = client id); default ``dataset.metadata``. A name-like
         column (site, hospital, station...) gives readable member names.
     top : int
-        Statements per source (labels, features).
+        Statements per source (labels, features; disagreement pairs).
+    disagreement : DataFrame, optional
+        From :func:`~fedcore.explain.disagreement.prediction_disagreement`: cells with
+        ``fraction >= MIN_DISAGREEMENT`` become statements, strong ones first.
     """
     labels = np.asarray(labels)
     metadata = dataset.metadata if metadata is None else metadata
@@ -192,12 +247,16 @@ def summarize_clusters(dataset: FederatedDataset, labels, membership=None, diver
         shown = " + ".join(names) if len(names) <= 4 else (
             f"{', '.join(names[:3])} and {len(names) - 3} more")
         statements: list[Statement] = []
+        strong, weak = ([], []) if disagreement is None or not len(disagreement) else (
+            _disagreement_statements(disagreement, c, top))
+        statements += strong
         if membership is not None:
             statements += _membership_statements(membership, c)
         if label_div is not None and len(label_div):
             statements += _label_statements(label_div, c, top)
         if divergence is not None and len(divergence):
             statements += _feature_statements(divergence, c, top, binary)
+        statements += weak
         n = len(ids)
         headline = f"Cluster {c} = {shown} ({n} client{'s' if n != 1 else ''})"
         if not statements:

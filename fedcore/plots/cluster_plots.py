@@ -24,6 +24,8 @@ from fedcore.plots.theme import (
 )
 
 MAX_TICK_LABELS = 60
+#: The client map writes client names next to the points up to this many clients.
+MAX_POINT_LABELS = 12
 
 
 def _cluster_name(label: int) -> str:
@@ -50,8 +52,9 @@ def embedding_scatter(df: pd.DataFrame, color: str = "cluster", symbol: str | No
     lines = [f"{c}: %{{customdata[{i}]}}" for i, c in enumerate(hover_cols)]
     template = "<br>".join([f"{color}: %{{meta}}"] + lines) + "<extra></extra>"
     traces = []
+    size = 11 if len(df) <= 50 else (8 if len(df) <= 300 else 6)
     for label, part in df.groupby(color, sort=True):
-        marker = {"color": cluster_color(label), "size": 8 if len(df) <= 300 else 6,
+        marker = {"color": cluster_color(label), "size": size,
                   "line": {"width": 0.5, "color": "white"}}
         if has_symbol:
             groups = part[symbol].fillna(-1).astype(int).to_numpy()
@@ -59,6 +62,9 @@ def embedding_scatter(df: pd.DataFrame, color: str = "cluster", symbol: str | No
         trace = {"type": "scatter", "x": part["x"].to_numpy(), "y": part["y"].to_numpy(),
                  "mode": "markers", "name": _cluster_name(label), "marker": marker,
                  "meta": str(label), "hovertemplate": template}
+        if "client" in part.columns and len(df) <= MAX_POINT_LABELS:
+            trace.update(mode="markers+text", text=part["client"].astype(str).to_numpy(),
+                         textposition="top center", textfont={"size": 11, "color": "#444444"})
         if hover_cols:
             trace["customdata"] = part[hover_cols].to_numpy()
         traces.append(trace)
@@ -131,12 +137,17 @@ def dendrogram_figure(linkage: np.ndarray, labels: np.ndarray, client_ids: list[
     leaf_x = 5.0 + 10.0 * np.arange(n)
     leaf_labels = labels[leaves]
     ids = np.asarray(client_ids, dtype=object)[leaves]
+    with_links = {int(lab) for lab in np.unique(link_label) if lab != -2}
     for label in np.unique(leaf_labels):
         at = leaf_labels == label
+        # A cluster of one client owns no link: its leaf marker carries the legend entry.
+        alone = int(label) not in with_links
         traces.append({
-            "type": "scatter", "mode": "markers", "name": "clients", "showlegend": False,
+            "type": "scatter", "mode": "markers",
+            "name": _cluster_name(label) if alone else "clients", "showlegend": alone,
             "legendgroup": str(label), "x": leaf_x[at], "y": np.zeros(int(at.sum())),
-            "marker": {"color": cluster_color(label), "size": 6 if n <= 200 else 3,
+            "marker": {"color": cluster_color(label), "size": 8 if n <= 30 else (
+                6 if n <= 200 else 3),
                        "line": {"width": 0}},
             "customdata": ids[at],
             "hovertemplate": f"client %{{customdata}}<br>{_cluster_name(label)}<extra></extra>"})
@@ -193,7 +204,8 @@ def similarity_heatmap(matrix: np.ndarray, order: np.ndarray, labels: np.ndarray
         title = f"{title} ({factor} x {factor} client blocks averaged)" if title else title
     size = M.shape[0]
     heat = {"type": "heatmap", "z": M, "x": np.arange(size), "y": np.arange(size),
-            "colorscale": "Viridis_r" if value_name == "distance" else "Viridis",
+            # Similar clients bright, whatever the distance is called ("cosine distance").
+            "colorscale": "Viridis_r" if "distance" in value_name.lower() else "Viridis",
             "colorbar": {"title": {"text": value_name}, "thickness": 12}}
     if factor == 1 and n <= 150:
         heat.update(customdata=np.dstack(np.meshgrid(ids, ids)),

@@ -290,11 +290,85 @@ def pixel_difference_heatmap(pixel_diff: pd.DataFrame) -> go.Figure:
                   height=60 + 260 * rows, margin={"t": 80})
 
 
+def disagreement_heatmap(table: pd.DataFrame, max_classes: int = 20,
+                         label_threshold: float = 0.3) -> go.Figure:
+    """Per cluster: class the OTHER cluster models agree on x class this cluster's model predicts.
+
+    Each cell is the fraction of the inputs the others call ``reference_class`` (row) that
+    this cluster's model calls ``predicted_class`` (column); the diagonal (agreement) is left
+    blank so swaps stand out as a symmetric pair of dark cells. Cells >= ``label_threshold``
+    are written out.
+
+    Parameters
+    ----------
+    table : DataFrame
+        :func:`~fedcore.explain.disagreement.prediction_disagreement`.
+    max_classes : int
+        With more classes, only those in a cell >= ``label_threshold`` (else the most
+        frequent) are drawn.
+    """
+    name, base = "prediction_disagreement", "Where each cluster model disagrees with the others"
+    if table is None or not len(table):
+        note = "" if table is None else table.attrs.get("note", "")
+        fig = finish(go.Figure(), name, f"{base}{f' ({note})' if note else ''}")
+        return fig
+    rates = table.attrs.get("disagreement_rate") or {}
+    clusters = sorted(set(table["cluster"]) | {int(c) for c in rates})
+    names = list(table.attrs.get("label_names") or [])
+    index_to_name = dict(zip(table["reference_index"], table["reference_class"]))
+    index_to_name.update(zip(table["predicted_index"], table["predicted_class"]))
+    if names:
+        index_to_name.update(enumerate(names))
+    classes = sorted(index_to_name)
+    if len(classes) > max_classes:
+        strong = table[table["fraction"] >= label_threshold]
+        pool = strong if len(strong) else table.nlargest(max_classes, "count")
+        classes = sorted(set(pool["reference_index"]) | set(pool["predicted_index"]))
+        classes = classes[:max_classes]
+    pos = {k: i for i, k in enumerate(classes)}
+    ticks = [str(index_to_name[k]) for k in classes]
+    rows, cols = _grid(len(clusters))
+    titles = [f"cluster {c}" + (f": differs on {rates[c]:.0%} of inputs" if c in rates
+                                else "") for c in clusters]
+    n_inputs = table.attrs.get("n_inputs")
+    if n_inputs:
+        base += f" ({n_inputs} held-out inputs)"
+    fig = make_subplots(rows=rows, cols=cols, subplot_titles=titles,
+                        horizontal_spacing=0.08, vertical_spacing=0.16)
+    for i, c in enumerate(clusters):
+        part = table[(table["cluster"] == c) & table["reference_index"].isin(pos)
+                     & table["predicted_index"].isin(pos)]
+        z = np.full((len(classes), len(classes)), np.nan)
+        n = np.zeros_like(z)
+        for r in part.itertuples():
+            z[pos[r.reference_index], pos[r.predicted_index]] = r.fraction
+            n[pos[r.reference_index], pos[r.predicted_index]] = r.n
+        for k in range(len(classes)):  # agreement: not drawn, but 0 off-diagonal is shown
+            z[k, k] = np.nan
+        off = ~np.eye(len(classes), dtype=bool) & np.isnan(z)
+        z[off] = 0.0
+        text = np.where(np.nan_to_num(z) >= label_threshold,
+                        np.vectorize(lambda v: f"{v:.0%}")(np.nan_to_num(z)), "")
+        fig.add_trace(go.Heatmap(
+            z=z, x=ticks, y=ticks, zmin=0, zmax=1, colorscale="Reds", showscale=i == 0,
+            text=text, texttemplate="%{text}", textfont={"size": 10}, customdata=n,
+            xgap=1, ygap=1,
+            colorbar={"title": {"text": "fraction", "side": "right"}, "tickformat": ".0%",
+                      "thickness": 10},
+            hovertemplate=f"cluster {c}<br>other models: %{{y}}<br>this model: %{{x}}"
+                          "<br>%{z:.0%} of %{customdata:.0f} inputs<extra></extra>"),
+            row=i // cols + 1, col=i % cols + 1)
+    fig.update_xaxes(type="category", title_text="this cluster's model predicts")
+    fig.update_yaxes(type="category", autorange="reversed")
+    fig.update_yaxes(title_text="other models agree on", col=1)
+    return finish(fig, name, base, height=max(360, 80 + 300 * rows), margin={"t": 90})
+
+
 def explanation_figures(bundle, top: int = 10) -> dict[str, go.Figure]:
     """Every figure of an :class:`~fedcore.explain.ExplanationBundle`, keyed by its stable name.
 
-    Figures without data (pixel map for tabular data, model attributions when not computed)
-    are left out.
+    Figures without data (pixel map for tabular data, model attributions or prediction
+    disagreement when not computed) are left out.
     """
     m = bundle.membership
     figs = [
@@ -307,6 +381,9 @@ def explanation_figures(bundle, top: int = 10) -> dict[str, go.Figure]:
                            trustworthy=m.trustworthy) for c in m.clusters[:1]]
     if len(bundle.pixel_difference):
         figs.append(pixel_difference_heatmap(bundle.pixel_difference))
+    table = getattr(bundle, "disagreement", None)
+    if table is not None and len(table):
+        figs.append(disagreement_heatmap(table))
     if bundle.model_attributions is not None and len(bundle.model_attributions):
         figs.append(cluster_model_attribution_bars(bundle.model_attributions, top))
         if len(bundle.pixel_difference):

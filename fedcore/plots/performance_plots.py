@@ -7,18 +7,59 @@ evaluation (Li et al. 2020, "Fair Resource Allocation in Federated Learning", IC
 
 from __future__ import annotations
 
+import zlib
+
 import pandas as pd
 import plotly.graph_objects as go
 
-from fedcore.plots.theme import PALETTE, cluster_color, finish
+from fedcore.plots.theme import cluster_color, finish
+
+#: Methods in a fixed order, so a method keeps its colour in every figure and session
+#: (whatever subset of methods a figure shows).
+KNOWN_METHODS = ("fedavg", "local", "oracle", "flhc", "kmeans", "cfl", "ifca", "fesem",
+                 "fedgroup", "pacfl")
+#: Hand-picked method colours (Okabe-Ito + Tol muted, no yellow: unreadable as a thin
+#: line on white); methods often compared get clearly different hues.
+METHOD_COLORS = {"fedavg": "#0072B2", "local": "#E69F00", "oracle": "#999933",
+                 "flhc": "#CC79A7", "kmeans": "#009E73", "cfl": "#D55E00", "ifca": "#000000",
+                 "fesem": "#332288", "fedgroup": "#882255", "pacfl": "#56B4E9"}
+SPARE_COLORS = ["#44AA99", "#AA4499", "#117733", "#CC6677", "#88CCEE", "#DDCC77"]
+#: Legends with more entries than this are hidden (e.g. local-only has one cluster per client).
+MAX_LEGEND_ENTRIES = 12
 
 _METRIC_TITLES = {"mean_accuracy": "mean client accuracy", "worst_accuracy": "worst client "
                   "accuracy", "mean_loss": "mean client loss", "train_loss": "training loss",
                   "n_clusters": "clusters"}
 
 
+def _method_index(method: str) -> int:
+    base = str(method).split(" @ ")[0].strip().lower()
+    if base in KNOWN_METHODS:
+        return KNOWN_METHODS.index(base)
+    return len(KNOWN_METHODS) + zlib.crc32(base.encode()) % 97
+
+
+def method_color(method: str) -> str:
+    """Stable colour of a method (``"ifca"`` and ``"ifca @ run-id"`` share it)."""
+    i = _method_index(method)
+    if i < len(KNOWN_METHODS):
+        return METHOD_COLORS[KNOWN_METHODS[i]]
+    return SPARE_COLORS[(i - len(KNOWN_METHODS)) % len(SPARE_COLORS)]
+
+
+_DASHES = ("solid", "dash", "dot", "dashdot")
+_MARKERS = ("circle", "square", "diamond", "triangle-up", "x", "star")
+
+
+def method_style(method: str) -> tuple[str, str]:
+    """Stable ``(dash, marker symbol)`` of a method: methods whose curves coincide (e.g. a
+    CFL run that never split, and FedAvg) stay visible as different line patterns."""
+    i = _method_index(method)
+    return _DASHES[i % len(_DASHES)], _MARKERS[i % len(_MARKERS)]
+
+
 def _method_colors(methods) -> dict[str, str]:
-    return {m: PALETTE[i % len(PALETTE)] for i, m in enumerate(methods)}
+    return {m: method_color(m) for m in methods}
 
 
 def learning_curves(rounds: pd.DataFrame, metric: str = "mean_accuracy",
@@ -37,8 +78,9 @@ def learning_curves(rounds: pd.DataFrame, metric: str = "mean_accuracy",
         part = rounds[rounds["method"] == method].sort_values("round")
         fig.add_trace(go.Scatter(
             x=part["round"].to_numpy(), y=part[metric].to_numpy(), mode="lines+markers",
-            name=str(method), line={"color": colors[method], "width": 2},
-            marker={"size": 5},
+            name=str(method), line={"color": colors[method], "width": 2,
+                                    "dash": method_style(method)[0]},
+            marker={"size": 6, "symbol": method_style(method)[1]},
             hovertemplate=f"{method}<br>round %{{x}}: %{{y:.3f}}<extra></extra>"))
     label = _METRIC_TITLES.get(metric, metric)
     fig.update_xaxes(title_text="round")
@@ -49,7 +91,8 @@ def learning_curves(rounds: pd.DataFrame, metric: str = "mean_accuracy",
 
 def accuracy_box_strip(table: pd.DataFrame, color: str = "cluster",
                        title: str | None = "Client accuracy by method") -> go.Figure:
-    """Box + points of per-client accuracy per method, grouped and coloured by ``color``.
+    """One box of per-client accuracy per method, with every client as a point coloured by
+    ``color``.
 
     Parameters
     ----------
@@ -57,22 +100,38 @@ def accuracy_box_strip(table: pd.DataFrame, color: str = "cluster",
         :func:`fedcore.metrics.client_accuracy_table` output (``method, client, cluster,
         accuracy, true_group``).
     color : str
-        ``cluster`` or ``true_group``.
+        ``cluster`` or ``true_group``. Cluster ids are per method (cluster 0 of one method
+        is unrelated to cluster 0 of another); true groups are shared by all methods.
     """
     fig = go.Figure()
     data = table.copy()
     data[color] = data[color].fillna(-1).astype(int)
-    for label, part in data.groupby(color, sort=True):
+    methods = data["method"].astype(str)
+    fig.add_trace(go.Box(
+        x=methods.to_numpy(), y=data["accuracy"].to_numpy(), name="all clients",
+        boxpoints=False, fillcolor="rgba(0,0,0,0.04)", line={"color": "#555555", "width": 1},
+        hoverinfo="skip", showlegend=False))
+    groups = list(data.groupby(color, sort=True))
+    show_legend = len(groups) <= MAX_LEGEND_ENTRIES
+    word = color.replace("_", " ")
+    for label, part in groups:
         fig.add_trace(go.Box(
             x=part["method"].astype(str).to_numpy(), y=part["accuracy"].to_numpy(),
-            name=f"{color.replace('_', ' ')} {label}" if label >= 0 else "unknown/noise",
-            marker={"color": cluster_color(label), "size": 5}, line={"width": 1},
-            boxpoints="all", jitter=0.4, pointpos=0, customdata=part[["client"]].to_numpy(),
-            hovertemplate="client %{customdata[0]}<br>accuracy %{y:.3f}<extra></extra>"))
+            name=f"{word} {label}" if label >= 0 else "unknown/noise",
+            marker={"color": cluster_color(label), "size": 6,
+                    "line": {"width": 0.5, "color": "white"}},
+            line={"width": 0}, fillcolor="rgba(0,0,0,0)", boxpoints="all", jitter=0.5,
+            pointpos=0, hoveron="points", showlegend=show_legend,
+            customdata=part[["client"]].to_numpy(),
+            hovertemplate=(f"client %{{customdata[0]}}<br>{word} {label}<br>"
+                           "accuracy %{y:.3f}<extra>%{x}</extra>")))
     fig.update_yaxes(title_text="client accuracy")
     fig.update_xaxes(title_text="method")
-    return finish(fig, "accuracy_box_strip", title, boxmode="group",
-                  legend_title_text=color.replace("_", " "))
+    legend_title = word + ("<br><sup>ids are per method</sup>" if color == "cluster" else "")
+    if not show_legend and title:
+        title = f"{title} (points coloured by {word}; {len(groups)} values, no legend)"
+    return finish(fig, "accuracy_box_strip", title, boxmode="overlay",
+                  legend_title_text=legend_title)
 
 
 def gain_plot(gains: pd.DataFrame, title: str | None = None) -> go.Figure:

@@ -79,6 +79,8 @@ def umap_warmup() -> threading.Event:
 
 def umap_ready() -> bool:
     """Whether UMAP can be used without a ~13 s stall (starts the warm-up if needed)."""
-    umap_warmup()
+    done = umap_warmup()
     from fedcore.embeddings import umap_is_warm
-    return umap_is_warm()
+    # The event outlives a reload of fedcore.embeddings (Streamlit re-imports edited
+    # modules, resetting their flags) while numba's compiled code stays in the process.
+    return done.is_set() or umap_is_warm()

@@ -43,11 +43,34 @@ def representation_cache(key: str, result, rep_name: str):
     """The memoised distances/trees of one representation of one result (built once)."""
     from fedcore.clustering import RepresentationCache
     rep = result.representations[rep_name]
-    return state.artefact((key, "cache", rep_name), lambda: RepresentationCache(rep))
+    art = (key, "cache", rep_name)
+    cache = state.artefact(art, lambda: RepresentationCache(rep))
+    if not isinstance(cache, RepresentationCache):
+        # Built by an older import of fedcore.clustering (Streamlit re-imports edited
+        # modules): the new code would not recognise it, so build it again.
+        state.forget_artefact(art)
+        cache = state.artefact(art, lambda: RepresentationCache(rep))
+    return cache
 
 
-def clustering_controls(cache, prefix: str) -> tuple[str, dict]:
-    """Clusterer select box + its parameters as live sliders (adapted to ``cache``)."""
+def default_n_clusters(result) -> int | None:
+    """The starting number of clusters of the sliders: the method's own count when it
+    clustered at all (2..N-1), else the number of true groups when known."""
+    n = len(result.client_ids)
+    own = len(set(np.asarray(result.assignments).tolist()))
+    if 2 <= own < n:
+        return own
+    if result.true_groups is not None:
+        return len(set(np.asarray(result.true_groups).tolist()))
+    return None
+
+
+def clustering_controls(cache, prefix: str, n_clusters: int | None = None) -> tuple[str, dict]:
+    """Clusterer select box + its parameters as live sliders (adapted to ``cache``).
+
+    ``n_clusters`` (e.g. :func:`default_n_clusters`) replaces the schema's default number
+    of clusters, so the first view is comparable with the method's own clustering.
+    """
     from fedcore.clustering import CLUSTERERS, schema_for
 
     names = list(CLUSTERERS)
@@ -57,7 +80,7 @@ def clustering_controls(cache, prefix: str) -> tuple[str, dict]:
                         key=f"{prefix}.clusterer",
                         help="Re-clusters the cached representation; no retraining.")
     st.caption(CLUSTERERS[name].description)
-    schema = schema_for(name, cache)
+    schema = _fit_to_clients(schema_for(name, cache), cache.n_clients, n_clusters)
     choices = {k: v for k, v in schema.items() if v.get("choices") is not None}
     params = schema_widgets(choices, f"{prefix}.{name}")
     skip = set(choices)
@@ -68,6 +91,20 @@ def clustering_controls(cache, prefix: str) -> tuple[str, dict]:
     numeric = {k: v for k, v in schema.items() if k not in skip}
     params.update(schema_widgets(numeric, f"{prefix}.{name}", sliders=True))
     return name, params
+
+
+def _fit_to_clients(schema: dict, n_clients: int, n_clusters: int | None) -> dict:
+    """Counts of clients never exceed N; the number of clusters starts at ``n_clusters``."""
+    out = {}
+    for name, spec in schema.items():
+        spec = dict(spec)
+        if name in ("min_samples", "min_cluster_size") and spec.get("max") is not None:
+            spec["max"] = max(int(spec.get("min") or 1), min(int(spec["max"]), n_clients))
+            spec["default"] = min(int(spec["default"]), spec["max"])
+        if name == "n_clusters" and n_clusters is not None and spec.get("max") is not None:
+            spec["default"] = int(min(max(n_clusters, spec.get("min") or 1), spec["max"]))
+        out[name] = spec
+    return out
 
 
 def recluster(representation, cache, clusterer: str, params: dict) -> np.ndarray:
@@ -191,11 +228,11 @@ def quality(cache, labels: np.ndarray, true_groups) -> dict:
 
 
 QUALITY_LABELS = {"n_clusters": "Clusters found", "ari": "ARI", "ami": "AMI", "nmi": "NMI",
-                  "silhouette": "Silhouette", "davies_bouldin": "Davies-Bouldin",
-                  "n_noise": "Noise clients"}
+                  "silhouette": "Silhouette", "davies_bouldin": "DB index",
+                  "n_noise": "Noise"}
 
 
-def show_quality(q: dict) -> None:
+def show_quality(q: dict, method_agreement: float | None = None) -> None:
     """The quality numbers as a row of ``st.metric`` (None shown as "—")."""
     keys = [k for k in QUALITY_LABELS if k in q and not (k == "n_noise" and not q[k])]
     for col, k in zip(st.columns(len(keys)), keys):
@@ -203,6 +240,23 @@ def show_quality(q: dict) -> None:
         text = "—" if v is None else (str(int(v)) if k in ("n_clusters", "n_noise")
                                       else f"{float(v):.3f}")
         col.metric(QUALITY_LABELS[k], text, help=_QUALITY_HELP.get(k))
+    notes = []
+    if all(q.get(k) is None for k in ("ari", "ami", "nmi")):
+        notes.append("ARI/AMI/NMI need known true groups (a synthetic scenario, or "
+                     "`true groups` in the natural scenario's parameters).")
+    if method_agreement is not None:
+        notes.append(f"Agreement with the method's own clusters: ARI {method_agreement:.3f}.")
+    if notes:
+        st.caption(" ".join(notes))
+
+
+def method_agreement(result, labels: np.ndarray) -> float | None:
+    """ARI between this re-clustering and the clusters the method itself used."""
+    from sklearn.metrics import adjusted_rand_score
+    own = np.asarray(result.assignments)
+    if own.shape != np.asarray(labels).shape:
+        return None
+    return float(adjusted_rand_score(own, labels))
 
 
 _QUALITY_HELP = {
@@ -211,4 +265,6 @@ _QUALITY_HELP = {
     "nmi": "Normalised mutual information vs the true groups.",
     "silhouette": "Mean silhouette on the representation (higher = better separated).",
     "davies_bouldin": "Davies-Bouldin index (lower = better separated).",
+    "n_clusters": "Clusters of this re-clustering (noise excluded).",
+    "n_noise": "Clients a density clusterer (DBSCAN/HDBSCAN) left unassigned (-1, grey).",
 }

@@ -33,17 +33,30 @@ def bundled_controls() -> dict | None:
                                      "(natural = the dataset's own client column).")
         c1, c2, c3, c4 = st.columns(4)
         n_clients = c1.number_input("Clients", 2, 1000, int(cur["n_clients"]),
-                                    key="w.data.clients")
-        n_groups = c2.number_input("True groups", 1, 50, int(cur["n_groups"]), key="w.data.groups")
+                                    key="w.data.clients",
+                                    help="Number of simulated clients. Ignored by the natural "
+                                         "scenario (one client per site of the dataset).")
+        n_groups = c2.number_input("True groups", 1, 50, int(cur["n_groups"]), key="w.data.groups",
+                                   help="Clients are split into this many groups that share a "
+                                        "distribution (the ground truth for ARI). Ignored by "
+                                        "iid and natural.")
         samples = c3.number_input("Samples per client", 2, 100000,
                                   int(cur["samples_per_client"]), key="w.data.samples",
                                   help="Ignored by the natural scenario (all rows are used).")
         seed = c4.number_input("Data seed", 0, 2**31 - 1, int(cur["seed"]), key="w.data.seed")
         with st.expander("Scenario parameters"):
-            st.caption("Parameters of every scenario; only the chosen one's are used.")
-            params_by_scenario = {s: schema_widgets(_scenario_schema(SCENARIOS[s]),
-                                                    f"w.data.sc.{s}")
-                                  for s in scenarios if _scenario_schema(SCENARIOS[s])}
+            st.caption("Grouped by scenario; only the chosen scenario's parameters are used.")
+            params_by_scenario = {}
+            for s in scenarios:
+                schema = _scenario_schema(SCENARIOS[s])
+                if schema:
+                    used = " — used by the loaded dataset" if s == cur["scenario"] else ""
+                    st.markdown(f"**{s}**{used}")
+                    cols = st.columns(max(len(schema), 2))
+                    params_by_scenario[s] = {}
+                    for col, (pname, spec) in zip(cols, schema.items()):
+                        params_by_scenario[s].update(
+                            schema_widgets({pname: spec}, f"w.data.sc.{s}", container=col))
         if not st.form_submit_button("Load dataset", type="primary"):
             return None
     return {"kind": "bundled", "name": name, "scenario": scenario, "n_clients": int(n_clients),
@@ -156,8 +169,8 @@ def preview(ds) -> None:
     c3.metric("Features", ds.n_features)
     c4.metric("Classes", ds.n_classes)
     if ds.provenance:
-        st.caption("Provenance: " + ", ".join(f"{k}={v}" for k, v in ds.provenance.items()
-                                              if not isinstance(v, dict | list))[:400])
+        with st.expander("Provenance (where the data comes from, how it was split)"):
+            st.dataframe(provenance_frame(ds.provenance), hide_index=True)
     summary = ds.summary()
     st.dataframe(summary, hide_index=True, height=min(400, 38 + 35 * len(summary)))
     left, right = st.columns(2)
@@ -170,6 +183,12 @@ def preview(ds) -> None:
         show_figure(client_size_bar(summary, color=color), "client sizes", summary, key="sizes")
     with st.expander("Feature summary per client"):
         st.dataframe(feature_summary(ds), hide_index=True)
+
+
+def provenance_frame(provenance: dict) -> pd.DataFrame:
+    """``key, value`` rows of a dataset's provenance (nested values as text)."""
+    return pd.DataFrame({"key": list(provenance),
+                         "value": [str(v) for v in provenance.values()]})
 
 
 def feature_summary(ds, max_features: int = 30) -> pd.DataFrame:

@@ -59,7 +59,12 @@ def show_membership(bundle) -> None:
                     "membership shap bar", m.ranking, key="shap_bar")
         long = m.long_shap()
         if len(long):
-            show_figure(shap_beeswarm(long, fidelity=m.fidelity, trustworthy=m.trustworthy),
+            clusters = [int(c) for c in m.clusters]
+            cluster = st.selectbox("Cluster shown per client", clusters, key="explain.cluster",
+                                   format_func=lambda c: f"cluster {c}",
+                                   help="Whose membership the per-client SHAP plot explains.")
+            show_figure(shap_beeswarm(long, cluster=cluster, fidelity=m.fidelity,
+                                      trustworthy=m.trustworthy),
                         "membership shap beeswarm", long, key="shap_beeswarm")
 
 

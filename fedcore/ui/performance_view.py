@@ -9,6 +9,24 @@ from . import state
 from .figures import show_figure
 
 BASELINES = ("fedavg", "local")
+ROUND_METRICS = {"mean_accuracy": "mean client accuracy", "worst_accuracy": "worst client accuracy",
+                 "mean_loss": "mean client loss", "n_clusters": "number of clusters"}
+#: Display names and meanings of the summary table's columns.
+SUMMARY_COLUMNS = {
+    "mean_accuracy": ("mean acc.", "Mean test accuracy over clients (each client counts once)."),
+    "std": ("std", "Standard deviation of client accuracy."),
+    "worst_accuracy": ("worst acc.", "Accuracy of the worst client."),
+    "p10_accuracy": ("p10 acc.", "10th percentile of client accuracy."),
+    "ari": ("ARI", "Adjusted Rand index of the method's clusters vs the true groups."),
+    "n_clusters": ("clusters", "Clusters the method ended with."),
+    "wall_seconds": ("seconds", "Wall-clock time of the run."),
+}
+
+
+def column_config(frame: pd.DataFrame) -> dict:
+    """Readable headers (with explanations) for :func:`summary_table` columns."""
+    return {c: st.column_config.Column(label, help=text)
+            for c, (label, text) in SUMMARY_COLUMNS.items() if c in frame.columns}
 
 
 def current_results(results: dict) -> tuple[dict, list[str]]:
@@ -29,9 +47,13 @@ def show_accuracy(results: dict) -> None:
 
     table = client_accuracy_table(results)
     has_truth = table["true_group"].notna().any()
-    options = ["cluster", "true_group"] if has_truth else ["cluster"]
+    # True groups first when known: they mean the same for every method, cluster ids do not.
+    options = ["true_group", "cluster"] if has_truth else ["cluster"]
     state.keep_valid("w.perf.color", options)
-    color = st.radio("Colour clients by", options, horizontal=True, key="w.perf.color")
+    color = st.radio("Colour clients by", options, horizontal=True, key="w.perf.color",
+                     format_func=lambda o: o.replace("_", " "),
+                     help="Each point is one client's test accuracy; the box summarises all "
+                          "clients of the method. Cluster ids are per method.")
     show_figure(accuracy_box_strip(table, color=color), "client accuracy", table,
                 key="acc_box")
 
@@ -67,9 +89,8 @@ def show_rounds(results: dict) -> None:
     data = rounds_frame(results)
     if data.empty:
         return
-    metric = st.radio("Metric over rounds", ["mean_accuracy", "worst_accuracy", "mean_loss",
-                                             "n_clusters"], horizontal=True,
-                      key="w.perf.metric")
+    metric = st.radio("Metric over rounds", list(ROUND_METRICS), horizontal=True,
+                      format_func=ROUND_METRICS.get, key="w.perf.metric")
     show_figure(learning_curves(data, metric=metric), f"{metric} over rounds", data,
                 key="rounds")
 

@@ -46,13 +46,15 @@ def run_form(n_clients: int, is_image: bool = False) -> tuple | None:
         methods = st.multiselect("Methods to run", names,
                                  default=[m for m in DEFAULT_METHODS if m in names],
                                  key="w.sim.methods",
-                                 format_func=lambda m: f"{m} ({STRATEGIES[m].paper or 'baseline'})")
+                                 format_func=lambda m: f"{m} — {STRATEGIES[m].paper or 'baseline'}")
+        st.caption("Method parameters (a method's parameters are used only when it is "
+                   "selected above; hover the ⓘ icons for what each one does):")
         params = {}
         for m in names:
             schema = getattr(STRATEGIES[m], "param_schema", {}) or {}
             if schema:
                 with st.expander(f"{m} parameters"):
-                    params[m] = schema_widgets(_fit_schema(schema, n_clients), f"w.sim.p.{m}")
+                    params[m] = _param_grid(_fit_schema(schema, n_clients), f"w.sim.p.{m}")
         if not st.form_submit_button("Run", type="primary", icon=":material/play_arrow:"):
             return None
     if not methods:
@@ -72,14 +74,33 @@ def run_form(n_clients: int, is_image: bool = False) -> tuple | None:
     return config, {m: params.get(m, {}) for m in methods}
 
 
+def _param_grid(schema: dict, prefix: str, per_row: int = 3) -> dict:
+    """Schema widgets laid out ``per_row`` to a row (a long single column hides the Run
+    button under the fold)."""
+    values, items = {}, list(schema.items())
+    for start in range(0, len(items), per_row):
+        cols = st.columns(per_row)
+        for col, (name, spec) in zip(cols, items[start:start + per_row]):
+            values.update(schema_widgets({name: spec}, prefix, container=col))
+    return values
+
+
 def _fit_schema(schema: dict, n_clients: int) -> dict:
-    """Clip cluster-count defaults to the number of clients so defaults are always valid."""
+    """Clip cluster counts to the clients, so defaults are always valid and useful.
+
+    A default number of clusters must leave clusters to share: with 4 clients a default
+    of 4 would give every client its own model (local training in disguise), so it
+    is capped at half the clients.
+    """
     out = {}
     for name, spec in schema.items():
         spec = dict(spec)
         if name in ("n_clusters", "k", "max_clusters") and spec.get("type") == "int":
             spec["max"] = min(int(spec.get("max", n_clients)), max(n_clients, 1))
-            spec["default"] = min(int(spec.get("default", 2)), spec["max"])
+            default = int(spec.get("default", 2))
+            if default > 0:
+                default = min(default, max(2, n_clients // 2))
+            spec["default"] = max(min(default, spec["max"]), int(spec.get("min") or 0))
         out[name] = spec
     return out
 
@@ -159,7 +180,13 @@ def rounds_frame(results: dict) -> pd.DataFrame:
 
 
 def learning_curves(results: dict):
-    """Mean client accuracy per round, one line per method; returns ``(figure, data)``."""
+    """Mean client accuracy per round, one line per method; returns ``(figure, data)``.
+
+    Stale results (computed on another dataset) are left out: their curves are not
+    comparable with the others.
+    """
     from fedcore.plots import learning_curves as _curves
-    data = rounds_frame(results)
+    data = rounds_frame({k: r for k, r in results.items() if not state.is_stale(r)})
+    if data.empty:
+        return None, data
     return _curves(data, metric="mean_accuracy"), data

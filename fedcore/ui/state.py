@@ -22,6 +22,8 @@ RESULTS = "fl.results"
 RUN_ERRORS = "fl.run_errors"
 SELECTION = "fl.cluster_selection"
 ARTEFACTS = "fl.artefacts"
+DATASET_NAMES = "fl.dataset_names"
+SIDEBAR_SLOT = "fl.sidebar_slot"
 
 #: The dataset loaded on first visit: small, real, with natural clients (4 hospitals).
 DEFAULT_SOURCE = {"kind": "bundled", "name": "heart", "scenario": "natural", "n_clients": 4,
@@ -99,7 +101,9 @@ def set_dataset(ds: FederatedDataset, source: dict) -> None:
     st.session_state[DATASET] = ds
     st.session_state[DATASET_SOURCE] = dict(source)
     st.session_state[DATASET_FINGERPRINT] = ds.fingerprint()
+    st.session_state.setdefault(DATASET_NAMES, {})[ds.fingerprint()] = ds.name
     st.session_state.pop(DATASET_ERROR, None)
+    refresh_sidebar()
 
 
 def fingerprint() -> str:
@@ -118,6 +122,7 @@ def store_result(key: str, result: SimulationResult) -> None:
     arts = st.session_state.setdefault(ARTEFACTS, {})
     for k in [k for k in arts if k[0] == key]:
         del arts[k]
+    refresh_sidebar()
 
 
 def run_errors() -> dict[str, str]:
@@ -130,8 +135,14 @@ def is_stale(result: SimulationResult) -> bool:
 
 
 def stale_note(result: SimulationResult) -> str:
-    return (f"{result.method}: stale — re-run (computed on dataset "
-            f"{result.dataset_fingerprint}, current is {fingerprint()})")
+    """Why ``result`` is stale, naming both datasets when this session knows them."""
+    names = st.session_state.get(DATASET_NAMES, {})
+    ds = dataset()
+    was = names.get(result.dataset_fingerprint) or "another dataset"
+    now = ds.name if ds is not None else "none"
+    return (f"{result.method}: stale — re-run (computed on {was} "
+            f"`{result.dataset_fingerprint[:8]}`; the loaded dataset is {now} "
+            f"`{fingerprint()[:8]}`)")
 
 
 def artefact(key: tuple, build):
@@ -140,6 +151,10 @@ def artefact(key: tuple, build):
     if key not in arts:
         arts[key] = build()
     return arts[key]
+
+
+def forget_artefact(key: tuple) -> None:
+    st.session_state.setdefault(ARTEFACTS, {}).pop(key, None)
 
 
 def selection() -> dict:
@@ -152,9 +167,30 @@ def set_selection(sel: dict) -> None:
 
 
 def sidebar_status() -> None:
-    """A compact status block in the sidebar: dataset, fingerprint, results."""
+    """A compact status block in the sidebar: dataset, fingerprint, results.
+
+    Drawn into a placeholder before the page runs; :func:`set_dataset` and
+    :func:`store_result` redraw it, so it never shows the previous dataset or results.
+    """
+    slot = st.sidebar.empty()
+    st.session_state[SIDEBAR_SLOT] = slot
+    _draw_status(slot)
+
+
+def refresh_sidebar() -> None:
+    """Redraw the sidebar status of this run (no-op before :func:`sidebar_status`)."""
+    slot = st.session_state.get(SIDEBAR_SLOT)
+    if slot is None:
+        return
+    try:
+        _draw_status(slot)
+    except Exception:  # noqa: BLE001 - a status line must never break a page
+        pass
+
+
+def _draw_status(slot) -> None:
     ds = dataset()
-    with st.sidebar:
+    with slot.container():
         if ds is None:
             st.caption("No dataset loaded.")
             return
