@@ -52,6 +52,9 @@ def write_tables(bundle, out: Path) -> list[Path]:
     }
     if bundle.model_attributions is not None:
         tables["model_attributions"] = bundle.model_attributions
+    if bundle.disagreement is not None:
+        # The stories cite this table by name, so it must be on disk next to them.
+        tables["prediction_disagreement"] = bundle.disagreement
     paths = []
     for name, table in tables.items():
         path = out / f"{name}.csv"

@@ -93,13 +93,14 @@ def _target_gradient_fn(model):
     except (AttributeError, ValueError):
         shape = (None,)
     reshape = len(shape) > 2 and None not in shape[1:]
+    model_ref = weakref.ref(model)  # the cache must not keep the model alive
 
     @tf.function(reduce_retracing=True)
     def fn(points, delta, target):
         with tf.GradientTape() as tape:
             tape.watch(points)
             inputs = tf.reshape(points, (-1, *shape[1:])) if reshape else points
-            logits = model(inputs, training=False)
+            logits = model_ref()(inputs, training=False)
             chosen = tf.gather(logits, target, axis=1, batch_dims=1)
         grads = tape.gradient(chosen, points)
         return grads * delta

@@ -118,8 +118,22 @@ def _stage_runs(runs, stage: Path) -> tuple[list[dict], list[dict]]:
     return run_entries, grid_entries
 
 
-def _reproduce_script(run_entries: list[dict], grid_entries: list[dict]) -> str:
+def _command(argv: list[str], data_files: dict) -> str:
+    """Shell-quoted arguments; a ``--data`` value shipped in the bundle points into it."""
+    words = []
+    for i, arg in enumerate(argv):
+        if i > 0 and argv[i - 1] == "--data" and arg in data_files:
+            words.append(f'"$HERE/data/"{shlex.quote(arg)}')
+        else:
+            words.append(shlex.quote(arg))
+    return " ".join(words)
+
+
+def _reproduce_script(run_entries: list[dict], grid_entries: list[dict],
+                      data_files: dict | None = None) -> str:
     from ..grid.spec import GridSpec, grid_to_argv, spec_to_argv
+
+    data_files = data_files or {}
 
     lines = ["#!/usr/bin/env bash",
              "# Re-creates every number of this bundle, headless, on CPU.",
@@ -128,16 +142,17 @@ def _reproduce_script(run_entries: list[dict], grid_entries: list[dict]) -> str:
              "# Same package versions as versions.json give identical numbers.",
              "set -euo pipefail",
              'PY="${PYTHON:-python}"',
-             'OUT="${OUT:-reproduced}"']
+             'OUT="${OUT:-reproduced}"',
+             'HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"']
     for entry in run_entries:
         spec = read_json(entry["dir"] / "spec.json")
         argv = ["-m", "fedcore", "run", *spec_to_argv(spec)]
-        lines.append('"$PY" ' + " ".join(shlex.quote(a) for a in argv)
+        lines.append('"$PY" ' + _command(argv, data_files)
                      + f' --quiet --out "$OUT/runs/{entry["name"]}"')
     for entry in grid_entries:
         grid = GridSpec.from_dict(read_json(entry["dir"] / "grid.json")["grid"])
         argv = ["-m", "fedcore", "grid", *grid_to_argv(grid), "--formats", "none"]
-        lines.append('"$PY" ' + " ".join(shlex.quote(a) for a in argv)
+        lines.append('"$PY" ' + _command(argv, data_files)
                      + f' --quiet --out "$OUT/grids/{entry["name"]}"')
     return "\n".join(lines) + "\n"
 
@@ -159,7 +174,8 @@ def _runs_table(run_entries: list[dict]) -> pd.DataFrame:
 
 
 def make_bundle(runs, figures: dict | None = None, out_path: str | Path = "fedlens_bundle.zip",
-                formats=("png", "svg", "pdf"), figure_kwargs: dict | None = None) -> Path:
+                formats=("png", "svg", "pdf"), figure_kwargs: dict | None = None,
+                data_files: dict[str, bytes] | None = None) -> Path:
     """Write the reproducibility ZIP.
 
     Parameters
@@ -171,6 +187,9 @@ def make_bundle(runs, figures: dict | None = None, out_path: str | Path = "fedle
         ``name -> (plotly Figure, tidy DataFrame)``; exported in ``formats`` + CSV.
     out_path : path
         The ZIP (written atomically).
+    data_files : dict of str to bytes, optional
+        Uploaded datasets (file name -> content) to ship under ``data/``; runs whose ``data``
+        is one of these names are re-run from the bundled copy.
     """
     from .figures import export_figure
     from .tables import latex_table
@@ -193,8 +212,13 @@ def make_bundle(runs, figures: dict | None = None, out_path: str | Path = "fedle
                                               "ari"]].astype(float)
             (stage / "tables" / "runs.tex").write_text(latex_table(
                 numeric, caption="Runs in this bundle.", label="tab:runs", index_name="run"))
+        for name, content in (data_files or {}).items():
+            if Path(name).name != name or name.startswith("."):
+                raise DataError(f"data file name {name!r} must be a plain file name")
+            (stage / "data").mkdir(exist_ok=True)
+            (stage / "data" / name).write_bytes(content)
         script = stage / "reproduce.sh"
-        script.write_text(_reproduce_script(run_entries, grid_entries))
+        script.write_text(_reproduce_script(run_entries, grid_entries, data_files))
         script.chmod(0o755)
         (stage / "versions.json").write_text(json.dumps(package_versions(), indent=2) + "\n")
         manifest = {"created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),

@@ -226,9 +226,12 @@ def similarity_heatmap(matrix: np.ndarray, order: np.ndarray, labels: np.ndarray
     else:
         fig.update_xaxes(showticklabels=False, ticks="")
         fig.update_yaxes(showticklabels=False, ticks="")
-    fig.update_xaxes(showgrid=False, showline=False, title_text="clients (ordered by cluster)")
+    # constrain="domain": the square shrinks its axes with it, so the tick labels stay
+    # next to the matrix instead of at the far edge of the figure.
+    fig.update_xaxes(showgrid=False, showline=False, title_text="clients (ordered by cluster)",
+                     constrain="domain")
     fig.update_yaxes(showgrid=False, showline=False, autorange="reversed",
-                     scaleanchor="x", scaleratio=1)
+                     scaleanchor="x", scaleratio=1, constrain="domain")
     return finish(fig, "similarity_heatmap", title)
 
 
