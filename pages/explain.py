@@ -29,12 +29,14 @@ if bundle is None:
 for message in bundle.errors:
     st.info(message)
 
-tab_why, tab_div, tab_models, tab_text = st.tabs(
-    ["Membership (SHAP)", "Divergence", "Cluster models", "Summary"])
+tab_text, tab_why, tab_div, tab_pred, tab_models = st.tabs(
+    ["Summary", "Membership (SHAP)", "Divergence", "Prediction disagreement", "Cluster models"])
 with tab_why, guard("Membership"):
     explain_view.show_membership(bundle)
 with tab_div, guard("Divergence"):
     explain_view.show_divergence(bundle)
+with tab_pred, guard("Prediction disagreement"):
+    explain_view.show_disagreement(bundle)
 with tab_models, guard("Cluster models"):
     explain_view.show_models(bundle)
 with tab_text:

@@ -37,6 +37,8 @@ with guard("Bundle"):
         "fedlens_bundle.zip", "application/zip", "dl.bundle")
 
 st.subheader("Figures")
+st.caption("ZIPs are built after the click (about 10–30 s here); the download starts when "
+           "they are ready.")
 with guard("Figure pack"):
     export_view.download("Download all figures (ZIP)",
                          lambda: export_view.figure_pack(results, tuple(formats), ds),

@@ -44,3 +44,17 @@ def test_bundle_ships_the_upload_and_reproduces_it(tmp_path):
     assert "--scenario-param client_column=site" in script
     check = verify_bundle(bundle, workdir=tmp_path / "verify")
     assert len(check) > 0 and check["match"].all(), check[~check["match"]]
+
+
+def test_dashboard_spec_of_an_upload_records_its_columns_and_seed():
+    from fedcore.ui.runs_view import spec_for
+
+    class Result:
+        method, params, client_ids = "fedavg", {}, ["h0", "h1"]
+        config = SimulationConfig().to_dict()
+
+    source = {"kind": "upload", "filename": "hospitals.csv", "content": b"x", "seed": 0,
+              "client_column": "site", "label_column": "outcome"}
+    spec = spec_for(Result(), source)
+    assert spec.data == "hospitals.csv" and spec.data_seed == 0
+    assert spec.scenario_params == {"client_column": "site", "label_column": "outcome"}

@@ -261,28 +261,6 @@ def test_bad_labels_and_features_name_the_client_and_row():
         engine.fit(np.zeros((1, 3), np.float32), [0], FitConfig(), 0)
 
 
-@pytest.mark.parametrize("use_bias, input_grad", [(True, True), (True, False), (False, True)])
-def test_stacked_dense_gradient_equals_autodiff(use_bias, input_grad):
-    from fedcore.engine.stacked_forward import stacked_dense
-    rng = np.random.default_rng(8)
-    x = tf.constant(rng.normal(size=(3, 5, 7)), tf.float32)
-    kernel = tf.constant(rng.normal(size=(3, 7, 4)), tf.float32)
-    bias = tf.constant(rng.normal(size=(3, 4)), tf.float32) if use_bias else None
-    upstream = tf.constant(rng.normal(size=(3, 5, 4)), tf.float32)
-    inputs = [x, kernel] + ([bias] if use_bias else [])
-    with tf.GradientTape(persistent=True) as tape:
-        tape.watch(inputs)
-        ours = stacked_dense(x, kernel, bias, input_grad=input_grad)
-        auto = tf.matmul(x, kernel) + (bias[:, None, :] if use_bias else 0.0)
-    np.testing.assert_array_equal(ours.numpy(), auto.numpy())
-    got = tape.gradient(ours, inputs, output_gradients=upstream)
-    want = tape.gradient(auto, inputs, output_gradients=upstream)
-    assert (got[0] is None) == (not input_grad)  # the data gradient is skipped
-    for g, w in zip(got, want):
-        if g is not None:
-            np.testing.assert_allclose(g.numpy(), w.numpy(), rtol=1e-6, atol=1e-6)
-
-
 def test_broadcast_start_equals_tiled_start(uneven):
     engine = VectorisedEngine(uneven, ModelSpec("mlp", (8,)), seed=0)
     fit = FitConfig(local_epochs=2, batch_size=8, lr=0.1, prox_mu=0.1)

@@ -23,6 +23,9 @@ def tree(n_per=5, seed=0):
 
 
 def test_theme_is_default_and_paper_ready():
+    # streamlit sets its own default template when imported by an earlier test module.
+    from fedcore.plots.theme import register_theme
+    register_theme()
     assert pio.templates.default == "fedlens"
     layout = pio.templates["fedlens"].layout
     assert layout.plot_bgcolor == "white" and layout.paper_bgcolor == "white"
@@ -136,9 +139,12 @@ def test_performance_plots(perf_tables):
     box = plots.accuracy_box_strip(table)
     # One summary box per method (all clients), then the clients as points per cluster,
     # overlaid on the same method column (cluster ids are per method, so no sub-columns).
-    summary_box, points = box.data[0], box.data[1:]
+    summary_box = box.data[0]
+    points = [t for t in box.data[1:] if t.type == "box"]
     assert summary_box.boxpoints is False and len(summary_box.y) == 8
     assert len(points) == 2 and sum(len(t.y) for t in points) == 8
+    legend = [t.name for t in box.data if t.showlegend is not False]
+    assert legend == ["cluster 0", "cluster 1"]  # one visible swatch per cluster
     assert all(t.boxpoints == "all" for t in points)
     assert box.layout.boxmode == "overlay"
     gains = pd.DataFrame({"method": ["ifca"] * 2, "client": ["a", "b"], "gain": [0.1, -0.05],

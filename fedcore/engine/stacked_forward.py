@@ -64,54 +64,14 @@ class _Reshape:
             (SHARED if mode == SHARED else STACKED)
 
 
-def stacked_dense(x, kernel, bias=None, input_grad=True):
-    """``x @ kernel + bias`` per client, with a hand-written gradient.
-
-    Parameters
-    ----------
-    x : Tensor (C, B, i)
-    kernel : Tensor (C, i, o)
-    bias : Tensor (C, o) or None
-    input_grad : bool
-        False when ``x`` is the data itself: its gradient is never needed, so the backward
-        pass skips that (C, B, o) @ (C, o, i) product instead of relying on graph pruning.
-
-    Returns
-    -------
-    Tensor (C, B, o)
-
-    Notes
-    -----
-    The same products autodiff would form (``x^T dy``, ``dy W^T``, the batch sum of
-    ``dy``), written so the bias gradient is a reduction over a STATIC axis: the generic
-    broadcast gradient of ``y + b[:, None]`` reduces over runtime-computed axes, which
-    TensorFlow's CPU kernel ran ~20x slower than ``reduce_sum(dy, axis=1)``.
-    """
-    @tf.custom_gradient
-    def op(x, kernel, *maybe_bias):
-        y = tf.matmul(x, kernel)
-        if maybe_bias:
-            y = y + maybe_bias[0][:, None, :]
-
-        def grad(dy):
-            dx = tf.matmul(dy, kernel, transpose_b=True) if input_grad else None
-            dk = tf.matmul(x, dy, transpose_a=True)
-            return (dx, dk, *[tf.reduce_sum(dy, axis=1) for _ in maybe_bias])
-
-        return y, grad
-
-    return op(x, kernel) if bias is None else op(x, kernel, bias)
-
-
 class _Dense:
-    def __init__(self, layer, input_grad=True):
+    def __init__(self, layer):
         cfg = layer.get_config()
         self.use_bias = bool(cfg["use_bias"])
         self.n_weights = 2 if self.use_bias else 1
         self.act = _activation(layer)
         self.units = int(cfg["units"])
         self.in_dim = int(layer.kernel.shape[0])
-        self.input_grad = input_grad
 
     def __call__(self, x, weights, mode):
         kernel = weights[0]  # (C, i, o)
@@ -120,11 +80,10 @@ class _Dense:
             wide = tf.reshape(tf.transpose(kernel, [1, 0, 2]), [self.in_dim, -1])
             y = tf.matmul(x, wide)
             y = tf.transpose(tf.reshape(y, [tf.shape(x)[0], -1, self.units]), [1, 0, 2])
-            if self.use_bias:
-                y = y + weights[1][:, None, :]
         else:
-            y = stacked_dense(x, kernel, weights[1] if self.use_bias else None,
-                              self.input_grad)
+            y = tf.matmul(x, kernel)
+        if self.use_bias:
+            y = y + weights[1][:, None, :]
         return self.act(y), STACKED
 
 
@@ -220,8 +179,7 @@ class StackedForward:
             elif kind == "Dense":
                 if len(in_shape) != 1:
                     raise ConfigError(f"layer {layer.name}: Dense needs a flat input")
-                # Before any weighted layer the input is (reshaped) data: no gradient.
-                op = _Dense(layer, input_grad=bool(seen))
+                op = _Dense(layer)
             elif kind == "Conv2D":
                 op = _Conv2D(layer)
             elif kind == "MaxPooling2D":

@@ -69,15 +69,18 @@ def shap_bar(ranking: pd.DataFrame, top: int = 10, fidelity: float | None = None
     if not clusters:
         return finish(go.Figure(), name, title)
     rows, cols = _grid(len(clusters))
+    # ~100 px between rows: the x-axis title of a row and the next row's panel title.
+    height = max(340, 90 + rows * 28 * top + (rows - 1) * 100)
     fig = make_subplots(rows=rows, cols=cols, subplot_titles=[f"cluster {c}" for c in clusters],
-                        horizontal_spacing=0.25 if cols > 1 else 0.1, vertical_spacing=0.12)
+                        horizontal_spacing=0.25 if cols > 1 else 0.1,
+                        vertical_spacing=min(0.3, 100 / height) if rows > 1 else 0.12)
     for i, c in enumerate(clusters):
         part = ranking[ranking["cluster"] == c].nsmallest(top, "rank").iloc[::-1]
         fig.add_trace(go.Bar(x=part["mean_abs_shap"], y=part[item], orientation="h",
                              marker_color=cluster_color(c), name=f"cluster {c}",
                              showlegend=False), row=i // cols + 1, col=i % cols + 1)
     fig.update_xaxes(title_text="mean |SHAP|")
-    return finish(fig, name, title, height=max(340, 80 + rows * 28 * top), margin={"t": 90})
+    return finish(fig, name, title, height=height, margin={"t": 90})
 
 
 def shap_beeswarm(long_shap: pd.DataFrame, cluster: int | None = None,

@@ -115,13 +115,18 @@ def accuracy_box_strip(table: pd.DataFrame, color: str = "cluster",
     show_legend = len(groups) <= MAX_LEGEND_ENTRIES
     word = color.replace("_", " ")
     for label, part in groups:
+        name = f"{word} {label}" if label >= 0 else "unknown/noise"
+        if show_legend:  # the point boxes are invisible, so their legend swatch would be too
+            fig.add_trace(go.Scatter(x=[None], y=[None], mode="markers", name=name,
+                                     legendgroup=name, hoverinfo="skip",
+                                     marker={"color": cluster_color(label), "size": 9}))
         fig.add_trace(go.Box(
             x=part["method"].astype(str).to_numpy(), y=part["accuracy"].to_numpy(),
-            name=f"{word} {label}" if label >= 0 else "unknown/noise",
+            name=name, legendgroup=name, showlegend=False,
             marker={"color": cluster_color(label), "size": 6,
                     "line": {"width": 0.5, "color": "white"}},
             line={"width": 0}, fillcolor="rgba(0,0,0,0)", boxpoints="all", jitter=0.5,
-            pointpos=0, hoveron="points", showlegend=show_legend,
+            pointpos=0, hoveron="points",
             customdata=part[["client"]].to_numpy(),
             hovertemplate=(f"client %{{customdata[0]}}<br>{word} {label}<br>"
                            "accuracy %{y:.3f}<extra>%{x}</extra>")))

@@ -151,8 +151,9 @@ def handle_upload(content: bytes, filename: str, client_column: str | None,
     except Exception as exc:  # noqa: BLE001 - shown as a banner, the old dataset stays
         show_error(exc, f"Could not load {filename}")
         return False
-    state.set_dataset(ds, {"kind": "upload", "filename": filename,
-                           "client_column": client_column, "label_column": label_column})
+    state.set_dataset(ds, {"kind": "upload", "filename": filename, "content": content,
+                           "seed": 0, "client_column": client_column,
+                           "label_column": label_column})
     st.success(f"Loaded {filename}: {ds.n_clients} clients.")
     return True
 

@@ -94,6 +94,23 @@ def show_models(bundle) -> None:
                 "cluster model attribution", bundle.model_attributions, key="model_attr")
 
 
+def show_disagreement(bundle) -> None:
+    """Where cluster models predict differently on the same inputs (concept shift, label swap)."""
+    from fedcore.plots.explain_plots import disagreement_heatmap
+
+    table = bundle.disagreement
+    if table is None or not len(table):
+        note = getattr(table, "attrs", {}).get("note") if table is not None else None
+        st.info(note or "No prediction disagreement: it compares the run's own cluster models "
+                        "(at least 2) on the same held-out inputs.")
+        return
+    st.caption("For each cluster: the class the OTHER clusters' models agree on (rows) vs what "
+               "this cluster's model predicts (columns), on the same held-out inputs. Strong "
+               "off-diagonal cells reveal swapped or shifted labels.")
+    show_figure(disagreement_heatmap(table), "prediction disagreement", table,
+                key="disagreement")
+
+
 def show_stories(bundle) -> None:
     for story in bundle.stories:
         st.markdown(f"**{story.headline}**")

@@ -108,8 +108,11 @@ def bundle_zip(results: dict, dataset, source: dict, figures: dict | None = None
         spec = spec_for(result, source)
         runs.append((spec.to_dict(), summary_dict(spec, dataset, result), result))
     with tempfile.TemporaryDirectory(prefix="fedlens_bundle_") as tmp:
+        # An uploaded dataset travels inside the bundle, or reproduce.sh could not find it.
+        data_files = ({source["filename"]: source["content"]}
+                      if source.get("kind") == "upload" and source.get("content") else None)
         path = make_bundle(runs, figures=figures, out_path=Path(tmp) / "fedlens_bundle.zip",
-                           formats=formats)
+                           formats=formats, data_files=data_files)
         return Path(path).read_bytes()
 
 

@@ -23,8 +23,12 @@ def spec_for(result, source: dict):
                     samples_per_client=source["samples_per_client"],
                     data_seed=source["seed"], scenario_params=dict(source.get("params", {})))
     else:
+        # The upload's own client/label columns and split seed make it reproducible from the
+        # file (which the bundle ships).
+        columns = {k: source[k] for k in ("client_column", "label_column") if source.get(k)}
         data = dict(data=source.get("filename", "upload"), scenario=None,
-                    n_clients=len(result.client_ids))
+                    n_clients=len(result.client_ids), data_seed=int(source.get("seed", 0)),
+                    scenario_params=columns)
     return ExperimentSpec(method=result.method, method_params=dict(result.params),
                           config=SimulationConfig.from_dict(result.config), **data)
 

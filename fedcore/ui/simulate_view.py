@@ -77,12 +77,29 @@ def run_form(n_clients: int, is_image: bool = False) -> tuple | None:
 def _param_grid(schema: dict, prefix: str, per_row: int = 3) -> dict:
     """Schema widgets laid out ``per_row`` to a row (a long single column hides the Run
     button under the fold)."""
+    _follow_defaults(schema, prefix)
     values, items = {}, list(schema.items())
     for start in range(0, len(items), per_row):
         cols = st.columns(per_row)
         for col, (name, spec) in zip(cols, items[start:start + per_row]):
             values.update(schema_widgets({name: spec}, prefix, container=col))
     return values
+
+
+def _follow_defaults(schema: dict, prefix: str) -> None:
+    """Let untouched parameters follow their data-dependent default.
+
+    Widget values are remembered across pages; a value still equal to the default it was
+    drawn with (e.g. 2 clusters, from a 4-client dataset) is one the user never set, so it
+    takes the new default when the data changes. Values the user edited are kept.
+    """
+    seen = st.session_state.setdefault("fl.sim_param_defaults", {})
+    for name, spec in schema.items():
+        key, default = f"{prefix}.{name}", spec.get("default")
+        if key in seen and key in st.session_state and st.session_state[key] == seen[key] \
+                and default != seen[key]:
+            st.session_state[key] = default
+        seen[key] = default
 
 
 def _fit_schema(schema: dict, n_clients: int) -> dict:
