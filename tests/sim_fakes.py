@@ -7,19 +7,10 @@ it: ``w_local = w_start + 0.5 (t_i - w_start)``. Loss of model ``m`` on client `
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
+from fake_engine import FakeFitOutput
 
 from fedcore.dataset import FederatedDataset
-
-
-@dataclass
-class FakeFitOutput:
-    weights: np.ndarray
-    num_examples: np.ndarray
-    train_loss: np.ndarray
-    finite: np.ndarray
 
 
 class FakeEngine:

@@ -17,9 +17,8 @@ import time
 import urllib.request
 from pathlib import Path
 
-import numpy as np
-import pandas as pd
 import pytest
+from app_support import two_group_table
 
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = "/usr/bin/chromium"
@@ -35,18 +34,8 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def _two_group_csv(path: Path, n_clients: int = 6, rows: int = 40, seed: int = 0) -> Path:
-    """Clients 0-2 and 3-5 have opposite labelling rules and shifted features."""
-    rng = np.random.default_rng(seed)
-    frames = []
-    for c in range(n_clients):
-        group = int(c >= n_clients // 2)
-        x = rng.normal(size=(rows, 3))
-        x[:, 2] += 3.0 * group
-        y = ((x[:, 0] + x[:, 1] > 0) ^ bool(group)).astype(int)
-        frames.append(pd.DataFrame({"client": f"site{c}", "x1": x[:, 0], "x2": x[:, 1],
-                                    "x3": x[:, 2], "label": y}))
-    pd.concat(frames, ignore_index=True).to_csv(path, index=False)
+def _two_group_csv(path: Path) -> Path:
+    two_group_table().to_csv(path, index=False)
     return path
 
 

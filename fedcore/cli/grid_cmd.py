@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 
 from ..errors import ConfigError
-from .run_cmd import config_from_args, parse_params
+from .run_cmd import add_training_arguments, config_from_args, parse_params
 
 
 def _csv_list(text: str) -> list[str]:
@@ -43,15 +43,7 @@ def register(sub) -> None:
                    help="parameter for every scenario (repeatable)")
     p.add_argument("--param", action="append", default=[], metavar="NAME.KEY=VALUE",
                    help="method or scenario parameter, e.g. ifca.k=4 (repeatable)")
-    p.add_argument("--rounds", type=int, default=10)
-    p.add_argument("--local-epochs", type=int, default=1)
-    p.add_argument("--lr", type=float, default=0.05)
-    p.add_argument("--batch", type=int, default=32)
-    p.add_argument("--optimizer", default="sgd", choices=["sgd", "adam"])
-    p.add_argument("--prox-mu", type=float, default=0.0)
-    p.add_argument("--fraction-fit", type=float, default=1.0)
-    p.add_argument("--model", default="mlp", choices=["logreg", "mlp", "cnn"])
-    p.add_argument("--hidden", default="200", help="comma-separated hidden sizes")
+    add_training_arguments(p)
     p.add_argument("--executor", default="local", choices=["local", "ray"])
     p.add_argument("--ray-address", default=None, help="existing Ray cluster (default: local)")
     p.add_argument("--workers", type=int, default=None,

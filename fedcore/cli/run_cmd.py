@@ -31,6 +31,14 @@ def add_experiment_arguments(p) -> None:
     p.add_argument("--groups", type=int, default=4)
     p.add_argument("--samples", type=int, default=100, help="samples per client")
     p.add_argument("--scenario-param", action="append", default=[], metavar="KEY=VALUE")
+    add_training_arguments(p)
+    p.add_argument("--seed", type=int, default=0, help="model init / sampling / shuffling seed")
+    p.add_argument("--data-seed", type=int, default=None,
+                   help="data split seed (defaults to --seed)")
+
+
+def add_training_arguments(p) -> None:
+    """Model and local-training options shared by ``run`` and ``grid``."""
     p.add_argument("--rounds", type=int, default=10)
     p.add_argument("--local-epochs", type=int, default=1)
     p.add_argument("--lr", type=float, default=0.05)
@@ -40,9 +48,6 @@ def add_experiment_arguments(p) -> None:
     p.add_argument("--fraction-fit", type=float, default=1.0)
     p.add_argument("--model", default="mlp", choices=["logreg", "mlp", "cnn"])
     p.add_argument("--hidden", default="200", help="comma-separated hidden sizes, e.g. 200,100")
-    p.add_argument("--seed", type=int, default=0, help="model init / sampling / shuffling seed")
-    p.add_argument("--data-seed", type=int, default=None,
-                   help="data split seed (defaults to --seed)")
 
 
 def parse_value(text: str):

@@ -5,9 +5,7 @@ stacked forward pass, and differentiates the SUM of the per-client mean losses: 
 weights are disjoint slices, so each slice receives exactly its own client's gradient.
 The update rules replicate Keras 3 ``SGD`` (``w -= lr * g``) and ``Adam`` (defaults
 ``beta_1=0.9, beta_2=0.999, epsilon=1e-7``, bias correction folded into the step size, as
-in Kingma & Ba, ICLR 2015, Sec. 2) operation for operation -- except that SGD seeds the
-backward pass with ``-lr`` so the gradient IS the update (equal math; rounding differs in
-the last bits, max 1.2e-7 on the benchmark's weights). FedProx (Li et al., MLSys 2020)
+in Kingma & Ba, ICLR 2015, Sec. 2) operation for operation. FedProx (Li et al., MLSys 2020)
 adds ``mu/2 * ||w - w_start||^2`` to each client's loss.
 
 A step on which a client has no real sample (it has fewer batches than the longest
@@ -103,17 +101,14 @@ class TrainProgram:
                     ce = tf.nn.sparse_softmax_cross_entropy_with_logits(labels=y,
                                                                         logits=logits)
                     batch_loss = tf.reduce_sum(ce * sample_mask, axis=1) / tf.maximum(count, 1.0)
-                    client_loss = batch_loss
+                    total = tf.reduce_sum(batch_loss)
                     if prox:
-                        # Per client, summed per tensor as the reference loop does:
-                        # mu/2 * sum ||w - w0||^2 (its gradient is mu * (w - w0)).
-                        client_loss += tf.add_n([
-                            mu / 2.0 * tf.reduce_sum(tf.square(w - w0),
-                                                     axis=tf.range(1, tf.rank(w)))
+                        # Summed per tensor as the reference loop does: mu/2 * sum ||w - w0||^2.
+                        total += tf.reduce_sum([
+                            mu / 2.0 * tf.reduce_sum(tf.square(w - w0))
                             for w, w0 in zip(weights, start)])
+                grads = tape.gradient(total, weights)
                 if optimizer == "adam":
-                    # Upstream 1 per client: the gradient of the sum of the client losses.
-                    grads = tape.gradient(client_loss, weights)
                     t_new = t + tf.cast(active, tf.float32)
                     b1_power = tf.pow(tf.constant(ADAM_BETA_1, tf.float32), t_new)
                     b2_power = tf.pow(tf.constant(ADAM_BETA_2, tf.float32), t_new)
@@ -129,15 +124,13 @@ class TrainProgram:
                         new_v.append(tf.where(on, v2, v))
                     weights, first, second, t = new_w, new_m, new_v, t_new
                 else:
-                    # SGD: w - lr * g. Seeding the backward pass with -lr per client makes
-                    # the gradient the update itself (the same products, the scale applied
-                    # at the loss instead of at the end), so each tensor's update is ONE add
-                    # instead of a multiply and a subtract: one pass fewer over every
-                    # (C, i, o) kernel per step (measured: 66 -> 38 ms of a ~300 ms round).
-                    # lr = 0 on a padded step makes every update exactly 0: an exact no-op.
+                    # lr * 1 == lr and g * 0 == 0 exactly, so a per-client step size makes a
+                    # padded step an exact no-op without an extra masking pass over the weights.
+                    # (Seeding the backward pass with -lr would save the multiply pass, ~10% of
+                    # a round, but rounds differently from Keras' w - g * lr: measured one client
+                    # in 1000 flipping a ReLU and ending 4e-5 away from keras.fit.)
                     step_size = lr * tf.cast(active, tf.float32)
-                    updates = tape.gradient(client_loss, weights, output_gradients=-step_size)
-                    weights = [w + u for w, u in zip(weights, updates)]
+                    weights = [w - g * _per_client(step_size, w) for w, g in zip(weights, grads)]
                 in_last = tf.gather(last_epoch, s) * tf.cast(active, tf.float32)
                 # Keras' reported epoch loss weights each batch by its size.
                 loss_sum += tf.where(in_last > 0, batch_loss * count, 0.0)

@@ -94,28 +94,25 @@ def _stage_runs(runs, stage: Path) -> tuple[list[dict], list[dict]]:
             continue
         src = Path(item)
         if (src / "grid.json").is_file():
-            name = _unique(src.name, taken)
-            dest = stage / "grids" / name
-            dest.mkdir(parents=True)
-            for f in GRID_FILES:
-                if (src / f).is_file():
-                    shutil.copy2(src / f, dest / f)
-            if (src / "figures").is_dir():
-                shutil.copytree(src / "figures", dest / "figures")
-            grid_entries.append({"name": name, "dir": dest})
+            kind, files, entries = "grids", GRID_FILES, grid_entries
         elif is_complete(src):
-            name = _unique(src.name, taken)
-            dest = stage / "runs" / name
-            dest.mkdir(parents=True)
-            for f in RUN_FILES:
-                if (src / f).is_file():
-                    shutil.copy2(src / f, dest / f)
-            if (src / "figures").is_dir():
-                shutil.copytree(src / "figures", dest / "figures")
-            run_entries.append({"name": name, "dir": dest})
+            kind, files, entries = "runs", RUN_FILES, run_entries
         else:
             raise DataError(f"{src}: not a complete run (summary.json) or grid (grid.json)")
+        name = _unique(src.name, taken)
+        entries.append({"name": name, "dir": _copy_result(src, stage / kind / name, files)})
     return run_entries, grid_entries
+
+
+def _copy_result(src: Path, dest: Path, files) -> Path:
+    """Copy a run's or grid's record files and figures (not its cells) into ``dest``."""
+    dest.mkdir(parents=True)
+    for f in files:
+        if (src / f).is_file():
+            shutil.copy2(src / f, dest / f)
+    if (src / "figures").is_dir():
+        shutil.copytree(src / "figures", dest / "figures")
+    return dest
 
 
 def _command(argv: list[str], data_files: dict) -> str:
