@@ -153,9 +153,8 @@ def round_flops(engine, samples_per_client: int, n_clients: int) -> float:
 
     Per sample, each Dense/Conv2D layer costs ``2 * MACs`` forward, the same for its weight
     gradient, and the same again for its input gradient except the first weighted layer
-    (its input is data). Bias adds, activations and the loss are ignored (O(outputs)). The
-    engine's padding (the last partial batch is run at full size) is NOT counted: this is the
-    work the workload needs, not what the engine does.
+    (its input is data). Bias adds, activations and the loss are ignored (O(outputs)). Padded
+    batch slots the engine may run are NOT counted: this is the work the workload needs.
     """
     total, first = 0, True
     for layer in engine.model.layers:
@@ -173,7 +172,11 @@ def round_flops(engine, samples_per_client: int, n_clients: int) -> float:
 
 
 def hardware_floor(engine, eng_best: float, keras_round: float) -> None:
-    """Print the FLOP lower bound of a round next to the engine's and keras' times."""
+    """Print two lower bounds of a round: FLOPs at matmul peak, weight traffic at memory speed.
+
+    Both are measured in this process (same threads, same machine load) right after the
+    engine's rounds, so the ratios say how close the engine is to this machine's limits.
+    """
     peak = matmul_peak_gflops()
     flops = round_flops(engine, 200, 100)
     floor = flops / (peak * 1e9)

@@ -34,6 +34,15 @@ def round_seed(seed: int, server_round: int) -> int:
     return int(np.random.default_rng([seed, server_round]).integers(2**31 - 1))
 
 
+def start_weights(models: dict, keys: np.ndarray) -> np.ndarray:
+    """(C, P) start weights; a read-only broadcast view when everybody starts from one model,
+    which the engine ships to TensorFlow as a single row instead of C copies."""
+    first = int(keys[0])
+    if (keys == first).all():
+        return np.broadcast_to(models[first], (len(keys), len(models[first])))
+    return np.stack([models[int(k)] for k in keys])
+
+
 def evaluate_assigned(engine, models: dict, assignments: np.ndarray,
                       split: str = "test") -> tuple[np.ndarray, np.ndarray]:
     """Loss and accuracy of every client under the model of its cluster."""
@@ -108,7 +117,7 @@ def _simulate(dataset: FederatedDataset, strategy: Strategy, config: SimulationC
         t_round = time.perf_counter()
         state.diagnostics = {}
         plan = strategy.configure_fit(r, state, ctx)
-        start = np.stack([state.models[int(k)] for k in plan.start_keys])
+        start = start_weights(state.models, plan.start_keys)
         out = engine.fit(start, plan.clients, config.fit, round_seed(config.seed, r))
         trace.record(plan.clients, start, out)
         bad = plan.clients[~out.finite]

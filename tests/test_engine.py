@@ -269,3 +269,10 @@ def test_broadcast_start_equals_tiled_start(uneven):
     tiled = engine.fit(np.tile(w, (3, 1)), [0, 1, 2], fit, round_seed=1)
     np.testing.assert_array_equal(shared.weights, tiled.weights)
     np.testing.assert_array_equal(shared.train_loss, tiled.train_loss)
+
+
+def test_all_partial_last_batches_equal_keras_fit():
+    # Every client's last batch holds 2 or 1 of 8 rows: the step is cut to width 2.
+    engine = VectorisedEngine(make_dataset([10, 10, 9], seed=9), ModelSpec("mlp", (8,)), seed=0)
+    run_rounds(engine, keras_fit_round, FitConfig(local_epochs=2, batch_size=8, lr=0.1),
+               rounds=2)
