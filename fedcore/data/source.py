@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import os
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -32,8 +33,11 @@ def one_line(text, limit: int = 300) -> str:
     flat = " ".join(str(text).split())
     return flat if len(flat) <= limit else flat[: limit - 3] + "..."
 
+#: Text formats that may also arrive gzip-compressed (``data.csv.gz``).
+GZIP_KINDS = ("csv", "leaf")
+
 #: Extensions without the dot, e.g. for ``st.file_uploader(type=UPLOAD_EXTENSIONS)``.
-UPLOAD_EXTENSIONS = sorted(ext.lstrip(".") for ext in FORMATS)
+UPLOAD_EXTENSIONS = sorted([ext.lstrip(".") for ext in FORMATS] + ["gz"])
 
 
 @dataclass
@@ -69,14 +73,51 @@ def _too_big(name: str, size: int | None, max_bytes: int) -> DataError:
                      f"{human_size(max_bytes)} (max_bytes): upload a smaller file")
 
 
+def _is_gzip(name: str) -> bool:
+    return name.lower().endswith(".gz")
+
+
 def file_kind(name: str) -> str:
-    """Reader family for a file name, from its extension (``.csv.gz`` is not supported)."""
-    suffix = Path(name).suffix.lower()
+    """Reader family for a file name, from its extension (``x.csv.gz`` reads as CSV)."""
+    inner = name[:-3] if _is_gzip(name) else name
+    suffix = Path(inner).suffix.lower()
     if suffix not in FORMATS:
         known = ", ".join(sorted(FORMATS))
         raise DataError(f"file '{name}': unsupported file type '{suffix or '(none)'}'; "
-                        f"supported extensions: {known}")
+                        f"supported extensions: {known}, and .csv/.tsv/.txt/.json + .gz")
+    if _is_gzip(name) and FORMATS[suffix] not in GZIP_KINDS:
+        raise DataError(f"file '{name}': only text formats (.csv, .tsv, .txt, .json) may be "
+                        f"gzip-compressed; upload the {suffix} file itself")
     return FORMATS[suffix]
+
+
+def gunzip_bounded(data: bytes, name: str) -> bytes:
+    """Decompress a gzip upload in memory, refusing gzip bombs before they fill memory.
+
+    Output is capped while decompressing at ``min(MAX_UNCOMPRESSED, max(1 MB, MAX_RATIO x
+    compressed size))`` -- the same limits as ZIP members.
+    """
+    from .readers_archive import MAX_RATIO, MAX_UNCOMPRESSED
+
+    limit = min(MAX_UNCOMPRESSED, max(2**20, MAX_RATIO * len(data)))
+    inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
+    try:
+        out = inflater.decompress(data, limit + 1)
+        while inflater.unconsumed_tail and len(out) <= limit:
+            out += inflater.decompress(inflater.unconsumed_tail, limit + 1 - len(out))
+    except zlib.error as exc:
+        raise DataError(f"file '{name}' is not valid gzip data ({one_line(exc)})") from None
+    if len(out) > limit:
+        raise DataError(f"file '{name}' expands to more than {human_size(limit)} "
+                        f"({human_size(len(data))} compressed): refused as a possible gzip "
+                        "bomb; upload it uncompressed or split it")
+    if not inflater.eof:
+        raise DataError(f"file '{name}' is a truncated gzip file")
+    return out
+
+
+def _source(data: bytes, name: str, kind: str) -> Source:
+    return Source(gunzip_bounded(data, name) if _is_gzip(name) else data, name, kind)
 
 
 def read_source(obj, filename: str | None = None,
@@ -102,13 +143,13 @@ def read_source(obj, filename: str | None = None,
         size = path.stat().st_size
         if size > max_bytes:
             raise _too_big(name, size, max_bytes)
-        return Source(path.read_bytes(), name, kind)
+        return _source(path.read_bytes(), name, kind)
     if isinstance(obj, (bytes, bytearray, memoryview)):
         name = filename or "upload"
         kind = file_kind(name)
         if len(obj) > max_bytes:
             raise _too_big(name, len(obj), max_bytes)
-        return Source(bytes(obj), name, kind)
+        return _source(bytes(obj), name, kind)
     if hasattr(obj, "read"):
         name = Path(filename or getattr(obj, "name", None) or "upload").name
         kind = file_kind(name)
@@ -125,6 +166,6 @@ def read_source(obj, filename: str | None = None,
             data = data.encode("utf-8")
         if len(data) > max_bytes:  # we stopped reading: the true size is unknown
             raise _too_big(name, None, max_bytes)
-        return Source(bytes(data), name, kind)
+        return _source(bytes(data), name, kind)
     raise DataError(f"cannot read an upload of type {type(obj).__name__}; "
                     "pass a path, bytes or a file object")

@@ -10,7 +10,7 @@ from . import cached, state
 from .errors import show_error
 from .forms import schema_widgets
 
-UPLOAD_TYPES = ["csv", "tsv", "txt", "parquet", "pq", "zip", "npz", "json"]
+UPLOAD_TYPES = ["csv", "tsv", "txt", "parquet", "pq", "zip", "npz", "json", "gz"]
 AUTO = "(auto-detect)"
 
 
