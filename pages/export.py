@@ -4,7 +4,7 @@ import streamlit as st
 
 from fedcore.ui import export_view, performance_view, state
 from fedcore.ui.errors import guard
-from fedcore.ui.figures import export_available
+from fedcore.ui.figures import export_available, export_settings_controls
 
 state.page_setup()
 st.title("Export")
@@ -18,6 +18,10 @@ for key in stale:
 if not results:
     st.info("No results on the loaded dataset: run a simulation on the Simulate page.")
     st.stop()
+
+st.subheader("Figure size and style")
+st.caption("Used by every figure's Export button, the figure pack and the bundle.")
+settings = export_settings_controls()
 
 st.subheader("Reproducibility bundle")
 st.markdown("One ZIP with each run's spec, seeds, package versions, metrics, assignments, "
@@ -33,7 +37,8 @@ with guard("Bundle"):
         "Download bundle ZIP",
         lambda: export_view.bundle_zip(
             results, ds, source,
-            export_view.session_figures(results, ds) if with_figs else None, tuple(formats)),
+            export_view.session_figures(results, ds) if with_figs else None, tuple(formats),
+            settings),
         "fedlens_bundle.zip", "application/zip", "dl.bundle")
 
 st.subheader("Figures")
@@ -41,7 +46,7 @@ st.caption("ZIPs are built after the click (about 10–30 s here); the download 
            "they are ready.")
 with guard("Figure pack"):
     export_view.download("Download all figures (ZIP)",
-                         lambda: export_view.figure_pack(results, tuple(formats), ds),
+                         lambda: export_view.figure_pack(results, tuple(formats), ds, settings),
                          "fedlens_figures.zip", "application/zip", "dl.figpack")
 
 st.subheader("Tables")

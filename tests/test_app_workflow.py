@@ -157,6 +157,27 @@ def test_export_page_latex_table(at):
     assert latex.startswith("\\begin{table}") and "fedavg" in latex and "flhc" in latex
 
 
+def test_export_settings_size_every_exported_figure(at):
+    import io
+    import struct
+    import zipfile
+
+    from fedcore.ui import export_view
+
+    at.switch_page("pages/export.py").run()
+    at.radio(key="w.export.units").set_value("px").run()
+    at.number_input(key="w.export.width.px").set_value(400.0).run()
+    at.number_input(key="w.export.height.px").set_value(300.0).run()
+    _ok(at)
+    settings = at.session_state["fl.export_settings"]
+    assert settings["units"] == "px" and (settings["width"], settings["height"]) == (400, 300)
+    results = dict(at.session_state["fl.results"])
+    pack = export_view.figure_pack(results, ("png",), at.session_state["fl.dataset"], settings)
+    with zipfile.ZipFile(io.BytesIO(pack)) as zf:
+        png = zf.read("figures/learning_curves.png")
+    assert struct.unpack(">II", png[16:24]) == (400, 300)  # IHDR width, height
+
+
 def test_bundle_and_figure_pack_are_real_zips(at):
     import io
     import zipfile

@@ -52,7 +52,8 @@ def session_figures(results: dict, dataset=None) -> dict:
     return figs
 
 
-def figure_pack(results: dict, formats: tuple[str, ...], dataset=None) -> bytes:
+def figure_pack(results: dict, formats: tuple[str, ...], dataset=None,
+                settings: dict | None = None) -> bytes:
     """ZIP of every session figure in ``formats`` plus the CSV of its data."""
     from fedcore.export import export_figure
 
@@ -60,7 +61,8 @@ def figure_pack(results: dict, formats: tuple[str, ...], dataset=None) -> bytes:
     with tempfile.TemporaryDirectory(prefix="fedlens_figs_") as tmp, \
             zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
         for name, (fig, data) in session_figures(results, dataset).items():
-            for path in export_figure(fig, data, tmp, name, formats=formats):
+            for path in export_figure(fig, data, tmp, name, formats=formats,
+                                      **(settings or {})):
                 zf.write(path, arcname=f"figures/{Path(path).name}")
     return buf.getvalue()
 
@@ -85,7 +87,7 @@ def projector_zip(result, rep_name: str) -> bytes:
 
 
 def bundle_zip(results: dict, dataset, source: dict, figures: dict | None = None,
-               formats: tuple[str, ...] = ("svg",)) -> bytes:
+               formats: tuple[str, ...] = ("svg",), settings: dict | None = None) -> bytes:
     """The reproducibility bundle (spec, summary, result of every run + figures) as bytes.
 
     Parameters
@@ -112,7 +114,7 @@ def bundle_zip(results: dict, dataset, source: dict, figures: dict | None = None
         data_files = ({source["filename"]: source["content"]}
                       if source.get("kind") == "upload" and source.get("content") else None)
         path = make_bundle(runs, figures=figures, out_path=Path(tmp) / "fedlens_bundle.zip",
-                           formats=formats, data_files=data_files)
+                           formats=formats, data_files=data_files, figure_kwargs=settings)
         return Path(path).read_bytes()
 
 

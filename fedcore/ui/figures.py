@@ -9,6 +9,35 @@ import streamlit as st
 
 FORMATS = {"png": "image/png", "svg": "image/svg+xml", "pdf": "application/pdf"}
 
+EXPORT_SETTINGS = "fl.export_settings"
+#: A single-column journal figure: 88 mm wide; 300 dpi; 8-9 pt text.
+DEFAULT_SETTINGS = {"units": "mm", "width": 160.0, "height": 100.0, "dpi": 300, "font_size": 9}
+
+
+def export_settings() -> dict:
+    """Size, resolution and font size used by every export button, the packs and the bundle."""
+    return {**DEFAULT_SETTINGS, **st.session_state.get(EXPORT_SETTINGS, {})}
+
+
+def export_settings_controls() -> dict:
+    """Widgets for :func:`export_settings` (kept in the session across pages)."""
+    cur = export_settings()
+    c1, c2, c3, c4, c5 = st.columns(5)
+    units = c1.radio("Units", ["mm", "px"], index=["mm", "px"].index(cur["units"]),
+                     key="w.export.units", horizontal=True,
+                     help="mm: the printed size at the chosen DPI; px: screen pixels")
+    big = 2000.0 if units == "px" else 500.0
+    width = c2.number_input("Width", 10.0, big, float(min(cur["width"], big)), step=5.0,
+                            key=f"w.export.width.{units}")
+    height = c3.number_input("Height", 10.0, big, float(min(cur["height"], big)), step=5.0,
+                             key=f"w.export.height.{units}")
+    dpi = c4.number_input("DPI (PNG)", 72, 1200, int(cur["dpi"]), step=50, key="w.export.dpi")
+    font = c5.number_input("Font size (pt)", 5, 24, int(cur["font_size"]), key="w.export.font")
+    st.session_state[EXPORT_SETTINGS] = {"units": units, "width": float(width),
+                                         "height": float(height), "dpi": int(dpi),
+                                         "font_size": int(font)}
+    return export_settings()
+
 
 def export_available() -> bool:
     return _export_module() is not None
@@ -59,9 +88,13 @@ def export_buttons(fig, name: str, data: pd.DataFrame | None, key: str) -> None:
     if export is None:
         return
     base = slug(name)
+    settings = export_settings()
     with st.popover("Export", icon=":material/download:", help=f"Download {name}"):
+        st.caption("{width:g} x {height:g} {units}, {dpi} dpi, {font_size} pt "
+                   "(change on the Export page)".format(**settings))
         for fmt, mime in FORMATS.items():
-            st.download_button(f"{fmt.upper()} image", data=_renderer(export, fig, fmt),
+            st.download_button(f"{fmt.upper()} image",
+                               data=_renderer(export, fig, fmt, settings),
                                file_name=f"{base}.{fmt}", mime=mime, key=f"dl.{key}.{fmt}",
                                on_click="ignore", type="tertiary")
         st.download_button("CSV data", data=_csv(export, fig, data), file_name=f"{base}.csv",
@@ -69,9 +102,9 @@ def export_buttons(fig, name: str, data: pd.DataFrame | None, key: str) -> None:
                            type="tertiary")
 
 
-def _renderer(export, fig, fmt: str):
+def _renderer(export, fig, fmt: str, settings: dict):
     # Deferred: kaleido drives a browser, so render only when the button is clicked.
-    return lambda: export.figure_to_bytes(fig, fmt)
+    return lambda: export.figure_to_bytes(fig, fmt, **settings)
 
 
 def _csv(export, fig, data: pd.DataFrame | None):
