@@ -167,13 +167,18 @@ def _check_target(out_dir: Path) -> None:
                               f"(contains {', '.join(foreign[:5])}); choose another --out")
 
 
-def _write_contents(tmp: Path, spec_dict: dict, summary: dict, result: SimulationResult) -> None:
+def _write_contents(tmp: Path, spec_dict: dict, summary: dict, result: SimulationResult,
+                    max_representation_floats: int | None = None) -> None:
     arrays = {"assignments": np.asarray(result.assignments),
               "assignment_history": np.asarray(result.assignment_history)}
     if result.true_groups is not None:
         arrays["true_groups"] = np.asarray(result.true_groups)
-    reps = {}
+    reps, dropped = {}, []
     for name, rep in result.representations.items():
+        size = sum(np.size(a) for a in (rep.X, rep.distance) if a is not None)
+        if max_representation_floats is not None and size > max_representation_floats:
+            dropped.append(name)
+            continue
         reps[name] = {"description": rep.description, "name": rep.name}
         if rep.X is not None:
             arrays[f"rep__{name}__X"] = np.asarray(rep.X)
@@ -192,7 +197,8 @@ def _write_contents(tmp: Path, spec_dict: dict, summary: dict, result: Simulatio
         "client_ids": [str(c) for c in result.client_ids], "model_spec": result.model_spec,
         "dataset_fingerprint": result.dataset_fingerprint,
         "wall_seconds": float(result.wall_seconds), "errors": list(result.errors),
-        "representations": reps, "model_keys": [int(k) for k in result.models],
+        "representations": reps, "dropped_representations": dropped,
+        "model_keys": [int(k) for k in result.models],
         "rounds_dtypes": _table_dtypes(result.rounds),
         "clients_dtypes": _table_dtypes(result.client_metrics),
         "diagnostics_index": diag_index,
@@ -207,7 +213,7 @@ def _write_contents(tmp: Path, spec_dict: dict, summary: dict, result: Simulatio
 
 
 def save_run(out_dir: str | Path, spec_dict: dict, summary: dict,
-             result: SimulationResult) -> Path:
+             result: SimulationResult, max_representation_floats: int | None = None) -> Path:
     """Write one run atomically to ``out_dir`` (replacing an earlier run there).
 
     Parameters
@@ -220,6 +226,9 @@ def save_run(out_dir: str | Path, spec_dict: dict, summary: dict,
     summary : dict
         ``runner.summary_dict(...)`` (JSON-ready headline numbers).
     result : SimulationResult
+    max_representation_floats : int, optional
+        Leave out representations larger than this (grids keep only the small ones: full
+        weight vectors of every cell would take gigabytes); listed in ``result.json``.
 
     Returns
     -------
@@ -232,7 +241,7 @@ def save_run(out_dir: str | Path, spec_dict: dict, summary: dict,
     tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.tmp-", dir=out_dir.parent))
     old = None
     try:
-        _write_contents(tmp, spec_dict, summary, result)
+        _write_contents(tmp, spec_dict, summary, result, max_representation_floats)
         if out_dir.exists():
             old = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.old-", dir=out_dir.parent))
             os.replace(out_dir, old / "run")

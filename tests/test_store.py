@@ -208,3 +208,17 @@ def fake_run_spec(spec: dict):
     result = fake_result(seed, n_clients=spec["n_clients"], method=spec["method"])
     result.dataset_fingerprint = f"fp-{spec['data']}-{spec['scenario']}-{spec['data_seed']}"
     return spec, fake_summary(result, spec), result
+
+
+def test_large_representations_can_be_left_out(tmp_path):
+    result = fake_result()
+    sizes = {n: sum(np.size(a) for a in (r.X, r.distance) if a is not None)
+             for n, r in result.representations.items()}
+    limit = sorted(sizes.values())[-1] - 1  # drops exactly the largest
+    out = store.save_run(tmp_path / "run", {"method": "x"}, {"method": "x"}, result,
+                   max_representation_floats=limit)
+    _, _, loaded = store.load_run(out)
+    kept = {n for n, s in sizes.items() if s <= limit}
+    assert set(loaded.representations) == kept and len(kept) < len(sizes)
+    meta = json.loads((out / "result.json").read_text())
+    assert set(meta["dropped_representations"]) == set(sizes) - kept

@@ -48,6 +48,9 @@ def register(sub) -> None:
     p.add_argument("--ray-address", default=None, help="existing Ray cluster (default: local)")
     p.add_argument("--workers", type=int, default=None,
                    help="processes / Ray CPUs (default: CPU cores; 0 = in this process)")
+    p.add_argument("--keep-representations", action="store_true",
+                   help="store every cell's full client representations (weights, updates; "
+                        "large) instead of only the small ones")
     p.add_argument("--formats", default="pdf,svg,png",
                    help="figure formats, comma-separated ('none' for no figures)")
     p.add_argument("--out", required=True, help="grid directory (re-run to resume)")
@@ -83,7 +86,8 @@ def run(args) -> int:
     command = ["grid", *grid_to_argv(grid), "--out", str(args.out)]
     report = run_grid(grid, Path(args.out), executor=args.executor, workers=args.workers,
                       ray_address=args.ray_address, formats=formats,
-                      progress=CounterProgress(enabled=not args.quiet), command=command)
+                      progress=CounterProgress(enabled=not args.quiet), command=command,
+                      keep_representations=args.keep_representations)
     print(json.dumps({"out": str(args.out), **report.to_dict()}))
     for cell in report.failed:
         print(f"failed: {cell} (see {Path(args.out) / 'cells' / cell / 'error.txt'})",

@@ -19,7 +19,7 @@ import json
 from pathlib import Path
 
 from .aggregate import collect_results, failed_cells, write_grid_outputs
-from .executors import DEFAULT_BACKEND, GridReport, run_cells
+from .executors import DEFAULT_BACKEND, GRID_REPRESENTATION_FLOATS, GridReport, run_cells
 from .spec import GridCell, GridSpec, parse_grid_params
 
 __all__ = ["DEFAULT_BACKEND", "GridCell", "GridReport", "GridSpec", "collect_results",
@@ -29,7 +29,8 @@ __all__ = ["DEFAULT_BACKEND", "GridCell", "GridReport", "GridSpec", "collect_res
 def run_grid(grid: GridSpec, out_dir: str | Path, executor: str = "local",
              workers: int | None = None, ray_address: str | None = None,
              backend: str = DEFAULT_BACKEND, progress=None, formats=("pdf", "svg", "png"),
-             command: list[str] | None = None) -> GridReport:
+             command: list[str] | None = None,
+             keep_representations: bool = False) -> GridReport:
     """Run (or resume) a grid and write its tidy results, tables and figures.
 
     Parameters
@@ -42,6 +43,9 @@ def run_grid(grid: GridSpec, out_dir: str | Path, executor: str = "local",
         Figure formats (empty: no figures, e.g. without Chromium).
     command : list of str, optional
         The ``python -m fedcore grid ...`` arguments, stored for ``reproduce.sh``.
+    keep_representations : bool
+        Store every client representation of every cell (large); by default cells keep
+        only the small ones (last layer, loss profile, data summary, principal angles).
     """
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -51,7 +55,9 @@ def run_grid(grid: GridSpec, out_dir: str | Path, executor: str = "local",
     tmp.write_text(json.dumps(meta, indent=2) + "\n")
     tmp.replace(out_dir / "grid.json")
     report = run_cells(cells, out_dir, executor=executor, workers=workers,
-                       ray_address=ray_address, backend=backend, progress=progress)
+                       ray_address=ray_address, backend=backend, progress=progress,
+                       max_representation_floats=None if keep_representations
+                       else GRID_REPRESENTATION_FLOATS)
     tidy = collect_results(out_dir, [c.cell_id for c in cells])
     write_grid_outputs(out_dir, tidy, formats=formats)
     return report
