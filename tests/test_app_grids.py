@@ -13,6 +13,7 @@ from app_support import APP, chart_specs
 from streamlit.testing.v1 import AppTest
 
 from fedcore.grid import dashboard
+from fedcore.grid.aggregate import latex_tables
 
 pytestmark = pytest.mark.slow
 CELLS = 2 * 2 * 2  # scenarios x methods x seeds
@@ -151,7 +152,7 @@ def test_dashboard_helpers():
     table = dashboard.comparison_frame(tidy, "worst_accuracy")
     assert list(table.index) == ["fedavg", "ifca"]
     assert list(table.columns) == ["rotation", "label-swap"]
-    tex = dashboard.latex_tables(tidy)
+    tex = latex_tables(tidy)
     assert set(tex) == {"table.tex", "table_worst.tex", "table_ari.tex"}
     grid = dashboard.build_grid("digits", ["dirichlet"], ["ifca"], [0, 1], 4, 2, 30, 2,
                                 model="logreg", params=["ifca.k=3", "dirichlet.alpha=0.1"])

@@ -89,12 +89,50 @@ def metric_figure(tidy: pd.DataFrame, metric: str = "mean_client_accuracy") -> g
     return finish(fig, f"grid_{metric}", None)
 
 
+#: metric -> (file name, caption text) of the grid's LaTeX tables.
+TABLES = {"mean_client_accuracy": ("table.tex", "Mean client accuracy"),
+          "worst_accuracy": ("table_worst.tex", "Worst client accuracy"),
+          "ari": ("table_ari.tex", "Adjusted Rand index of the final clustering")}
+
+
+def metrics_of(tidy: pd.DataFrame) -> list[str]:
+    """The metrics with tables and figures: accuracy, worst accuracy, ARI when known."""
+    out = ["mean_client_accuracy", "worst_accuracy"]
+    return out + (["ari"] if "ari" in tidy and tidy["ari"].notna().any() else [])
+
+
+def latex_tables(tidy: pd.DataFrame) -> dict[str, str]:
+    """File name -> booktabs table (mean ± std over seeds, methods x scenarios)."""
+    from ..export.tables import comparison_latex
+
+    if tidy.empty:
+        return {}
+    data, n_seeds = tidy["data"].iloc[0], tidy["seed"].nunique()
+    out = {}
+    for metric in metrics_of(tidy):
+        name, text = TABLES[metric]
+        caption = f"{text} on {data} (mean $\\pm$ std over {n_seeds} seeds)."
+        out[name] = comparison_latex(tidy, caption=caption, label=f"tab:{Path(name).stem}",
+                                     value=metric)
+    return out
+
+
+def figure_size(tidy: pd.DataFrame) -> dict:
+    """Paper size of a grid figure: one 45 mm panel per scenario."""
+    return {"width": 60 + 45 * tidy["scenario"].nunique(), "height": 70, "units": "mm"}
+
+
+def grid_figures(tidy: pd.DataFrame) -> dict[str, tuple]:
+    """``grid_<metric>`` -> (plotly figure, the tidy columns behind it)."""
+    return {f"grid_{m}": (metric_figure(tidy, m), tidy[["scenario", "method", "seed", m]])
+            for m in metrics_of(tidy)}
+
+
 def write_grid_outputs(grid_dir: str | Path, tidy: pd.DataFrame | None = None,
                        formats=("pdf", "svg", "png"), figure_kwargs: dict | None = None
                        ) -> list[Path]:
     """results.csv, results.parquet, table.tex (+ table_ari.tex) and figures/ of a grid."""
     from ..export.figures import export_figure
-    from ..export.tables import comparison_latex
 
     grid_dir = Path(grid_dir)
     tidy = collect_results(grid_dir) if tidy is None else tidy
@@ -104,24 +142,11 @@ def write_grid_outputs(grid_dir: str | Path, tidy: pd.DataFrame | None = None,
     written += [grid_dir / "results.csv", grid_dir / "results.parquet"]
     if tidy.empty:
         return written
-    data = tidy["data"].iloc[0]
-    tables = {"table.tex": ("mean_client_accuracy", "Mean client accuracy"),
-              "table_worst.tex": ("worst_accuracy", "Worst client accuracy")}
-    if tidy["ari"].notna().any():
-        tables["table_ari.tex"] = ("ari", "Adjusted Rand index of the final clustering")
-    for name, (metric, text) in tables.items():
-        caption = (f"{text} on {data} (mean $\\pm$ std over "
-                   f"{tidy['seed'].nunique()} seeds).")
-        tex = comparison_latex(tidy, caption=caption, label=f"tab:{Path(name).stem}",
-                               value=metric)
+    for name, tex in latex_tables(tidy).items():
         (grid_dir / name).write_text(tex)
         written.append(grid_dir / name)
-    kwargs = {"width": 60 + 45 * tidy["scenario"].nunique(), "height": 70, "units": "mm"}
-    kwargs.update(figure_kwargs or {})
-    metrics = ["mean_client_accuracy", "worst_accuracy"]
-    metrics += ["ari"] if tidy["ari"].notna().any() else []
-    for metric in metrics:
-        cols = ["scenario", "method", "seed", metric]
-        written += export_figure(metric_figure(tidy, metric), tidy[cols], grid_dir / "figures",
-                                 f"grid_{metric}", formats=formats, **kwargs)
+    kwargs = figure_size(tidy) | dict(figure_kwargs or {})
+    for name, (fig, data) in grid_figures(tidy).items():
+        written += export_figure(fig, data, grid_dir / "figures", name, formats=formats,
+                                 **kwargs)
     return written

@@ -1,9 +1,9 @@
 """What the dashboard's Grids page computes: grid specs from form values, the grids on disk,
 mean +- std tables, LaTeX tables and a ZIP of the grid figures. Pure Python (no streamlit).
 
-Tables and figures are built from the tidy table (:func:`fedcore.grid.collect_results`) with
-the same captions, labels and sizes as :func:`fedcore.grid.write_grid_outputs`, so a file
-downloaded from the dashboard equals the one ``python -m fedcore grid`` writes.
+Tables and figures come from the same builders as :func:`fedcore.grid.write_grid_outputs`
+(:mod:`fedcore.grid.aggregate`), so a file downloaded from the dashboard equals the one
+``python -m fedcore grid`` writes.
 """
 
 from __future__ import annotations
@@ -20,15 +20,11 @@ import pandas as pd
 from ..config import FitConfig, ModelSpec, SimulationConfig
 from ..errors import ConfigError
 from ..store import is_complete
-from .aggregate import METRIC_LABELS, metric_figure
+from .aggregate import METRIC_LABELS, figure_size, grid_figures
 from .spec import GridSpec, grid_to_argv, parse_grid_params
 
 #: Sub-directory of the runs root holding the grids launched from the dashboard.
 GRIDS_DIR = "grids"
-#: metric -> (file name, caption text); the same files as ``write_grid_outputs``.
-TABLES = {"mean_client_accuracy": ("table.tex", "Mean client accuracy"),
-          "worst_accuracy": ("table_worst.tex", "Worst client accuracy"),
-          "ari": ("table_ari.tex", "Adjusted Rand index of the final clustering")}
 FORMATS = ("pdf", "svg", "png")
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,79}$")
 
@@ -164,12 +160,6 @@ def signature(path: str | Path) -> tuple:
     return (meta.stat().st_mtime_ns if meta.is_file() else 0, tuple(done))
 
 
-def metrics_of(tidy: pd.DataFrame) -> list[str]:
-    """The metrics with tables and figures: accuracy, worst accuracy, ARI when known."""
-    out = ["mean_client_accuracy", "worst_accuracy"]
-    return out + (["ari"] if "ari" in tidy and tidy["ari"].notna().any() else [])
-
-
 def comparison_frame(tidy: pd.DataFrame, metric: str = "mean_client_accuracy",
                      decimals: int = 3) -> pd.DataFrame:
     """Methods x scenarios of ``"mean ± std"`` strings over seeds (``"--"`` if no value)."""
@@ -186,33 +176,6 @@ def comparison_frame(tidy: pd.DataFrame, metric: str = "mean_client_accuracy",
                         for c in means.columns}, index=means.index)
     out.index.name = "method"
     return out
-
-
-def latex_tables(tidy: pd.DataFrame) -> dict[str, str]:
-    """File name -> booktabs table (mean ± std over seeds), as ``write_grid_outputs``."""
-    from ..export.tables import comparison_latex
-
-    if tidy.empty:
-        return {}
-    data, n_seeds = tidy["data"].iloc[0], tidy["seed"].nunique()
-    out = {}
-    for metric in metrics_of(tidy):
-        name, text = TABLES[metric]
-        caption = f"{text} on {data} (mean $\\pm$ std over {n_seeds} seeds)."
-        out[name] = comparison_latex(tidy, caption=caption, label=f"tab:{Path(name).stem}",
-                                     value=metric)
-    return out
-
-
-def figure_size(tidy: pd.DataFrame) -> dict:
-    """Paper size of a grid figure: one 45 mm panel per scenario (as the CLI's)."""
-    return {"width": 60 + 45 * tidy["scenario"].nunique(), "height": 70, "units": "mm"}
-
-
-def grid_figures(tidy: pd.DataFrame) -> dict[str, tuple]:
-    """``grid_<metric>`` -> (plotly figure, the tidy columns behind it)."""
-    return {f"grid_{m}": (metric_figure(tidy, m), tidy[["scenario", "method", "seed", m]])
-            for m in metrics_of(tidy)}
 
 
 def figures_zip(tidy: pd.DataFrame, formats=FORMATS, figure_kwargs: dict | None = None

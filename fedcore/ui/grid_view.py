@@ -14,6 +14,7 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
+from fedcore.grid import aggregate as agg
 from fedcore.grid import dashboard as gd
 
 from . import state
@@ -180,11 +181,11 @@ def status(path: str) -> None:
 
 def metric_tabs(tidy_df: pd.DataFrame) -> dict[str, str]:
     """One tab per metric (accuracy, worst accuracy, ARI); returns the LaTeX tables."""
-    tables = gd.latex_tables(tidy_df)
-    metrics = gd.metrics_of(tidy_df)
+    tables = agg.latex_tables(tidy_df)
+    metrics = agg.metrics_of(tidy_df)
     for tab, metric in zip(st.tabs([gd.metric_label(m) for m in metrics]), metrics,
                            strict=True):
-        name = gd.TABLES[metric][0]
+        name = agg.TABLES[metric][0]
         with tab:
             try:
                 metric_tab(tidy_df, metric, tables.get(name), name)
@@ -198,7 +199,7 @@ def metric_tab(tidy_df: pd.DataFrame, metric: str, latex: str | None, tex_name: 
     from .figures import show_figure
 
     st.dataframe(gd.comparison_frame(tidy_df, metric))
-    fig, data = gd.grid_figures(tidy_df)[f"grid_{metric}"]
+    fig, data = agg.grid_figures(tidy_df)[f"grid_{metric}"]
     show_figure(fig, f"grid_{metric}", data, key=f"grid.{metric}")
     if latex:
         st.code(latex, language="latex")
