@@ -230,15 +230,13 @@ def test_fedgroup_migration_moves_a_client_that_changed_concept():
     for mode in ("off", "on"):
         strategy = FedGroup(n_clusters=2, migration=mode)
         engine = FakeEngine(targets=targets, step=0.5)
-        ctx = make_context(engine, seed=0)
-        state = strategy.initialize(ctx)
-        for r in (1, 2, 3):
+
+        def concept_change(r, engine=engine):
             if r == 3:
                 engine.targets[0] = -targets[0]  # client 0 now behaves like group 1
-            plan = strategy.configure_fit(r, state, ctx)
-            start = np.stack([state.models[int(k)] for k in plan.start_keys])
-            state = strategy.aggregate_fit(r, state, plan, engine.fit(start, plan.clients), ctx)
-        results[mode] = (state.assignments.copy(), state.diagnostics["migrated"])
+
+        state, hist = run_rounds(strategy, make_context(engine, seed=0), 3, concept_change)
+        results[mode] = (state.assignments.copy(), hist[-1]["diagnostics"]["migrated"])
     assert results["off"][0][0] == results["off"][0][1]
     assert results["on"][0][0] == results["on"][0][4]
     assert results["on"][1] == [(0, int(results["off"][0][0]), int(results["on"][0][4]))]
@@ -340,9 +338,10 @@ def test_pacfl_strategy_state_diagnostics_and_fedavg_inside_clusters():
     offsets = np.arange(12, dtype=np.float64).reshape(6, 2)
     engine = FakeEngine(offsets=offsets, num_examples=[1, 2, 3, 1, 1, 2])
     ctx = make_context(engine, dataset=tiny_dataset(6, xs, ys))
-    state, hist = run_rounds(PACFL(threshold=30.0), ctx, 2)
+    strategy = PACFL(threshold=30.0)
+    state, hist = run_rounds(strategy, ctx, 2)
     np.testing.assert_array_equal(state.assignments, groups)
-    a = state.extra["principal_angles"]
+    a = strategy.representations(state, ctx)["principal_angles"].distance
     assert a.shape == (6, 6) and np.all(np.diag(a) == 0) and a[0, 3] > 80
     assert "principal_angles" in hist[0]["diagnostics"]
     assert "principal_angles" not in hist[1]["diagnostics"]
@@ -388,14 +387,13 @@ def test_clustering_round_is_retried_when_every_client_diverged(make):
     targets, groups = two_group_targets(n_per_group=3)
     engine = FakeEngine(targets=targets, step=0.5, diverged=range(6))
     ctx = make_context(engine)
-    strategy = make()
-    state = strategy.initialize(ctx)
-    for r in (1, 2):
-        plan = strategy.configure_fit(r, state, ctx)
-        assert len(plan.clients) == 6  # the clustering round always includes everybody
-        start = np.stack([state.models[int(k)] for k in plan.start_keys])
-        state = strategy.aggregate_fit(r, state, plan, engine.fit(start, plan.clients), ctx)
-        assert set(state.assignments.tolist()) <= set(state.models)
-        engine.diverged = set()
+
+    def heal_after_round_1(r):
+        if r == 2:
+            engine.diverged = set()
+
+    state, hist = run_rounds(make(), ctx, 2, heal_after_round_1)
+    for h in hist:  # the clustering round always includes everybody
+        assert len(h["record"].plan.fit.clients) == 6
     assert same_partition(state.assignments, groups)
     assert all(np.isfinite(m).all() for m in state.models.values())

@@ -2,7 +2,7 @@
 
 import numpy as np
 import pytest
-from sim_fakes import two_group_dataset
+from fake_engine import two_group_dataset
 from sklearn.metrics import adjusted_rand_score
 
 from fedcore.config import SimulationConfig
@@ -39,7 +39,7 @@ def test_weighted_average_skips_diverged_clients_and_keeps_empty_keys():
 
 def test_diverged_client_is_reported_not_averaged():
     ds, engine = two_group_dataset()
-    engine.diverge = {1}
+    engine.diverged = {1}
     _, _, res = simulate("fedavg", rounds=2, ds_engine=(ds, engine))
     assert np.isfinite(res.models[0]).all()
     assert res.client_metrics["nonfinite"].tolist() == [False, True, False, False, False, False]

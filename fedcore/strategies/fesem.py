@@ -19,6 +19,8 @@ from its own centre and stays closest to it.
 
 from __future__ import annotations
 
+from dataclasses import dataclass, replace
+
 import numpy as np
 from sklearn.cluster import KMeans
 
@@ -63,6 +65,13 @@ def m_step(keys: np.ndarray, local: np.ndarray, num_examples: np.ndarray,
     return weighted_average_by_key(keys, local, n, np.ones(len(keys), dtype=bool), previous)
 
 
+@dataclass(frozen=True)
+class FeSEMState:
+    """FeSEM's private memory: the round whose local models seeded the centres."""
+
+    seeded_round: int | None = None
+
+
 class FeSEM(Strategy):
     """Multi-center FL: K centres, L2 E-step on local models, mean M-step."""
 
@@ -90,12 +99,15 @@ class FeSEM(Strategy):
         if int(self.params["n_clusters"]) < 1:
             raise ConfigError("fesem: n_clusters must be >= 1")
 
+    def initialize(self, ctx) -> ServerState:
+        return replace(super().initialize(ctx), private=FeSEMState())
+
     def _seed_round(self) -> int:
         return int(self.params["warmup_rounds"]) + 1
 
     def _seeding(self, server_round, state) -> bool:
         """Whether this round seeds the centres (retried if every client diverged)."""
-        return server_round >= self._seed_round() and "seeded_round" not in state.extra
+        return server_round >= self._seed_round() and state.private.seeded_round is None
 
     def configure_fit(self, server_round, state, ctx) -> FitPlan:
         # Every client takes part in the seeding round, so every client gets a centre.
@@ -108,33 +120,33 @@ class FeSEM(Strategy):
     def aggregate_fit(self, server_round, state, plan, fit_out, ctx) -> ServerState:
         if server_round < self._seed_round():
             state = super().aggregate_fit(server_round, state, plan, fit_out, ctx)
-            state.diagnostics = {"phase": "warmup"}
-            return state
+            return replace(state, diagnostics={"phase": "warmup"})
         ok = np.asarray(fit_out.finite, dtype=bool)
         clients = np.asarray(plan.clients)[ok]
         local = fit_out.weights[ok]
         n_ex = np.asarray(fit_out.num_examples)[ok]
         if len(clients) == 0:
-            state.diagnostics = {"phase": "em", "clients": clients}
-            return state
-        centres = state.models
+            return replace(state, diagnostics={"phase": "em", "clients": clients})
+        centres, private = state.models, state.private
         seeded = None
         seeding = self._seeding(server_round, state)
         if seeding:
             seeded, centres = self._seed(local, ctx.rng)
-            state.extra["seeded_round"] = server_round
+            private = FeSEMState(seeded_round=server_round)
         keys, dist = e_step(local, centres)
-        state.models = m_step(keys, local, n_ex, centres, self.params["weighting"])
-        state.assignments[clients] = keys
+        models = m_step(keys, local, n_ex, centres, self.params["weighting"])
+        assignments = state.assignments.copy()
+        assignments[clients] = keys
         if seeding:
             # Clients whose training diverged in the seeding round still need a valid centre.
-            stale = ~np.isin(state.assignments, list(state.models))
-            state.assignments[stale] = min(state.models)
-        state.diagnostics = {"phase": "em", "clients": clients, "distance": dist,
-                             "centre_keys": np.array(sorted(centres)),
-                             "seed_clients": None if seeded is None else clients[seeded],
-                             "n_clusters": int(len(np.unique(keys)))}
-        return state
+            stale = ~np.isin(assignments, list(models))
+            assignments[stale] = min(models)
+        diag = {"phase": "em", "clients": clients, "distance": dist,
+                "centre_keys": np.array(sorted(centres)),
+                "seed_clients": None if seeded is None else clients[seeded],
+                "n_clusters": int(len(np.unique(keys)))}
+        return replace(state, models=models, assignments=assignments, private=private,
+                       diagnostics=diag)
 
     def _seed(self, local: np.ndarray, rng: np.random.Generator):
         """Initial centres from the first local models: (seed rows or None, centres dict)."""

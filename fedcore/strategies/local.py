@@ -6,6 +6,8 @@ who report it next to FedAvg): it measures what federation gains over no federat
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 
 from .base import ServerState, Strategy
@@ -24,7 +26,8 @@ class LocalOnly(Strategy):
                            assignments=np.arange(n, dtype=np.int64))
 
     def aggregate_fit(self, server_round, state, plan, fit_out, ctx) -> ServerState:
+        models = dict(state.models)
         for i, w, ok in zip(plan.clients, fit_out.weights, fit_out.finite):
             if ok:
-                state.models[int(i)] = w.astype(np.float32, copy=True)
-        return state
+                models[int(i)] = w.astype(np.float32, copy=True)
+        return replace(state, models=models)

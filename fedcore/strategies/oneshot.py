@@ -17,7 +17,14 @@ from __future__ import annotations
 import numpy as np
 from sklearn.cluster import DBSCAN, HDBSCAN, AgglomerativeClustering, KMeans, SpectralClustering
 
-from .base import FitPlan, ServerState, Strategy, sample_clients, weighted_average_by_key
+from .base import (
+    FitPlan,
+    ServerState,
+    Strategy,
+    sample_clients,
+    weighted_average_by_key,
+    with_assignments,
+)
 
 
 def _agglomerative(n_clusters, threshold, linkage, seed):
@@ -121,14 +128,14 @@ class OneShotClustering(Strategy):
                                       self.params["distance_threshold"], self.params["linkage"],
                                       seed)
         # A diverged client has no usable update; it joins cluster 0 and is reported per client.
-        state.assignments[plan.clients] = labels
         global_model = state.models[0]
-        state.models = weighted_average_by_key(labels, fit_out.weights, fit_out.num_examples,
-                                               finite, previous={})
+        models = weighted_average_by_key(labels, fit_out.weights, fit_out.num_examples,
+                                         finite, previous={})
         for key in np.unique(labels):
-            state.models.setdefault(int(key), global_model.copy())
-        state.diagnostics = {"clustered": True, "n_clusters": int(labels.max() + 1)}
-        return state
+            models.setdefault(int(key), global_model.copy())
+        return with_assignments(state, plan.clients, labels, models=models,
+                                diagnostics={"clustered": True,
+                                             "n_clusters": int(labels.max() + 1)})
 
 
 class FLHC(OneShotClustering):

@@ -21,11 +21,14 @@ between every pair of class subspaces, see :func:`subspace_set_angle`.
 
 from __future__ import annotations
 
+from dataclasses import dataclass, replace
+
 import numpy as np
 from scipy.cluster.hierarchy import fcluster, linkage
 from scipy.spatial.distance import squareform
 
 from ..errors import ConfigError, DataError
+from ..representations import principal_angles_representation
 from .base import ServerState, Strategy
 
 _EIG_TOL = 1e-12
@@ -176,6 +179,14 @@ def cluster_by_angles(angles: np.ndarray, threshold: float, n_clusters: int,
     return order[inverse].astype(np.int64)
 
 
+@dataclass(frozen=True)
+class PACFLState:
+    """PACFL's private memory: the proximity matrix (degrees) and the one-shot clusters."""
+
+    principal_angles: np.ndarray
+    clusters: np.ndarray
+
+
 class PACFL(Strategy):
     """One-shot principal-angle clustering, then FedAvg within each cluster."""
 
@@ -220,16 +231,19 @@ class PACFL(Strategy):
                                         int(self.params["n_basis"]), self.params["measure"])
         labels = cluster_by_angles(angles, float(self.params["threshold"]),
                                    int(self.params["n_clusters"]), self.params["linkage"])
-        state = ServerState(models={int(k): ctx.initial_weights.copy() for k in np.unique(labels)},
-                            assignments=labels.copy())
-        state.extra["principal_angles"] = angles
-        state.extra["clusters"] = labels.copy()
-        return state
+        return ServerState(models={int(k): ctx.initial_weights.copy() for k in np.unique(labels)},
+                           assignments=labels.copy(),
+                           private=PACFLState(principal_angles=angles, clusters=labels.copy()))
 
     def aggregate_fit(self, server_round, state, plan, fit_out, ctx) -> ServerState:
         state = super().aggregate_fit(server_round, state, plan, fit_out, ctx)
-        state.diagnostics = {"n_clusters": len(state.models)}
+        diagnostics = {"n_clusters": len(state.models)}
         if server_round == 1:
-            state.diagnostics.update(principal_angles=state.extra["principal_angles"],
-                                     clusters=state.extra["clusters"])
-        return state
+            diagnostics.update(principal_angles=state.private.principal_angles,
+                               clusters=state.private.clusters)
+        return replace(state, diagnostics=diagnostics)
+
+    def representations(self, state, ctx) -> dict:
+        """The principal angles this run clustered on (its own basis size, classes, measure)."""
+        return {"principal_angles": principal_angles_representation(
+            state.private.principal_angles)}
