@@ -18,6 +18,7 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
+from .clustering.geometry import principal_angle_matrix
 from .results import Representation
 
 EXACT_MAX_FLOATS = 20_000_000
@@ -140,5 +141,4 @@ def principal_angles_representation(angles: np.ndarray) -> Representation:
 def _principal_angles_or_none(dataset, max_clients: int = 300):
     if dataset.n_clients > max_clients:
         return None
-    from .strategies.pacfl import principal_angle_matrix
     return principal_angle_matrix(dataset.x_train)

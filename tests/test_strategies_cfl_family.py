@@ -7,19 +7,29 @@ import pytest
 from fake_engine import FakeEngine, make_context, run_rounds, tiny_dataset
 from scipy.linalg import subspace_angles
 
-from fedcore.errors import ConfigError
-from fedcore.strategies.cfl import CFL, bipartition, cosine_similarity_matrix
-from fedcore.strategies.fedgroup import FedGroup, edc_representation
-from fedcore.strategies.fesem import FeSEM, e_step, kmeans_plus_plus, m_step
-from fedcore.strategies.pacfl import (
-    PACFL,
+from fedcore.clustering.geometry import (
     client_basis,
-    cluster_by_angles,
+    cosine_similarity_matrix,
+    kmeans_plus_plus,
     principal_angle_matrix,
-    principal_angles,
     proximity_matrix,
-    subspace_set_angle,
 )
+from fedcore.errors import ConfigError
+from fedcore.strategies.cfl import CFL, bipartition
+from fedcore.strategies.fedgroup import FedGroup, edc_representation
+from fedcore.strategies.fesem import FeSEM, e_step, m_step
+from fedcore.strategies.pacfl import PACFL, cluster_by_angles
+
+
+def subspace_set_angle(blocks_a, blocks_b, measure="smallest") -> float:
+    """Reference proximity (radians) of two sets of subspaces, pair by pair with scipy."""
+    if not blocks_a or not blocks_b:
+        return float(np.pi / 2)
+    angles = [[subspace_angles(a, b) for b in blocks_b] for a in blocks_a]
+    if measure == "smallest":
+        return float(min(t.min() for row in angles for t in row))
+    mean = np.array([[t.mean() for t in row] for row in angles])
+    return float((mean.min(1).mean() + mean.min(0).mean()) / 2)
 
 
 def same_partition(a, b) -> bool:
@@ -256,8 +266,9 @@ def test_pacfl_angles_equal_scipy_subspace_angles():
     for k1, k2 in ((1, 1), (3, 2), (4, 4)):
         a = np.linalg.qr(rng.normal(size=(12, k1)))[0]
         b = np.linalg.qr(rng.normal(size=(12, k2)))[0]
-        np.testing.assert_allclose(np.sort(principal_angles(a, b)),
-                                   np.sort(subspace_angles(a, b)), atol=1e-7)
+        for measure, reduce in (("smallest", np.min), ("mean", np.mean)):
+            fast = proximity_matrix([[a], [b]], measure)[0, 1]
+            assert fast == pytest.approx(np.degrees(reduce(subspace_angles(a, b))), abs=1e-5)
     x = rng.normal(size=(20, 8))
     y = np.repeat([0, 1], 10)
     blocks = client_basis(x, y, 2)

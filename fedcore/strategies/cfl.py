@@ -45,21 +45,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 
 import numpy as np
-from scipy.cluster.hierarchy import fcluster, linkage
-from scipy.spatial.distance import squareform
 
+from ..clustering.estimators import LinkageClustering
+from ..clustering.geometry import cosine_similarity_matrix, weighted_mean
 from ..errors import ConfigError
 from .base import ServerState, Strategy, with_assignments
-
-_EPS = 1e-12
-
-
-def cosine_similarity_matrix(updates: np.ndarray) -> np.ndarray:
-    """Pairwise cosine similarity of the rows of ``updates`` (a zero row is similar to nothing)."""
-    u = np.asarray(updates, dtype=np.float64)
-    norms = np.linalg.norm(u, axis=1)
-    s = (u @ u.T) / (np.outer(norms, norms) + _EPS)
-    return np.clip(s, -1.0, 1.0)
 
 
 def bipartition(similarity: np.ndarray) -> np.ndarray:
@@ -73,15 +63,8 @@ def bipartition(similarity: np.ndarray) -> np.ndarray:
         return np.zeros(n, dtype=bool)
     dist = np.clip(1.0 - similarity, 0.0, None)
     np.fill_diagonal(dist, 0.0)
-    z = linkage(squareform((dist + dist.T) / 2, checks=False), method="complete")
-    labels = fcluster(z, t=2, criterion="maxclust")
-    return labels != labels[0]
-
-
-def weighted_mean(rows: np.ndarray, num_examples: np.ndarray) -> np.ndarray:
-    """``sum_i n_i row_i / sum_i n_i`` in float64."""
-    n = np.asarray(num_examples, dtype=np.float64)
-    return n @ np.asarray(rows, dtype=np.float64) / max(n.sum(), _EPS)
+    tree = LinkageClustering(linkage="complete", metric="precomputed", n_clusters=2)
+    return tree.fit((dist + dist.T) / 2).labels_ != 0
 
 
 @dataclass(frozen=True)

@@ -28,6 +28,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 from sklearn.cluster import KMeans
 
+from ..clustering.geometry import cosine_similarity_matrix, weighted_mean
 from ..errors import ConfigError
 from .base import (
     FitPlan,
@@ -37,9 +38,6 @@ from .base import (
     weighted_average_by_key,
     with_assignments,
 )
-from .cfl import weighted_mean
-
-_EPS = 1e-12
 
 
 def edc_representation(updates: np.ndarray, n_directions: int) -> np.ndarray:
@@ -54,17 +52,7 @@ def edc_representation(updates: np.ndarray, n_directions: int) -> np.ndarray:
     _, s, vt = np.linalg.svd(u, full_matrices=False)
     k = min(n_directions, len(s))
     directions = vt[:k]  # (k, n_params), unit rows
-    norms = np.linalg.norm(u, axis=1, keepdims=True)
-    return (u @ directions.T) / (norms + _EPS)
-
-
-def cosine_to(rows: np.ndarray, directions: np.ndarray) -> np.ndarray:
-    """Cosine similarity (n_rows, n_directions) between two sets of vectors."""
-    a = np.asarray(rows, dtype=np.float64)
-    b = np.asarray(directions, dtype=np.float64)
-    na = np.linalg.norm(a, axis=1, keepdims=True)
-    nb = np.linalg.norm(b, axis=1, keepdims=True)
-    return (a @ b.T) / (na @ nb.T + _EPS)
+    return cosine_similarity_matrix(u, directions)
 
 
 @dataclass(frozen=True)
@@ -158,7 +146,7 @@ class FedGroup(Strategy):
         rest = np.setdiff1d(np.arange(len(clients)), sub)
         group_ids = np.array(sorted(directions), dtype=np.int64)
         if len(rest):
-            sims = cosine_to(np.where(ok[rest, None], updates[rest], 0.0),
+            sims = cosine_similarity_matrix(np.where(ok[rest, None], updates[rest], 0.0),
                              np.stack([directions[int(g)] for g in group_ids]))
             keys[rest] = group_ids[np.argmax(sims, axis=1)]
         state = with_assignments(state, clients, keys, models=models,
@@ -175,7 +163,8 @@ class FedGroup(Strategy):
         """
         directions = state.private.directions
         group_ids = np.array(sorted(directions), dtype=np.int64)
-        sims = cosine_to(updates, np.stack([directions[int(g)] for g in group_ids]))
+        usable = np.where(ok[:, None], updates, 0.0)  # diverged rows are NaN (skipped below)
+        sims = cosine_similarity_matrix(usable, np.stack([directions[int(g)] for g in group_ids]))
         assignments = state.assignments.copy()
         moved = []
         for row, client in enumerate(np.asarray(plan.clients)):

@@ -24,31 +24,9 @@ from dataclasses import dataclass, replace
 import numpy as np
 from sklearn.cluster import KMeans
 
+from ..clustering.geometry import kmeans_plus_plus, squared_distances
 from ..errors import ConfigError
 from .base import FitPlan, ServerState, Strategy, sample_clients, weighted_average_by_key
-
-
-def squared_distances(points: np.ndarray, centres: np.ndarray) -> np.ndarray:
-    """Squared Euclidean distances (n_points, n_centres), in float64 and never negative."""
-    p = np.asarray(points, dtype=np.float64)
-    c = np.asarray(centres, dtype=np.float64)
-    d2 = (p * p).sum(1)[:, None] + (c * c).sum(1)[None, :] - 2.0 * p @ c.T
-    return np.maximum(d2, 0.0)
-
-
-def kmeans_plus_plus(points: np.ndarray, k: int, rng: np.random.Generator) -> np.ndarray:
-    """Row indices of ``k`` seeds picked by k-means++ D^2 sampling (Arthur & Vassilvitskii 2007)."""
-    n = len(points)
-    chosen = [int(rng.integers(n))]
-    for _ in range(1, min(k, n)):
-        d2 = squared_distances(points, points[chosen]).min(1)
-        total = d2.sum()
-        if total <= 0:  # every point coincides with a seed: nothing left to separate
-            remaining = np.setdiff1d(np.arange(n), chosen)
-            chosen.append(int(rng.choice(remaining)))
-            continue
-        chosen.append(int(rng.choice(n, p=d2 / total)))
-    return np.asarray(chosen, dtype=np.int64)
 
 
 def e_step(local: np.ndarray, centres: dict[int, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
