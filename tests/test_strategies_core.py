@@ -55,6 +55,17 @@ def test_local_only_keeps_each_clients_own_model():
     assert res.assignments.tolist() == list(range(ds.n_clients))
 
 
+def test_local_only_diverged_client_keeps_its_model_and_runs_are_deterministic():
+    ds, engine = two_group_dataset()
+    engine.diverged = {2}
+    _, _, res = simulate("local", rounds=2, ds_engine=(ds, engine))
+    np.testing.assert_array_equal(res.models[2], np.zeros(3, dtype=np.float32))
+    np.testing.assert_allclose(res.models[1], 0.75 * engine.targets[1], rtol=1e-6)
+    again = simulate("local", rounds=2, ds_engine=(ds, engine))[2]
+    for k in res.models:
+        np.testing.assert_array_equal(res.models[k], again.models[k])
+
+
 def test_oracle_averages_within_true_groups():
     ds, engine, res = simulate("oracle", rounds=1)
     for g in (0, 1):
