@@ -18,9 +18,10 @@ from .to_run import (
     load_imported_run,
     result_from_exchange,
     run_record,
+    save_imported,
     spec_of,
 )
 
 __all__ = ["FORMAT_NAME", "FORMAT_VERSION", "Exchange", "ExchangeRecorder", "read_exchange",
            "import_exchange", "is_imported", "load_imported_run", "result_from_exchange",
-           "run_record", "spec_of", "EXCHANGE_FILE", "NO_MODEL_NOTE"]
+           "run_record", "save_imported", "spec_of", "EXCHANGE_FILE", "NO_MODEL_NOTE"]

@@ -229,7 +229,8 @@ def spec_of(result: SimulationResult) -> ImportSpec:
                       imported=prov)
 
 
-def import_exchange(src, out_dir: str | Path, filename: str | None = None):
+def import_exchange(src, out_dir: str | Path, filename: str | None = None,
+                    max_bytes: int | None = None):
     """Read, validate and write an exchange record as a FedLens run directory.
 
     Returns
@@ -237,12 +238,18 @@ def import_exchange(src, out_dir: str | Path, filename: str | None = None):
     (Path, SimulationResult, FederatedDataset or None)
         Nothing is written when the record is invalid (:class:`DataError`).
     """
-    from ..store import save_run
-    from .reader import read_exchange
+    from .reader import MAX_BYTES, read_exchange
 
-    ex = read_exchange(src, filename=filename)
+    ex = read_exchange(src, filename=filename, max_bytes=max_bytes or MAX_BYTES)
     source = filename or ("upload" if isinstance(src, dict) else Path(str(src)).name)
-    spec, result, dataset = result_from_exchange(ex, source=str(source))
+    return save_imported(ex, out_dir, str(source))
+
+
+def save_imported(ex: Exchange, out_dir: str | Path, source: str = "exchange"):
+    """Write a validated record as a run directory; ``(Path, result, dataset or None)``."""
+    from ..store import save_run
+
+    spec, result, dataset = result_from_exchange(ex, source=source)
     spec_dict, summary = run_record(spec, result, dataset)
     out = save_run(Path(out_dir), spec_dict, summary, result)
     # The record itself (with its client data) travels with the run: reloading the run can
