@@ -21,6 +21,7 @@ cut it back into the clients' tensors.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 
 import numpy as np
@@ -87,7 +88,7 @@ class RecordingStrategy(FlowerStrategy):
         self.method = method or f"flower-{type(strategy).__name__.lower()}"
         self.params = dict(params or {})
         self.keep, self.accuracy_key = keep, accuracy_key
-        self.clients: list[str] = []            # first-seen order
+        self.clients: list[str] = []
         self.rounds: dict[int, dict] = {}
         self._start: dict[str, np.ndarray] = {}
         self._sent_cluster: dict[str, int] = {}
@@ -169,11 +170,13 @@ class RecordingStrategy(FlowerStrategy):
 
     # -- output --
     def recorder(self) -> ExchangeRecorder:
-        """The recorded rounds as an :class:`ExchangeRecorder` (clients in first-seen order).
+        """The recorded rounds as an :class:`ExchangeRecorder` (clients sorted by id,
+        numbers numerically: Flower samples clients in random order).
 
         A client's accuracy in a round is its evaluation metric, else the one it reported
         with its fit result, else missing (NaN).
         """
+        self.clients.sort(key=_natural)
         rec = ExchangeRecorder(self.clients, method=self.method, params=self.params,
                                framework="flower", keep=self.keep)
         last: dict[str, int] = {}
@@ -193,9 +196,15 @@ class RecordingStrategy(FlowerStrategy):
         import``; ``true_groups`` maps client id -> known group; other keyword arguments
         (``client_data``, ``data_options``, ``description``) go to
         :meth:`ExchangeRecorder.to_exchange`."""
+        self.clients.sort(key=_natural)  # the recorder's order
         groups = None if true_groups is None else [int(true_groups[c]) for c in self.clients]
         examples = [self.num_examples.get(c, 0) for c in self.clients]
         return self.recorder().save(path, true_groups=groups, num_examples=examples, **kwargs)
+
+
+def _natural(cid: str):
+    """Sort key: ``c2`` before ``c10``; numeric node ids numerically."""
+    return [int(t) if t.isdigit() else t for t in re.split(r"(\d+)", cid)]
 
 
 # ---- in-process runs (no Ray) --------------------------------------------------------------
