@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 
 import numpy as np
 from flwr.common import (
@@ -38,6 +39,7 @@ from flwr.server.client_manager import ClientManager, SimpleClientManager
 from flwr.server.client_proxy import ClientProxy
 from flwr.server.strategy import Strategy as FlowerStrategy
 
+from ..engine.protocol import FitOutput
 from .recorder import ExchangeRecorder
 
 
@@ -248,23 +250,9 @@ def run_in_process(clients: Mapping[str, object], strategy: FlowerStrategy, num_
 # ---- direction (b): FedLens strategies as Flower strategies --------------------------------
 
 def _context(dataset, engine, config):
-    """The FedLens SimulationContext the hooks expect (seeded exactly like the simulator).
-
-    Thin on purpose: the only place that knows the current hook API, so the planned
-    ``run_round``/engine-Protocol refactor changes this function, not the adapter.
-    """
+    """The FedLens SimulationContext the hooks expect (seeded exactly like the simulator)."""
     from ..strategies.base import SimulationContext
-    return SimulationContext(dataset=dataset, engine=engine, config=config,
-                             rng=np.random.default_rng([config.seed, 7]),
-                             initial_weights=engine.initial_weights())
-
-
-class _FitResults:
-    """FedLens's FitOutput built from Flower fit results (same fields as the engine's)."""
-
-    def __init__(self, weights, num_examples, train_loss, finite):
-        self.weights, self.num_examples = weights, num_examples
-        self.train_loss, self.finite = train_loss, finite
+    return SimulationContext.create(dataset, engine, config)
 
 
 class FedLensStrategy(FlowerStrategy):
@@ -328,7 +316,7 @@ class FedLensStrategy(FlowerStrategy):
     def configure_fit(self, server_round: int, parameters: Parameters,
                       client_manager: ClientManager):
         proxies = self._proxies(client_manager)
-        self.state.diagnostics = {}
+        self.state = replace(self.state, diagnostics={})  # as fedcore.rounds.begin_round
         self.plan = self.fedlens.configure_fit(server_round, self.state, self.ctx)
         return [(proxies[self.client_ids[int(i)]],
                  FitIns(self._params(k), {"server_round": server_round, "cluster": int(k)}))
@@ -351,10 +339,11 @@ class FedLensStrategy(FlowerStrategy):
             metrics = res.metrics or {}
             loss[j] = float(metrics.get("train_loss", np.nan))
             finite[j] = bool(metrics.get("finite", True)) and np.isfinite(weights[j]).all()
-        out = _FitResults(weights, n, loss, finite)
+        out = FitOutput(weights=weights, num_examples=n, train_loss=loss, finite=finite)
         self.state = self.fedlens.aggregate_fit(server_round, self.state, plan, out, self.ctx)
         self.history.append(self.state.assignments.copy())
-        self.diagnostics.append({"round": server_round, **self.state.diagnostics})
+        self.diagnostics.append({"round": server_round, **plan.diagnostics,
+                                 **self.state.diagnostics})
         keys = np.unique(self.state.assignments)
         return self._params(keys[0]), {"n_clusters": int(len(keys))}
 
@@ -388,7 +377,7 @@ class EngineClient:
     def __init__(self, engine, index: int, config, shapes=None):
         from flwr.client import NumPyClient
 
-        from ..simulation import round_seed
+        from ..rounds import round_seed
 
         outer = self
 
