@@ -199,17 +199,7 @@ def test_report_command_rebuilds_grid_figures_without_recomputing(tmp_path, caps
     assert "--format" in capsys.readouterr().err
 
 
-def _real_runner_or_skip():
-    try:
-        import fedcore.runner  # noqa: F401
-        from fedcore.data import resolve_dataset  # noqa: F401
-        from fedcore.simulation import run_simulation  # noqa: F401
-    except ImportError as exc:
-        pytest.skip(f"fedcore.runner not importable yet: {exc}")
-
-
 def test_real_tiny_grid_cli_is_resumable(tmp_path, capsys):
-    _real_runner_or_skip()
     argv = ["grid", "--data", "digits", "--scenarios", "rotation", "--methods", "fedavg,local",
             "--seeds", "0", "--clients", "4", "--groups", "2", "--samples", "24",
             "--rounds", "2", "--model", "logreg", "--workers", "0", "--formats", "none",
