@@ -1,12 +1,7 @@
-"""One-shot server-side clustering after warm-up rounds of FedAvg.
-
-* ``flhc`` — FL+HC: Briggs, Fan, Andras (2020), "Federated learning with hierarchical
-  clustering of local updates to improve training on non-IID data", IJCNN. Agglomerative
-  (Ward, Euclidean) clustering of the clients' local updates after ``warmup_rounds`` of FedAvg,
-  then independent FedAvg inside each cluster.
-* ``kmeans`` — k-means on the clients' local model weights, the one-shot baseline of the
-  standard CFL comparisons (e.g. Ghosh et al., 2020; Long et al., 2023, "Multi-center federated
-  learning", WWW journal).
+"""The one-shot clustering template shared by ``flhc`` (:mod:`.flhc`) and ``kmeans``
+(:mod:`.kmeans_oneshot`): FedAvg for ``warmup_rounds``, then the server clusters the clients
+once on their local models (Briggs, Fan, Andras, IJCNN 2020, generalised) and runs independent
+FedAvg inside each cluster. Not registered itself; each method file sets its defaults.
 
 Any clusterer of :data:`fedcore.clustering.CLUSTERERS` and any representation
 (``weights``, ``updates``, ``last_layer``) can be combined through the parameters.
@@ -19,14 +14,7 @@ from sklearn.metrics.pairwise import euclidean_distances
 
 from ..clustering import CLUSTERERS, canonical_labels
 from ..params import Param
-from .base import (
-    FitPlan,
-    ServerState,
-    Strategy,
-    sample_clients,
-    weighted_average_by_key,
-    with_assignments,
-)
+from .base import FitPlan, ServerState, Strategy, weighted_average_by_key, with_assignments
 
 
 def client_representation(kind: str, local: np.ndarray, start: np.ndarray,
@@ -98,11 +86,10 @@ class OneShotClustering(Strategy):
         return min(int(self.params["warmup_rounds"]), int(ctx.config.rounds))
 
     def configure_fit(self, server_round, state, ctx) -> FitPlan:
+        if server_round != self.clustering_round(ctx):
+            return super().configure_fit(server_round, state, ctx)
         # Everybody takes part in the clustering round, so every client gets a cluster.
-        if server_round == self.clustering_round(ctx):
-            clients = np.arange(ctx.dataset.n_clients)
-        else:
-            clients = sample_clients(ctx)
+        clients = np.arange(ctx.dataset.n_clients)
         return FitPlan(clients=clients, start_keys=state.assignments[clients].copy())
 
     def aggregate_fit(self, server_round, state, plan, fit_out, ctx) -> ServerState:
@@ -127,23 +114,3 @@ class OneShotClustering(Strategy):
                                 diagnostics={"clustered": True,
                                              "n_clusters": int(labels.max() + 1),
                                              "distance_threshold": threshold})
-
-
-class FLHC(OneShotClustering):
-    """FL+HC (Briggs et al., 2020): agglomerative clustering of local updates."""
-
-    name = "flhc"
-    paper = "Briggs, Fan, Andras, IJCNN 2020"
-
-
-class KMeansOneShot(OneShotClustering):
-    """k-means on the clients' local weights after warm-up (standard CFL comparison)."""
-
-    name = "kmeans"
-    paper = "k-means one-shot baseline (e.g. Ghosh et al., NeurIPS 2020)"
-    param_schema = {
-        **OneShotClustering.param_schema,
-        "clusterer": OneShotClustering.param_schema["clusterer"].with_(default="kmeans"),
-        "representation": OneShotClustering.param_schema["representation"].with_(
-            default="weights"),
-    }
