@@ -20,10 +20,8 @@ stored number with the re-computed one.
 from __future__ import annotations
 
 import datetime as dt
-import importlib.metadata as im
 import json
 import os
-import platform
 import re
 import shlex
 import shutil
@@ -37,6 +35,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import ConfigError, DataError
+from ..provenance import package_versions
 from ..store import is_complete, read_json, save_run
 from .mathjax import PROJECT_ROOT
 
@@ -47,29 +46,6 @@ GRID_FILES = ("grid.json", "results.csv", "table.tex", "table_worst.tex", "table
 COMPARED_KEYS = ("mean_client_accuracy", "worst_client_accuracy", "ari", "n_clusters",
                  "assignments", "client_accuracy", "dataset_fingerprint")
 GRID_COMPARED = ("mean_client_accuracy", "worst_accuracy", "ari", "n_clusters")
-
-
-def package_versions() -> dict:
-    """Python, platform and installed versions of everything in requirements*.txt."""
-    names = []
-    for req in ("requirements.txt", "requirements-dev.txt"):
-        path = PROJECT_ROOT / req
-        if path.is_file():
-            for line in path.read_text().splitlines():
-                m = re.match(r"^\s*([A-Za-z0-9_.\-]+)\s*(==|>=|<=|~=|$)", line)
-                if m and not line.lstrip().startswith(("#", "-")):
-                    names.append(m.group(1))
-    if not names:
-        from ..runner import RECORDED_PACKAGES
-        names = list(RECORDED_PACKAGES)
-    packages = {}
-    for name in dict.fromkeys(names):
-        try:
-            packages[name] = im.version(name)
-        except im.PackageNotFoundError:
-            packages[name] = None
-    return {"python": platform.python_version(), "platform": platform.platform(),
-            "packages": packages}
 
 
 def _unique(name: str, taken: set) -> str:
@@ -154,6 +130,21 @@ def _reproduce_script(run_entries: list[dict], grid_entries: list[dict],
     return "\n".join(lines) + "\n"
 
 
+def _all_params(entry: dict) -> dict:
+    """Every method and scenario parameter the run used, defaults included, so the bundle
+    states them even if a later FedLens changes a default."""
+    from ..params import defaults
+    from ..registries import check_overrides, schema, validate_params
+
+    spec = read_json(entry["dir"] / "spec.json")
+    scenario = spec.get("scenario")
+    return {"method_params": validate_params("method", spec.get("method"),
+                                             spec.get("method_params")),
+            "scenario_params": {**defaults(schema("scenario", scenario)),
+                                **check_overrides("scenario", scenario,
+                                                  spec.get("scenario_params"))}}
+
+
 def _runs_table(run_entries: list[dict]) -> pd.DataFrame:
     rows = []
     for entry in run_entries:
@@ -219,7 +210,8 @@ def make_bundle(runs, figures: dict | None = None, out_path: str | Path = "fedle
         script.chmod(0o755)
         (stage / "versions.json").write_text(json.dumps(package_versions(), indent=2) + "\n")
         manifest = {"created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-                    "runs": table.to_dict(orient="records"),
+                    "runs": [{**row, **_all_params(entry)} for row, entry in
+                             zip(table.to_dict(orient="records"), run_entries, strict=True)],
                     "grids": [{"name": e["name"],
                                "cells": len(read_json(e["dir"] / "grid.json")["cells"])}
                               for e in grid_entries]}
