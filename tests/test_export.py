@@ -14,15 +14,14 @@ import plotly.graph_objects as go
 import pytest
 from test_store import assert_results_equal, fake_run_spec, save_fake
 
+from fedcore.bundle import make_bundle, verify_bundle
 from fedcore.errors import ConfigError, DataError
 from fedcore.export import (
     export_figure,
     figure_data_csv,
     figure_to_bytes,
     latex_table,
-    make_bundle,
     mean_std_table,
-    verify_bundle,
     write_projector,
 )
 from fedcore.export.mathjax import mathjax_path

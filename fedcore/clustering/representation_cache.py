@@ -159,7 +159,8 @@ class RepresentationCache:
                           f"{self.name!r}; choose one of {list(self.metrics)}")
 
     # -- Gram-based quantities ------------------------------------------------------
-    def _gram(self):
+    def gram(self):
+        """Centred Gram matrix and ``X @ mean`` (memoised; PCA scores and variances)."""
         return self._get(("gram",), lambda: gram_centred(self._X))
 
     def distance(self, metric: str = "euclidean") -> np.ndarray:
@@ -170,7 +171,7 @@ class RepresentationCache:
     def _compute_distance(self, metric: str) -> np.ndarray:
         if metric == "precomputed":
             return self._given
-        gram, x_dot_mean = self._gram()
+        gram, x_dot_mean = self.gram()
         if metric == "euclidean":
             sq = np.diag(gram)
             d2 = sq[:, None] + sq[None, :] - 2 * gram
@@ -200,7 +201,7 @@ class RepresentationCache:
 
     def _compute_coords(self):
         if self.has_vectors:
-            return top_eigen_coords(self._gram()[0], MAX_COMPONENTS)
+            return top_eigen_coords(self.gram()[0], MAX_COMPONENTS)
         return classical_mds(self._given, MAX_COMPONENTS)
 
     @property

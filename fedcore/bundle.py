@@ -25,27 +25,20 @@ import os
 import re
 import shlex
 import shutil
-import subprocess
-import sys
 import tempfile
 import zipfile
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
-from ..errors import ConfigError, DataError
-from ..provenance import package_versions
-from ..store import is_complete, read_json, save_run
-from .mathjax import PROJECT_ROOT
+from .bundle_verify import COMPARED_KEYS, GRID_COMPARED, verify_bundle
+from .errors import ConfigError, DataError
+from .provenance import package_versions
+from .store import is_complete, read_json, save_run
 
 RUN_FILES = ("spec.json", "summary.json", "rounds.csv", "clients.csv", "diagnostics.json",
              "result.json", "result.npz")
 GRID_FILES = ("grid.json", "results.csv", "table.tex", "table_worst.tex", "table_ari.tex")
-#: summary.json keys a reproduction must match exactly.
-COMPARED_KEYS = ("mean_client_accuracy", "worst_client_accuracy", "ari", "n_clusters",
-                 "assignments", "client_accuracy", "dataset_fingerprint")
-GRID_COMPARED = ("mean_client_accuracy", "worst_accuracy", "ari", "n_clusters")
 
 
 def _unique(name: str, taken: set) -> str:
@@ -104,7 +97,7 @@ def _command(argv: list[str], data_files: dict) -> str:
 
 def _reproduce_script(run_entries: list[dict], grid_entries: list[dict],
                       data_files: dict | None = None) -> str:
-    from ..grid.spec import GridSpec, grid_to_argv, spec_to_argv
+    from .grid.spec import GridSpec, grid_to_argv, spec_to_argv
 
     data_files = data_files or {}
 
@@ -133,8 +126,8 @@ def _reproduce_script(run_entries: list[dict], grid_entries: list[dict],
 def _all_params(entry: dict) -> dict:
     """Every method and scenario parameter the run used, defaults included, so the bundle
     states them even if a later FedLens changes a default."""
-    from ..params import defaults
-    from ..registries import check_overrides, schema, validate_params
+    from .params import defaults
+    from .registries import check_overrides, schema, validate_params
 
     spec = read_json(entry["dir"] / "spec.json")
     scenario = spec.get("scenario")
@@ -179,8 +172,8 @@ def make_bundle(runs, figures: dict | None = None, out_path: str | Path = "fedle
         Uploaded datasets (file name -> content) to ship under ``data/``; runs whose ``data``
         is one of these names are re-run from the bundled copy.
     """
-    from .figures import export_figure
-    from .tables import latex_table
+    from .export.figures import export_figure
+    from .export.tables import latex_table
 
     if not runs:
         raise ConfigError("a bundle needs at least one run or grid")
@@ -232,78 +225,4 @@ def make_bundle(runs, figures: dict | None = None, out_path: str | Path = "fedle
     return out_path
 
 
-def _same(a, b, atol: float) -> bool:
-    if isinstance(a, dict) and isinstance(b, dict):
-        return a.keys() == b.keys() and all(_same(a[k], b[k], atol) for k in a)
-    if isinstance(a, float | int) and isinstance(b, float | int) and not isinstance(a, bool):
-        return bool(np.isclose(a, b, rtol=0.0, atol=atol, equal_nan=True))
-    return a == b
-
-
-def verify_bundle(zip_path: str | Path, workdir: str | Path | None = None,
-                  mode: str = "script", python: str | None = None, atol: float = 0.0,
-                  cwd: str | Path | None = None, backend: str | None = None) -> pd.DataFrame:
-    """Re-create a bundle's numbers and compare them with the stored ones.
-
-    Parameters
-    ----------
-    mode : {"script", "python"}
-        ``script`` runs ``reproduce.sh`` (the exact published commands) with ``python``
-        (default: this interpreter) from ``cwd`` (default: the project directory);
-        ``python`` re-runs each ``spec.json`` in this process.
-    atol : float
-        Allowed absolute difference of numbers (0 = identical).
-    backend : str, optional
-        ``"module:function"`` computing a spec in ``python`` mode (default: the runner).
-
-    Returns
-    -------
-    DataFrame
-        ``kind, name, key, stored, reproduced, match``; ``df["match"].all()`` is the verdict.
-    """
-    from ..grid import GridSpec, collect_results, run_grid
-    from ..grid.executors import DEFAULT_BACKEND, _resolve
-
-    backend = backend or DEFAULT_BACKEND
-
-    work = Path(workdir) if workdir else Path(tempfile.mkdtemp(prefix="fedlens-verify-"))
-    bundle, out = work / "bundle", work / "reproduced"
-    with zipfile.ZipFile(zip_path) as zf:
-        zf.extractall(bundle)
-    run_dirs = sorted(p for p in (bundle / "runs").glob("*") if p.is_dir())
-    grid_dirs = sorted(p for p in (bundle / "grids").glob("*") if p.is_dir())
-    if mode == "script":
-        env = dict(os.environ, PYTHON=python or sys.executable, OUT=str(out))
-        proc = subprocess.run(["bash", str(bundle / "reproduce.sh")], cwd=cwd or PROJECT_ROOT,
-                              env=env, capture_output=True, text=True)
-        if proc.returncode != 0:
-            raise DataError(f"reproduce.sh failed ({proc.returncode}): {proc.stderr[-2000:]}")
-    elif mode == "python":
-        for run_dir in run_dirs:
-            spec, summary, result = _resolve(backend)(read_json(run_dir / "spec.json"))
-            save_run(out / "runs" / run_dir.name, spec, summary, result)
-        for grid_dir in grid_dirs:
-            grid = GridSpec.from_dict(read_json(grid_dir / "grid.json")["grid"])
-            run_grid(grid, out / "grids" / grid_dir.name, workers=0, formats=(),
-                     backend=backend)
-    else:
-        raise ConfigError(f"mode must be 'script' or 'python', not {mode!r}")
-    rows = []
-    for run_dir in run_dirs:
-        stored = read_json(run_dir / "summary.json")
-        again = read_json(out / "runs" / run_dir.name / "summary.json")
-        for key in COMPARED_KEYS:
-            rows.append({"kind": "run", "name": run_dir.name, "key": key,
-                         "stored": stored.get(key), "reproduced": again.get(key),
-                         "match": _same(stored.get(key), again.get(key), atol)})
-    for grid_dir in grid_dirs:
-        stored = pd.read_csv(grid_dir / "results.csv").set_index("cell_id").sort_index()
-        again = collect_results(out / "grids" / grid_dir.name).set_index("cell_id").sort_index()
-        for cell in stored.index:
-            for key in GRID_COMPARED:
-                a = stored.at[cell, key]
-                b = again.at[cell, key] if cell in again.index else None
-                rows.append({"kind": "grid", "name": f"{grid_dir.name}/{cell}", "key": key,
-                             "stored": a, "reproduced": b,
-                             "match": b is not None and _same(float(a), float(b), atol)})
-    return pd.DataFrame(rows, columns=["kind", "name", "key", "stored", "reproduced", "match"])
+__all__ = ["make_bundle", "verify_bundle", "COMPARED_KEYS", "GRID_COMPARED"]
