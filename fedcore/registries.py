@@ -65,6 +65,11 @@ def validate_params(kind: str, name: str | None, values: dict | None = None) -> 
     return validate(schema(kind, name), values, owner(kind, name))
 
 
+def method_colors() -> dict[str, str | None]:
+    """Registered method -> its figure colour (``Strategy.color``), in registry order."""
+    return {name: getattr(cls, "color", None) for name, cls in registry("method").items()}
+
+
 def spec_schema(kind: str, name: str | None) -> dict[str, Param]:
     """What a run spec may set for an entry: its schema (plus :data:`DATA_OPTIONS` for a
     scenario)."""

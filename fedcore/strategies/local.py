@@ -15,6 +15,7 @@ class LocalOnly(Strategy):
     """Client ``i`` is its own cluster ``i``; its model is its latest local model."""
 
     name = "local"
+    color = "#E69F00"
     paper = "baseline (no federation)"
     param_schema: dict = {}
 

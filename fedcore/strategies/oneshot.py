@@ -134,6 +134,7 @@ class FLHC(OneShotClustering):
     """FL+HC (Briggs et al., 2020): agglomerative clustering of local updates."""
 
     name = "flhc"
+    color = "#CC79A7"
     paper = "Briggs, Fan, Andras, IJCNN 2020"
 
 
@@ -141,6 +142,7 @@ class KMeansOneShot(OneShotClustering):
     """k-means on the clients' local weights after warm-up (standard CFL comparison)."""
 
     name = "kmeans"
+    color = "#009E73"
     paper = "k-means one-shot baseline (e.g. Ghosh et al., NeurIPS 2020)"
     param_schema = {
         **OneShotClustering.param_schema,
