@@ -159,8 +159,7 @@ class RepresentationCache:
                           f"{self.name!r}; choose one of {list(self.metrics)}")
 
     # -- Gram-based quantities ------------------------------------------------------
-    def gram(self):
-        """Centred Gram matrix and ``X @ mean`` (memoised; PCA scores and variances)."""
+    def gram(self):  # centred Gram matrix and X @ mean (memoised), shared with embeddings
         return self._get(("gram",), lambda: gram_centred(self._X))
 
     def distance(self, metric: str = "euclidean") -> np.ndarray:
