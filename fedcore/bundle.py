@@ -136,6 +136,8 @@ def _all_params(entry: dict) -> dict:
     from .registries import check_overrides, schema, validate_params
 
     spec = read_json(entry["dir"] / "spec.json")
+    if "imported" in spec:  # another framework's method: its parameters are free-form
+        return {"method_params": dict(spec.get("method_params") or {}), "scenario_params": {}}
     scenario = spec.get("scenario")
     return {"method_params": validate_params("method", spec.get("method"),
                                              spec.get("method_params")),
