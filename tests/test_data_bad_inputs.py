@@ -166,15 +166,16 @@ def test_npz_nan_imputed_inf_rejected(tmp_path):
         load_upload(tmp_path / "inf.npz")
 
 
-def test_parquet_expansion_limit(tmp_path, monkeypatch):
+def test_parquet_memory_budget(tmp_path, monkeypatch):
     import pandas as pd
 
-    import fedcore.data.readers_table as rt
+    import fedcore.data.limits as limits
 
     path = tmp_path / "zeros.parquet"
     pd.DataFrame({"client": ["a", "b"] * 5000, "x": 0.0, "label": [0, 1] * 5000}).to_parquet(
         path)
-    monkeypatch.setattr(rt, "MAX_PARQUET_EXPANDED", 10_000)
-    with pytest.raises(DataError, match=r"would expand to about 234.4 KB in memory "
-                                        r"\(limit 9.8 KB\)"):
+    monkeypatch.setattr(limits, "MEMORY_BUDGET", 10_000)
+    with pytest.raises(DataError, match=r"'zeros.parquet' would need about 1.5 MB of memory "
+                                        r"to read \(the Parquet table in memory\); the reading "
+                                        r"budget is 9.8 KB"):
         load_upload(path)

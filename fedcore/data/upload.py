@@ -14,6 +14,8 @@ import numpy as np
 
 from ..dataset import FederatedDataset, PooledData
 from ..errors import DataError, FedLensError
+from ..partition import federate, partition_indices
+from .limits import DEFAULT_MAX_BYTES, check_budget, one_line
 from .readers_archive import (
     DECOMPRESSION_ERRORS,
     check_members,
@@ -22,16 +24,35 @@ from .readers_archive import (
     read_zip_tables,
 )
 from .readers_arrays import read_leaf, read_npz
-from .readers_table import read_csv_bytes, read_parquet_bytes, table_columns
-from .source import DEFAULT_MAX_BYTES, one_line, read_source
-from .validation import CLIENT_CANDIDATES, DEFAULT_MAX_CLIENTS, EncodedTable, encode_frame
+from .readers_table import estimate_csv_memory, read_csv_bytes, read_parquet_bytes, table_columns
+from .source import read_source
+from .validation import (
+    CLIENT_CANDIDATES,
+    DEFAULT_MAX_CLIENTS,
+    EncodedTable,
+    encode_frame,
+    pick_column,
+)
+
+
+def _client_column_name(source, client_column: str | None) -> tuple[str, ...]:
+    """The column to read as text exactly as written (client ids: ``01`` is not ``1``)."""
+    if client_column is not None:
+        return (client_column,)
+    check_budget(source.name, estimate_csv_memory(source.data), "parsing the table")
+    try:
+        columns = table_columns(source.data, source.name, source.kind)
+        return (pick_column(columns, None, CLIENT_CANDIDATES, "client", source.name, ""),)
+    except DataError:
+        return ()
 
 
 def _encode(source, client_column, label_column, max_clients,
             require_client=True) -> EncodedTable:
     if source.kind in ("csv", "parquet"):
         reader = read_csv_bytes if source.kind == "csv" else read_parquet_bytes
-        frame, notes = reader(source.data, source.name)
+        text_columns = _client_column_name(source, client_column) if source.kind == "csv" else ()
+        frame, notes = reader(source.data, source.name, text_columns)
         enc = encode_frame(frame, source.name, client_column, label_column,
                            max_clients=max_clients, require_client=require_client)
     elif source.kind == "zip":
@@ -113,8 +134,6 @@ def load_upload(path, client_column: str | None = None, label_column: str | None
     max_clients : int
         More clients than this is an error (usually a wrong client column).
     """
-    from ..partition import federate, partition_indices
-
     pool, enc, info = read_upload(path, client_column, label_column, max_bytes, filename,
                                   max_clients)
     indices, _ = partition_indices(pool.y, "natural", pool=pool)

@@ -37,7 +37,7 @@ EXPECTED = {
     "duplicate_columns.csv": "duplicated column name 'x' (columns 2 and 3)",
     "label_all_missing.csv": "label column 'label' in 'label_all_missing.csv' has no values",
     "regression_label.csv": "has 150 distinct values",
-    "ragged_rows.csv": "is not a well-formed table",
+    "ragged_rows.csv": "data row 2 (line 3) has 5 fields but the header has 3",
     "unsupported.xlsx": "unsupported file type '.xlsx'",
     "corrupt.parquet": "is not a readable Parquet file",
     "zip_traversal.zip": "unsafe path '../evil.csv'",
@@ -58,7 +58,7 @@ EXPECTED = {
     "leaf_inconsistent.json": "inconsistent counts for user 'u2' (num_samples says 5, x has 3",
     "leaf_bad_json.json": "is not valid JSON (line",
     "leaf_not_leaf.json": "is not in LEAF format",
-    "leaf_ragged.json": "rows of different lengths",
+    "leaf_ragged.json": "user 'u1' sample 1 has 1 values, the first sample has 2",
 }
 
 
