@@ -23,6 +23,7 @@ from __future__ import annotations
 import io
 import json
 import math
+import sys
 
 import numpy as np
 import pandas as pd
@@ -216,9 +217,9 @@ def _first_bad_value(rows: list, width: int | None) -> tuple[int, str] | None:
             else:
                 flat.append(item)
         for v in flat:
-            if isinstance(v, bool) or not isinstance(v, int | float):
+            if not isinstance(v, int | float):  # true/false are 1/0, as in CSV files
                 return i, f"holds {_json_type(v)} '{safe_name(v, 40)}', not a number"
-            if isinstance(v, int) and abs(v) > np.finfo(np.float64).max:
+            if isinstance(v, int) and abs(v) > sys.float_info.max:
                 return i, f"holds an integer with {len(str(abs(v)))} digits (too large)"
         if width is not None and len(flat) != width:
             return i, f"has {len(flat)} values, the first sample has {width}"

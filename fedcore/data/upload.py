@@ -72,6 +72,12 @@ def _encode(source, client_column, label_column, max_clients,
     return enc
 
 
+def _naming_file(exc: FedLensError, name: str) -> FedLensError:
+    """The same error on one line, naming the file if it does not yet."""
+    text = one_line(exc, 500)
+    return type(exc)(text if name in text else f"file '{name}': {text}")
+
+
 def read_upload(path, client_column: str | None = None, label_column: str | None = None,
                 max_bytes: int = DEFAULT_MAX_BYTES, filename: str | None = None,
                 max_clients: int = DEFAULT_MAX_CLIENTS,
@@ -94,9 +100,7 @@ def read_upload(path, client_column: str | None = None, label_column: str | None
     try:
         enc = _encode(source, client_column, label_column, max_clients, require_client)
     except FedLensError as exc:
-        if "\n" in str(exc):  # names from the file itself may hold line breaks
-            raise type(exc)(one_line(exc, 500)) from None
-        raise
+        raise _naming_file(exc, source.name) from None
     except (ValueError, TypeError, KeyError, IndexError, UnicodeError, OSError, MemoryError,
             *DECOMPRESSION_ERRORS) as exc:  # a parser corner case we did not foresee
         raise DataError(f"file '{source.name}' could not be read: "
@@ -144,8 +148,11 @@ def load_upload(path, client_column: str | None = None, label_column: str | None
                   "test_fraction": float(test_fraction), "notes": list(enc.notes),
                   "imputed": dict(enc.imputed), "client_column": client_column,
                   "label_column": label_column}
-    return federate(pool, indices, groups, seed=seed, test_fraction=test_fraction,
-                    name=info["file"], provenance=provenance)
+    try:
+        return federate(pool, indices, groups, seed=seed, test_fraction=test_fraction,
+                        name=info["file"], provenance=provenance)
+    except DataError as exc:  # e.g. a client too small to split
+        raise _naming_file(exc, info["file"]) from None
 
 
 def read_table_columns(path_or_bytes, filename: str | None = None,

@@ -168,7 +168,10 @@ def _encode_feature(col: pd.Series, column: str, name: str, origin, max_categori
         return as_bool[:, None], [column]
     values = text[present]
     uniques = pd.unique(values)
-    parsed = pd.to_numeric(pd.Series(uniques, dtype=object), errors="coerce")
+    as_text = pd.Series(uniques, dtype=object).astype(str)
+    # a decimal comma ("0,25") is a number too: junk in a decimal-comma column is junk
+    parsed = pd.to_numeric(as_text, errors="coerce").fillna(
+        pd.to_numeric(as_text.str.replace(",", ".", n=1, regex=False), errors="coerce"))
     bad = set(uniques[parsed.isna().to_numpy()])
     bad_rows = values.isin(bad).to_numpy()
     if 1 - bad_rows.mean() >= 0.9:
