@@ -51,6 +51,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from .csv_safe import restore_frame, to_csv
 from .errors import ConfigError, DataError
 from .results import Representation, SimulationResult
 
@@ -238,7 +239,7 @@ def _table_dtypes(df: pd.DataFrame) -> dict:
 
 def _read_table(path: Path, dtypes: dict) -> pd.DataFrame:
     text_cols = {c: str for c, t in dtypes.items() if t in ("object", "str", "string")}
-    df = pd.read_csv(path, dtype=text_cols, keep_default_na=True)
+    df = restore_frame(pd.read_csv(path, dtype=text_cols, keep_default_na=True), text_cols)
     for col, dtype in dtypes.items():
         if col in df.columns and col not in text_cols:
             try:
@@ -299,8 +300,8 @@ def _write_contents(tmp: Path, spec_dict: dict, summary: dict, result: Simulatio
     buf = io.BytesIO()
     np.savez_compressed(buf, **arrays)
     (tmp / "result.npz").write_bytes(buf.getvalue())
-    result.rounds.to_csv(tmp / "rounds.csv", index=False)
-    result.client_metrics.to_csv(tmp / "clients.csv", index=False)
+    to_csv(result.rounds, tmp / "rounds.csv", index=False)
+    to_csv(result.client_metrics, tmp / "clients.csv", index=False)
     (tmp / "diagnostics.json").write_text(json.dumps(diagnostics) + "\n")
     write_json(tmp / COMPLETE_MARKER, summary)  # last: its presence means "complete"
 

@@ -36,6 +36,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ..csv_safe import to_csv
 from ..errors import ConfigError, DataError
 from ..store import is_complete, read_json, save_run
 from .mathjax import PROJECT_ROOT
@@ -204,7 +205,7 @@ def make_bundle(runs, figures: dict | None = None, out_path: str | Path = "fedle
         table = _runs_table(run_entries)
         if not table.empty:
             (stage / "tables").mkdir()
-            table.to_csv(stage / "tables" / "runs.csv", index=False)
+            to_csv(table, stage / "tables" / "runs.csv", index=False)
             numeric = table.set_index("run")[["mean_client_accuracy", "worst_client_accuracy",
                                               "ari"]].astype(float)
             (stage / "tables" / "runs.tex").write_text(latex_table(
