@@ -2,10 +2,14 @@
 
 Decisions
 ---------
-* Text encoding: UTF-8 (with or without BOM) first; UTF-16 when the file starts with a
-  UTF-16 BOM (Excel "Unicode text"); anything else that is not valid UTF-8 is decoded as
-  Latin-1 and a note says so (Latin-1 maps every byte, so values like "Zürich" from old
-  Windows exports survive). Files containing NUL bytes are rejected as binary.
+* Text encoding: UTF-16 when the file starts with a UTF-16 BOM (Excel "Unicode text") or
+  has NUL bytes at every other position (UTF-16 without a BOM); else UTF-8 (with or without
+  BOM); anything else that is not valid UTF-8 is decoded as Latin-1 and a note says so
+  (Latin-1 maps every byte, so values like "Zürich" from old Windows exports survive). Other
+  files containing a NUL byte anywhere are rejected as binary, naming its offset and line.
+* Rows with more fields than the header are refused naming the first one (pandas would
+  silently move the first field into the index and shift every column).
+* ``text_columns`` (the client column) are read as text exactly as written.
 * Delimiter: detected from the header line among ``,`` ``;`` tab and ``|`` (the one that
   splits the header into the most fields). If none splits it, the file is rejected: a
   table with a single column cannot hold both a client and a label column.
@@ -13,7 +17,8 @@ Decisions
   they outnumber decimal points (European spreadsheet exports); a note says so.
 * Missing cells: empty, pandas' usual markers (``NA``, ``N/A``, ``NaN``, ``null``...) and
   ``?`` (the UCI repository's marker).
-* Header: required. A header whose every field is a number means the file has none.
+* Header: required, any length; a quoted name may contain a line break. A header whose
+  every field is a number means the file has none.
   Duplicated column names are rejected (pandas would silently rename them ``a.1``).
 """
 
