@@ -23,7 +23,8 @@ from .readers_archive import (
     read_member,
     read_zip_tables,
 )
-from .readers_arrays import read_leaf, read_npz
+from .readers_arrays import read_npz
+from .readers_leaf import read_leaf
 from .readers_table import estimate_csv_memory, read_csv_bytes, read_parquet_bytes, table_columns
 from .source import read_source
 from .validation import (
