@@ -32,6 +32,7 @@ from pathlib import Path
 import pandas as pd
 
 from .bundle_verify import COMPARED_KEYS, GRID_COMPARED, verify_bundle
+from .csv_safe import to_csv
 from .errors import ConfigError, DataError
 from .provenance import package_versions
 from .store import is_complete, read_json, save_run
@@ -196,7 +197,7 @@ def make_bundle(runs, figures: dict | None = None, out_path: str | Path = "fedle
         table = _runs_table(run_entries)
         if not table.empty:
             (stage / "tables").mkdir()
-            table.to_csv(stage / "tables" / "runs.csv", index=False)
+            to_csv(table, stage / "tables" / "runs.csv", index=False)
             numeric = table.set_index("run")[["mean_client_accuracy", "worst_client_accuracy",
                                               "ari"]].astype(float)
             (stage / "tables" / "runs.tex").write_text(latex_table(

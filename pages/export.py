@@ -4,7 +4,7 @@ import streamlit as st
 
 from fedcore.ui import export_view, performance_view, state
 from fedcore.ui.errors import guard
-from fedcore.ui.figures import export_available, export_settings_controls
+from fedcore.ui.figures import csv_text, export_available, export_settings_controls
 
 state.page_setup()
 st.title("Export")
@@ -56,7 +56,7 @@ with guard("LaTeX table"):
     c1, c2 = st.columns(2)
     c1.download_button("LaTeX (.tex)", latex, "fedlens_methods.tex", "text/x-tex",
                        key="dl.tex", on_click="ignore")
-    c2.download_button("Summary (.csv)", export_view.summary_frame(results).to_csv(),
+    c2.download_button("Summary (.csv)", csv_text(export_view.summary_frame(results)),
                        "fedlens_methods.csv", "text/csv", key="dl.summary_csv", on_click="ignore")
 
 st.subheader("Embedding projector")

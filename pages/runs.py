@@ -1,7 +1,5 @@
 """Runs page: save this session's results, list past runs on disk, reload one instantly."""
 
-from pathlib import Path
-
 import streamlit as st
 
 from fedcore.ui import import_view, runs_view, state
@@ -12,7 +10,10 @@ st.title("Runs")
 st.caption("Runs written by this page or by `python -m fedcore run/grid`. Reloading reads the "
            "saved result (assignments, metrics, representations, models): nothing is retrained.")
 
-root = Path(st.text_input("Runs folder", runs_view.default_root(), key="w.runs.root"))
+root = runs_view.confined_folder(st.text_input("Runs folder", runs_view.default_root(),
+                                               key="w.runs.root"))
+if root is None:
+    st.stop()
 import_view.import_controls(root)
 
 results = state.results()

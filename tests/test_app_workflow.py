@@ -195,9 +195,21 @@ def test_bundle_and_figure_pack_are_real_zips(at):
     assert "figures/learning_curves.svg" in names and "figures/client_accuracy.csv" in names
 
 
-def test_runs_page_saves_and_reloads_without_recomputing(at, tmp_path):
+def test_runs_page_refuses_folders_outside_the_runs_root(at, tmp_path, monkeypatch):
+    monkeypatch.setenv("FEDLENS_RUNS", str(tmp_path / "runs"))
     at.switch_page("pages/runs.py").run()
-    at.text_input(key="w.runs.root").set_value(str(tmp_path)).run()
+    for escape in ("../outside", "/etc", str(tmp_path)):
+        at.text_input(key="w.runs.root").set_value(escape).run()
+        assert not at.exception
+        assert any("must be inside the runs root" in e.value for e in at.error), escape
+        assert not at.dataframe and not at.form_submit_button
+    assert not (tmp_path / "outside").exists()
+
+
+def test_runs_page_saves_and_reloads_without_recomputing(at, tmp_path, monkeypatch):
+    monkeypatch.setenv("FEDLENS_RUNS", str(tmp_path))
+    at.switch_page("pages/runs.py").run()
+    at.text_input(key="w.runs.root").set_value(str(tmp_path / "mine")).run()
     at.form_submit_button[0].click().run()
     _ok(at)
     assert len([s for s in at.success if "Saved" in s.value]) == 2

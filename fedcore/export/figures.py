@@ -25,7 +25,9 @@ import pandas as pd
 import plotly.graph_objects as go
 import plotly.io as pio
 
+from ..csv_safe import to_csv
 from ..errors import ConfigError
+from ..plots.safe_text import unescape_text
 from .mathjax import mathjax_path
 
 FORMATS = ("png", "svg", "pdf")
@@ -200,17 +202,17 @@ def figure_data_frame(fig: go.Figure) -> pd.DataFrame:
             if value is not None and not isinstance(value, str):
                 cols[key] = list(value)
         n = max((len(v) for v in cols.values()), default=0)
-        for j in range(n):
-            row = {"trace": i, "name": trace.name}
+        for j in range(n):  # the real names, not the entities escaped for drawing
+            row = {"trace": i, "name": unescape_text(trace.name)}
             for key, values in cols.items():
-                row[key] = values[j] if j < len(values) else None
+                row[key] = unescape_text(values[j]) if j < len(values) else None
             rows.append(row)
     return pd.DataFrame(rows)
 
 
 def figure_data_csv(fig: go.Figure) -> str:
     """CSV text of :func:`figure_data_frame`."""
-    return figure_data_frame(fig).to_csv(index=False)
+    return to_csv(figure_data_frame(fig), index=False)
 
 
 def export_figure(fig: go.Figure, data: pd.DataFrame | None, out_dir: str | Path, name: str,
@@ -229,6 +231,6 @@ def export_figure(fig: go.Figure, data: pd.DataFrame | None, out_dir: str | Path
         paths.append(path)
     csv_path = out_dir / f"{name}.csv"
     frame = data if data is not None else figure_data_frame(fig)
-    frame.to_csv(csv_path, index=False)
+    to_csv(frame, csv_path, index=False)
     paths.append(csv_path)
     return paths

@@ -14,6 +14,7 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
+from fedcore.csv_safe import to_csv
 from fedcore.grid import aggregate as agg
 from fedcore.grid import dashboard as gd
 
@@ -214,7 +215,7 @@ def downloads(tidy_df: pd.DataFrame, tables: dict[str, str], path: str) -> None:
 
     name = Path(path).name or "grid"
     c1, c2, c3 = st.columns(3)
-    c1.download_button("results.csv", tidy_df.to_csv(index=False), f"{name}_results.csv",
+    c1.download_button("results.csv", to_csv(tidy_df, index=False), f"{name}_results.csv",
                        "text/csv", key="dl.grid.csv", on_click="ignore",
                        icon=":material/download:")
     c2.download_button("All LaTeX tables (.tex)", "\n".join(tables.values()),

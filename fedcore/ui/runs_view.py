@@ -59,9 +59,28 @@ def _slug(text: str) -> str:
 
 
 def default_root() -> str:
-    """``$FEDLENS_RUNS`` or ``./runs`` (same folder as the CLI's)."""
-    from fedcore.store import runs_root
-    return str(runs_root())
+    """The runs root (:func:`fedcore.store.default_runs_root`, same as the CLI's)."""
+    from fedcore.store import default_runs_root
+    return str(default_runs_root())
+
+
+def confined_folder(text: str) -> Path | None:
+    """The folder typed on the Runs page, kept inside the runs root.
+
+    A relative path is taken inside the root; an absolute one must lie inside it. Paths that
+    leave the root (``..``, another absolute path, a symlink pointing out) are refused with
+    an error, so a visitor cannot list, load or write run directories elsewhere.
+    """
+    from fedcore.store import default_runs_root
+
+    root = default_runs_root().expanduser().resolve()
+    folder = Path(text.strip() or str(root)).expanduser()
+    folder = (folder if folder.is_absolute() else root / folder).resolve()
+    if folder != root and root not in folder.parents:
+        st.error(f"The runs folder must be inside the runs root {root} (set FEDLENS_RUNS "
+                 "before starting FedLens to use another root).")
+        return None
+    return folder
 
 
 def list_runs(root: Path) -> pd.DataFrame:
