@@ -87,7 +87,7 @@ def _widget(target, name: str, spec: dict, key: str, sliders: bool):
         if sliders and lo is not None and hi is not None and float(hi) > float(lo):
             step = float(step or (float(hi) - float(lo)) / 100)
             return float(target.slider(label, float(lo), float(hi), value, step=step, key=key,
-                                       help=help_text))
+                                       help=help_text, format=step_format(step)))
         return float(target.number_input(label, min_value=None if lo is None else float(lo),
                                          max_value=None if hi is None else float(hi),
                                          value=value, step=None if step is None else float(step),
@@ -119,6 +119,17 @@ def _fit_remembered_value(key: str, kind: str, spec: dict, lo, hi) -> None:
         clipped = _clip(value, lo, hi)
         if clipped != value:
             st.session_state[key] = int(clipped) if kind == "int" else float(clipped)
+
+
+def step_format(step: float) -> str:
+    """A printf format showing every step of a slider (0.003 -> "%.3f", 2.5 -> "%.1f")."""
+    import math
+    if step <= 0:
+        return "%g"
+    decimals = max(0, -math.floor(math.log10(step) + 1e-9))
+    if round(step * 10**decimals, 6) % 1:  # 0.25 needs 2 digits, not 1
+        decimals += 1
+    return f"%.{min(decimals, 8)}f"
 
 
 def _clip(value, lo, hi):
