@@ -4,11 +4,15 @@ Run ``streamlit run app.py`` (binds 127.0.0.1, see .streamlit/config.toml); on a
 add ``--server.address 0.0.0.0`` to serve other machines on a trusted network.
 """
 
+from pathlib import Path
+
 import streamlit as st
 
 from fedcore.ui import cached, state
 
-st.set_page_config(page_title="FedLens", page_icon=":material/hub:", layout="wide")
+# A local file, not ":material/...": Streamlit fetches material favicons from a font CDN.
+ICON = Path(__file__).parent / "fedcore" / "ui" / "assets" / "fedlens_icon.png"
+st.set_page_config(page_title="FedLens", page_icon=str(ICON), layout="wide")
 
 PAGES = [
     st.Page("pages/data.py", title="Data", icon=":material/database:", default=True),
