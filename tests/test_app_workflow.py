@@ -295,6 +295,33 @@ def test_runs_page_saves_and_reloads_without_recomputing(at, tmp_path):
         np.testing.assert_array_equal(r.assignments, before[key].assignments)
 
 
+def test_explain_treats_a_renumbered_copy_of_the_own_clusters_as_own(at):
+    """The same partition numbered differently IS the run's own clustering: cluster models
+    apply, nothing is "skipped"."""
+    from fedcore.explain import explain_all
+
+    result = at.session_state["fl.results"][_key(at, "flhc")]
+    own = np.asarray(result.assignments)
+    renumbered = (own + 1) % (own.max() + 1)
+    assert not np.array_equal(renumbered, own)
+    bundle = explain_all(at.session_state["fl.dataset"], result, labels=renumbered, seed=0)
+    assert not any("skipped" in e for e in bundle.errors), bundle.errors
+    np.testing.assert_array_equal(bundle.labels, own)
+
+
+def test_cluster_models_tab_never_asks_to_tick_a_ticked_box(at):
+    at.switch_page("pages/clusters.py").run()
+    key = _key(at, "flhc")
+    at.radio(key=f"w.cl.{key}.view").set_value("own").run()
+    at.switch_page("pages/explain.py").run()
+    at.checkbox(key="w.explain.models").check().run()
+    _ok(at)
+    assert not any("tick" in i.value.lower() for i in at.info), [i.value for i in at.info]
+    # One fidelity caveat per page at most, and each story starts with its "why".
+    assert len([w for w in at.warning if "surrogate" in w.value.lower()]) <= 1
+    assert any(m.value.startswith("*Why:*") for m in at.markdown)
+
+
 def test_new_dataset_marks_results_stale(at):
     at.switch_page("pages/data.py").run()
     csv = two_group_table(seed=1).to_csv(index=False).encode()
@@ -309,3 +336,4 @@ def test_new_dataset_marks_results_stale(at):
     at.switch_page("pages/clusters.py").run()
     _ok(at)
     assert len([w for w in at.warning if "Stale" in w.value]) == 1
+
