@@ -119,6 +119,37 @@ def test_invalid_parameters_stop_the_launch_with_one_message(at, monkeypatch):
     at.session_state["fl.run_errors"].clear()
 
 
+def test_known_number_of_groups_is_an_opt_in_oracle_choice_marked_everywhere(at):
+    at.switch_page("pages/simulate.py").run()
+    box = at.checkbox(key="w.sim.oracle_k")
+    assert box.value is False and "K = 2" in box.label
+    before = set(at.session_state["fl.results"])
+    box.check()
+    at.multiselect(key="w.sim.methods").set_value(["ifca"])
+    at.number_input(key="w.sim.rounds").set_value(1)
+    at.form_submit_button[0].click().run()
+    _ok(at)
+    [key] = set(at.session_state["fl.results"]) - before
+    assert at.session_state["fl.results"][key].params["n_clusters"] == 2
+    table = at.dataframe[0].value.set_index("run id")
+    assert table.loc[key, "K chosen"] == "oracle (true groups)"
+    assert table.loc[key, "run"].endswith("oracle K")
+    at.switch_page("pages/performance.py").run()
+    assert any(m.endswith("oracle K") for m in at.dataframe[0].value["method"])
+    # Clear it again (session and saved copy) so the pages below compare fedavg and flhc.
+    from fedcore.ui import persist
+    at.switch_page("pages/simulate.py").run()
+    at.multiselect(key="sim.delete.pick").set_value([key])
+    at.button(key="sim.delete.some").click().run()
+    _ok(at)
+    assert set(at.session_state["fl.results"]) == before
+    assert key not in {p.name for p in persist.saved_runs()}
+    at.checkbox(key="w.sim.oracle_k").uncheck()
+    at.multiselect(key="w.sim.methods").set_value(["fedavg", "flhc"])
+    at.number_input(key="w.sim.rounds").set_value(2)
+    at.run()
+
+
 def test_clusters_slider_reclusters_without_moving_the_layout(at):
     at.switch_page("pages/clusters.py").run()
     _ok(at)
@@ -200,6 +231,7 @@ def test_export_page_latex_table(at):
     _ok(at)
     latex = at.code[0].value
     assert latex.startswith("\\begin{table}") and "fedavg" in latex and "flhc" in latex
+    assert "Mean accuracy" in latex and "mean_accuracy" not in latex
 
 
 def test_export_settings_size_every_exported_figure(at):
