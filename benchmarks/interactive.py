@@ -25,6 +25,8 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+# Before any test imports TensorFlow directly (see fedcore/__init__.py for why).
+os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "1")
 
 from fedcore.clustering import (  # noqa: E402
     cut_height_for,

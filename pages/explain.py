@@ -17,6 +17,9 @@ st.markdown(f"Explaining **{description}**.")
 if state.is_stale(result):
     state.stale_notice({key: result}, " — explanations need the dataset it was run on")
     st.stop()
+if explain_view.data_note(result, state.dataset()):
+    st.info(explain_view.data_note(result, state.dataset()), icon=":material/info:")
+    st.stop()
 
 attributions = st.checkbox("Also explain each cluster model (SHAP on its clients' test data; "
                            "slower)", value=False, key="w.explain.models")

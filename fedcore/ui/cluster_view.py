@@ -96,12 +96,12 @@ def clustering_controls(cache, prefix: str, n_clusters: int | None = None) -> tu
                         help="Re-clusters the cached representation; no retraining.")
     st.caption(CLUSTERERS[name].description)
     schema = _fit_to_clients(schema_for(name, cache), cache.n_clients, n_clusters)
-    choices = {k: v for k, v in schema.items() if v.get("choices") is not None}
+    choices = {k: v for k, v in schema.items() if v.kind == "choice"}
     params = schema_widgets(choices, f"{prefix}.{name}")
     skip = set(choices)
     if "cut" in params:
         skip.add("distance_threshold" if params["cut"] == "n_clusters" else "n_clusters")
-        _threshold_follows_cut(cache, f"{prefix}.{name}", params, schema)
+        schema = _threshold_follows_cut(cache, f"{prefix}.{name}", params, schema)
     for hidden in ("n_init", "seed"):
         skip.add(hidden)
     numeric = {k: v for k, v in schema.items() if k not in skip}
@@ -109,39 +109,38 @@ def clustering_controls(cache, prefix: str, n_clusters: int | None = None) -> tu
     return name, params
 
 
-def _threshold_follows_cut(cache, prefix: str, params: dict, schema: dict) -> None:
+def _threshold_follows_cut(cache, prefix: str, params: dict, schema: dict) -> dict:
     """On a switch n_clusters -> distance_threshold, start the threshold at the cut height
-    giving the number of clusters shown before (not at an unrelated remembered value)."""
+    giving the number of clusters shown before (not at an unrelated remembered value).
+    Returns ``schema`` with that default."""
     from fedcore.clustering import cut_height_for
 
     last_key = f"fl.cut_seen.{prefix}"
     last = st.session_state.get(last_key)
     st.session_state[last_key] = params["cut"]
     if params["cut"] != "distance_threshold" or last == "distance_threshold":
-        return
-    k = st.session_state.get(f"{prefix}.n_clusters", schema["n_clusters"]["default"])
+        return schema
+    k = st.session_state.get(f"{prefix}.n_clusters", schema["n_clusters"].default)
     Z = cache.linkage(params["linkage"], params["metric"])
     spec = schema["distance_threshold"]
     height = cut_height_for(Z, int(k))
-    step = float(spec.get("step") or 0) or 1e-6
-    lo, hi = float(spec.get("min") or 0.0), float(spec["max"])
+    step = float(spec.step or 0) or 1e-6
+    lo, hi = float(spec.min or 0.0), float(spec.max)
     # On the slider's grid, as close as it gets to the midpoint between the two merges.
     value = min(max(lo + round((height - lo) / step) * step, lo), hi)
-    spec["default"] = value
     st.session_state[f"{prefix}.distance_threshold"] = value
+    return {**schema, "distance_threshold": spec.with_(default=value)}
 
 
 def _fit_to_clients(schema: dict, n_clients: int, n_clusters: int | None) -> dict:
     """Counts of clients never exceed N; the number of clusters starts at ``n_clusters``."""
-    out = {}
+    out = dict(schema)
     for name, spec in schema.items():
-        spec = dict(spec)
-        if name in ("min_samples", "min_cluster_size") and spec.get("max") is not None:
-            spec["max"] = max(int(spec.get("min") or 1), min(int(spec["max"]), n_clients))
-            spec["default"] = min(int(spec["default"]), spec["max"])
-        if name == "n_clusters" and n_clusters is not None and spec.get("max") is not None:
-            spec["default"] = int(min(max(n_clusters, spec.get("min") or 1), spec["max"]))
-        out[name] = spec
+        if name in ("min_samples", "min_cluster_size") and spec.max is not None:
+            top = max(int(spec.min or 1), min(int(spec.max), n_clients))
+            out[name] = spec.with_(max=top, default=min(int(spec.default), top))
+        if name == "n_clusters" and n_clusters is not None and spec.max is not None:
+            out[name] = spec.with_(default=int(min(max(n_clusters, spec.min or 1), spec.max)))
     return out
 
 
