@@ -139,7 +139,7 @@ def test_known_number_of_groups_is_an_opt_in_oracle_choice_marked_everywhere(at)
     # Clear it again (session and saved copy) so the pages below compare fedavg and flhc.
     from fedcore.ui import persist
     at.switch_page("pages/simulate.py").run()
-    at.multiselect(key="sim.delete.pick").set_value([key])
+    at.multiselect(key="sim.delete.pick").set_value([key]).run()
     at.button(key="sim.delete.some").click().run()
     _ok(at)
     assert set(at.session_state["fl.results"]) == before
