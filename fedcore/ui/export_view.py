@@ -113,7 +113,7 @@ def bundle_zip(results: dict, dataset, source: dict, figures: dict | None = None
     shown : dict, optional
         :func:`fedcore.ui.export_shown.capture`: recorded as ``clusters_shown.json``.
     """
-    from fedcore.export import make_bundle
+    from fedcore.bundle import make_bundle
     from fedcore.interop import is_imported, run_record, spec_of
     from fedcore.runner import summary_dict
 
