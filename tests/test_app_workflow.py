@@ -281,6 +281,13 @@ def test_exports_include_the_clusters_and_explain_figures_shown(at):
 
     from fedcore.ui import export_view
 
+    # The choice shown on the Clusters page: a what-if cut of the updates into 2 clusters.
+    at.switch_page("pages/clusters.py").run()
+    key = _key(at, "flhc")
+    at.radio(key=f"w.cl.{key}.view").set_value("what-if").run()
+    at.selectbox(key=f"cl.rep.{key}").set_value("updates").run()
+    at.selectbox(key=f"w.cl.{key}.updates.clusterer").set_value("agglomerative").run()
+    at.slider(key=_slider(at)).set_value(2).run()
     at.switch_page("pages/export.py").run()
     _ok(at)
     assert any("what-if re-clustering" in c.value for c in at.caption)
