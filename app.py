@@ -6,11 +6,15 @@ other address (``--server.address 0.0.0.0``) it asks for the access token from
 (:mod:`fedcore.ui.access`).
 """
 
+from pathlib import Path
+
 import streamlit as st
 
 from fedcore.ui import access, cached, state
 
-st.set_page_config(page_title="FedLens", page_icon=":material/hub:", layout="wide")
+# A local file, not ":material/...": Streamlit fetches material favicons from a font CDN.
+ICON = Path(__file__).parent / "fedcore" / "ui" / "assets" / "fedlens_icon.png"
+st.set_page_config(page_title="FedLens", page_icon=str(ICON), layout="wide")
 access.require_access()  # before anything is shown or loaded
 
 PAGES = [

@@ -94,13 +94,14 @@ def load_into_session(path: str, run_id: str, with_dataset: bool) -> str | None:
     Returns
     -------
     str or None
-        The session key of the reloaded result (``"method @ run_id"``).
+        The session key (run id) of the reloaded result; reloading a run already in the
+        session replaces it (same method, parameters, data and seed: same numbers).
     """
     from fedcore.runner import ExperimentSpec, load_spec_dataset
     from fedcore.store import load_run
 
     try:
-        spec_dict, _summary, result = load_run(path)
+        spec_dict, summary, result = load_run(path)
         if with_dataset:
             spec = ExperimentSpec.from_dict(spec_dict)
             ds = load_spec_dataset(spec)
@@ -112,6 +113,5 @@ def load_into_session(path: str, run_id: str, with_dataset: bool) -> str | None:
     except Exception as exc:  # noqa: BLE001
         show_error(exc, f"Could not load run {run_id}")
         return None
-    key = f"{result.method} @ {run_id}"
-    state.store_result(key, result)
-    return key
+    ui = summary.get("ui") or {}
+    return state.store_result(result, oracle=bool(ui.get("oracle_k")))
