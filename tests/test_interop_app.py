@@ -153,3 +153,15 @@ def test_import_without_data_explains_what_is_missing(tmp_path, monkeypatch):
     at.switch_page("pages/performance.py").run()
     _ok(at)
     assert any(k.startswith("torch-ifca") for k in at.dataframe[0].value["method"])
+
+
+def test_imported_run_can_be_saved_again_from_the_runs_page(imported):
+    at, tmp = imported
+    at.switch_page("pages/runs.py").run()
+    at.text_input(key="w.runs.root").set_value(str(tmp / "again")).run()
+    at.form_submit_button[0].click().run()
+    _ok(at)
+    assert not at.error, [e.value for e in at.error]
+    assert any("Saved" in s.value for s in at.success)
+    saved = [p for p in (tmp / "again").iterdir() if (p / "summary.json").exists()]
+    assert saved and all("imported" in (p / "spec.json").read_text() for p in saved)
