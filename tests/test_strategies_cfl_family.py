@@ -100,7 +100,8 @@ def test_cfl_split_rule_is_exactly_the_two_thresholds(eps1, eps2, splits):
 
 def test_cfl_relative_criterion_uses_first_round_scale():
     engine = FakeEngine(offsets=OPPOSITE * 100.0)  # scale-free: same decision as OPPOSITE
-    strategy = CFL(criterion="relative", eps1=0.4, eps2=0.6, warmup_rounds=1)
+    strategy = CFL(criterion="relative", relative_eps1=0.4, relative_eps2=0.6,
+                   warmup_rounds=1)
     state, hist = run_rounds(strategy, make_context(engine), 2)
     assert hist[0]["diagnostics"]["norm_scale"][0] == pytest.approx(100 * np.hypot(2, 0.5))
     assert hist[1]["diagnostics"]["split"] == [(0, 1)]
@@ -132,6 +133,72 @@ def test_cfl_bipartition_and_similarity():
     assert s[0, 1] == pytest.approx(2 / np.hypot(2, 0.1))
     assert s[4].tolist() == [0.0] * 5
     np.testing.assert_array_equal(bipartition(s[:4, :4]), [False, False, True, True])
+
+
+def test_cfl_defaults_are_the_papers():
+    p = CFL().params
+    assert (p["criterion"], p["eps1"], p["eps2"], p["bipartition"]) == (
+        "absolute", 0.4, 1.6, "optimal")
+
+
+def brute_force_min_max_cross(similarity):
+    """The smallest achievable max cross-similarity over all 2^(n-1)-1 bipartitions."""
+    n = len(similarity)
+    best = np.inf
+    for mask in range(1, 2 ** (n - 1)):
+        part = np.array([(mask >> i) & 1 for i in range(n)], dtype=bool)
+        best = min(best, similarity[np.ix_(~part, part)].max())
+    return best
+
+
+def test_cfl_optimal_bipartition_equals_the_brute_force_min_max_optimum():
+    rng = np.random.default_rng(0)
+    worse = 0
+    for case in range(60):
+        n = int(rng.integers(3, 10))
+        centres = rng.normal(size=(2, 8))
+        updates = centres[rng.integers(0, 2, n)] + rng.normal(0, 1.0, (n, 8))
+        s = cosine_similarity_matrix(updates)
+        opt = brute_force_min_max_cross(s)
+        part = bipartition(s)
+        assert 0 < part.sum() < n and not part[0]
+        assert s[np.ix_(~part, part)].max() == pytest.approx(opt, abs=1e-12), case
+        ref = bipartition(s, "reference-code")
+        worse += s[np.ix_(~ref, ref)].max() > opt + 1e-12
+    assert worse > 0  # the notebook's complete linkage is not the paper's optimum
+
+
+def test_cfl_reference_code_variant_uses_complete_linkage_and_gate_uses_the_used_split():
+    # Chain a-b-c-d with a weak a..d link: single linkage cuts the weakest chain edge,
+    # complete linkage groups {a,b} vs {c,d}; the gate must see the cut that was made.
+    s = np.array([[1.0, 0.9, 0.1, 0.55], [0.9, 1.0, 0.5, 0.0], [0.1, 0.5, 1.0, 0.9],
+                  [0.55, 0.0, 0.9, 1.0]])
+    for method in ("optimal", "reference-code"):
+        part = bipartition(s, method)
+        cross = s[np.ix_(~part, part)].max()
+        assert cross >= brute_force_min_max_cross(s) - 1e-12
+    assert s[np.ix_(~bipartition(s), bipartition(s))].max() == brute_force_min_max_cross(s)
+
+
+def test_cfl_max_clusters_counts_splits_made_in_the_same_round():
+    # Targets c+a, c-a, -c+b, -c-b (2 clients each): round 1 splits {c+-a} from {-c+-b};
+    # in round 2 BOTH halves want to split at once. max_clusters=3 must allow only one.
+    c, a, b = np.eye(6)[0] * 3, np.eye(6)[1] * 2, np.eye(6)[2] * 2
+    targets = np.repeat(np.stack([c + a, c - a, -c + b, -c - b]), 2, axis=0)
+    engine = FakeEngine(targets=targets, step=1.0)
+    for cap, expected in ((3, 3), (0, 4), (2, 2)):
+        strategy = CFL(warmup_rounds=0, max_clusters=cap)
+        state, hist = run_rounds(strategy, make_context(engine), 4)
+        assert len(state.models) == expected, cap
+        assert max(h["record"].metrics["n_clusters"] for h in hist) == expected
+    assert [h["diagnostics"]["n_splits"] for h in hist][:2] == [1, 0]
+
+
+def test_cfl_tied_similarities_still_bipartition():
+    # Two orthogonal pairs of identical updates: every cross distance ties at 1.
+    u = np.array([[1.0, 0, 0], [1.0, 0, 0], [0, 1.0, 0], [0, 0, 1.0]])
+    part = bipartition(cosine_similarity_matrix(u))
+    assert 0 < part.sum() < 4 and not part[1]
 
 
 def test_cfl_rejects_unknown_params():
