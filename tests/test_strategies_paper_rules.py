@@ -93,7 +93,8 @@ def test_estimate_k_finds_the_number_of_groups_from_updates_only(method, n_group
     engine = FakeEngine(targets=targets, step=0.5)
     ds = two_group_dataset(n_per_group=len(groups) // 2)[0]
     ds.true_groups = None  # the estimate may not peek at true groups
-    extra = {"init": "kmeans"} if method == "fesem" else {}  # fresh centres may collapse
+    # fresh centres / random models may merge groups: that is the method, not the estimate
+    extra = {"fesem": {"init": "kmeans"}, "ifca": {"n_init": 10}}.get(method, {})
     result = run_simulation(ds, STRATEGIES[method](estimate_k=True, n_clusters=7,
                                                    warmup_rounds=1, **extra),
                             SimulationConfig(rounds=6), engine=engine)
@@ -118,3 +119,67 @@ def test_fesem_default_starts_from_k_fresh_seeded_centre_models():
     assert len({c.tobytes() for c in centres}) == 3
     again, _ = run_rounds(FeSEM(n_clusters=3, warmup_rounds=0), make_context(engine, ds), 1)
     assert (again.assignments == state.assignments).all()
+
+
+# ---------------------------------------------------------------------------------- IFCA
+def ifca_state(models, n_clients):
+    from fedcore.strategies.base import ServerState
+    from fedcore.strategies.ifca import IFCAState
+    return ServerState(models={k: np.asarray(v, dtype=np.float32) for k, v in models.items()},
+                       assignments=np.zeros(n_clients, dtype=np.int64),
+                       private=IFCAState(len(models)))
+
+
+def test_ifca_chooses_on_the_train_split_not_the_test_split():
+    from fedcore.strategies.ifca import IFCA
+    # train reference 0, test reference 0 - 1 = -1: model 0.4 wins on train, -0.5 on test
+    engine = FakeEngine(targets=np.zeros((3, 1)), test_shift=-1.0)
+    ctx = make_context(engine)
+    state = ifca_state({0: [0.4], 1: [-0.5]}, 3)
+    plan = IFCA(n_clusters=2).configure_fit(1, state, ctx)
+    assert plan.start_keys.tolist() == [0, 0, 0]
+    np.testing.assert_allclose(plan.diagnostics["loss_matrix"][:, 0], [0.08, 0.125])
+
+
+@pytest.mark.parametrize("weighting, expected", [
+    ("uniform", [(1.0 + 3.0) / 2, (5.0 + 7.0) / 2]),
+    ("examples", [(1 * 1.0 + 3 * 3.0) / 4, (2 * 5.0 + 2 * 7.0) / 4])])
+def test_ifca_aggregation_by_hand(weighting, expected):
+    from fedcore.rounds import run_round
+    from fedcore.strategies.ifca import IFCA
+    # step 1: a client's local model is its target. Clients 0,1 near model 0, 2,3 near 1.
+    targets = np.array([[1.0], [3.0], [5.0], [7.0]])
+    engine = FakeEngine(targets=targets, step=1.0, num_examples=[1, 3, 2, 2])
+    ctx = make_context(engine)
+    state = ifca_state({0: [2.0], 1: [6.0]}, 4)
+    state, record = run_round(IFCA(n_clusters=2, weighting=weighting), state, ctx, 1)
+    assert record.assignments.tolist() == [0, 0, 1, 1]
+    np.testing.assert_allclose([state.models[0][0], state.models[1][0]], expected)
+
+
+def test_ifca_initial_models_are_distinct_seeded_draws():
+    from fedcore.strategies.ifca import IFCA
+    ds, engine = two_group_dataset(n_per_group=3)
+    a = IFCA(n_clusters=3).initialize(make_context(engine, ds, seed=4))
+    b = IFCA(n_clusters=3).initialize(make_context(engine, ds, seed=4))
+    c = IFCA(n_clusters=3).initialize(make_context(engine, ds, seed=5))
+    assert len({m.tobytes() for m in a.models.values()}) == 3
+    np.testing.assert_array_equal(a.models[0], engine.initial_weights())  # the run's init
+    for k in a.models:
+        np.testing.assert_array_equal(a.models[k], b.models[k])
+    assert not np.array_equal(a.models[1], c.models[1])
+    assert IFCA().params["weighting"] == "uniform" and IFCA().params["n_init"] == 1
+
+
+def test_ifca_restarts_escape_a_merged_local_minimum():
+    rng = np.random.default_rng(4)
+    groups = np.repeat(np.arange(4), 8)
+    targets = (np.eye(12)[:4] * 6.0)[groups] + rng.normal(0, 0.5, (32, 12))
+    engine = FakeEngine(targets=targets, step=0.5)
+    ds = two_group_dataset(n_per_group=16)[0]
+    aris = {}
+    for n_init in (1, 10):
+        result = run_simulation(ds, STRATEGIES["ifca"](n_clusters=4, n_init=n_init),
+                                SimulationConfig(rounds=6, seed=1), engine=engine)
+        aris[n_init] = adjusted_rand_score(groups, result.assignments)
+    assert aris[10] == 1.0 and aris[1] < 1.0, aris
