@@ -475,3 +475,53 @@ def test_clustering_round_is_retried_when_every_client_diverged(make):
         assert len(h["record"].plan.fit.clients) == 6
     assert same_partition(state.assignments, groups)
     assert all(np.isfinite(m).all() for m in state.models.values())
+
+
+def label_swap_clients(n_per_group=4, n=60, seed=0):
+    """Class 0 lives in span(e0..e2) and class 1 in span(e3..e5) in group 0; swapped in group 1."""
+    rng = np.random.default_rng(seed)
+    xs, ys = [], []
+    for g in (0, 1):
+        for _ in range(n_per_group):
+            y = np.arange(n) % 2
+            x = 0.05 * rng.normal(size=(n, 8))
+            block = (y ^ g) * 3  # which 3 coordinates carry the signal
+            for i in range(n):
+                x[i, block[i]:block[i] + 3] += rng.normal(size=3)
+            xs.append(x.astype(np.float32))
+            ys.append(y)
+    return xs, ys, np.repeat([0, 1], n_per_group)
+
+
+def test_pacfl_class_matched_separates_a_label_swap_that_all_pairs_cannot():
+    xs, ys, groups = label_swap_clients()
+    ds = tiny_dataset(len(xs), xs, ys, true_groups=groups)
+    engine = FakeEngine(targets=np.zeros((len(xs), 2)))
+    default = PACFL().initialize(make_context(engine, dataset=ds))
+    assert PACFL().params["pairing"] == "all-pairs"  # the reference code's proximity
+    assert len(np.unique(default.assignments)) == 1  # identical inputs: no separation
+    matched = PACFL(pairing="class-matched").initialize(make_context(engine, dataset=ds))
+    assert same_partition(matched.assignments, groups)
+    angles = matched.private.principal_angles
+    assert angles[np.ix_(groups == 0, groups == 1)].min() > 80
+    assert angles[np.ix_(groups == 0, groups == 0)].max() < 15
+    with pytest.raises(ConfigError, match="per_class"):
+        PACFL(pairing="class-matched", per_class="no").initialize(
+            make_context(engine, dataset=ds))
+
+
+def test_class_matched_proximity_equals_per_class_scipy_angles():
+    from fedcore.clustering.geometry import class_matched_proximity
+    rng = np.random.default_rng(3)
+    xs = [rng.normal(size=(40, 7)) for _ in range(3)]
+    ys = [np.arange(40) % 3, np.arange(40) % 3, np.arange(40) % 2]  # client 2 lacks class 2
+    got = class_matched_proximity(xs, ys, n_basis=2)
+    for i in range(3):
+        for j in range(3):
+            if i == j:
+                continue
+            shared = sorted(set(ys[i]) & set(ys[j]))
+            ref = [np.degrees(subspace_angles(client_basis(xs[i][ys[i] == c], None, 2)[0],
+                                              client_basis(xs[j][ys[j] == c], None, 2)[0]).min())
+                   for c in shared]
+            assert got[i, j] == pytest.approx(np.mean(ref), abs=1e-6)
