@@ -28,8 +28,9 @@ Threshold
 ---------
 The reference scripts cut at 3.5-4.9 degrees with their entry-wise approximation on CIFAR-10
 pixels; angles depend on the number of features, samples and basis vectors, so no fixed value
-carries over between data sets. The default 15 degrees was kept after measuring (``n_basis=3``, per-class subspaces, seed 0) on
-sklearn's ``digits`` (64 features, 20 clients x 80 samples; not the README benchmark): IID
+carries over between data sets. The default 15 degrees was kept after measuring
+(``n_basis=3``, per-class subspaces, seed 0) on sklearn's ``digits`` (64 features, 20
+clients x 80 samples; not the README benchmark): IID
 clients were 4-9 degrees apart all-pairs and 9-13 class-matched, so 15 is above the sampling
 noise there, and label-swap groups were 9-12 (within) vs 13-22 degrees (across) class-matched.
 It is NOT above the noise on small tabular data: on heart (27 encoded features), 4 IID clients
