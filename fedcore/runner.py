@@ -106,6 +106,13 @@ def _json_float(x) -> float | None:
     return x if np.isfinite(x) else None
 
 
+def estimated_k(diagnostics: list[dict]) -> int | None:
+    """The K a method estimated itself (``estimate_k=True``), None if it was given or the
+    method finds clusters otherwise (last estimate if there were several)."""
+    found = [d["estimated_k"] for d in diagnostics if d.get("estimated_k") is not None]
+    return int(found[-1]) if found else None
+
+
 def summary_dict(spec: ExperimentSpec, dataset, result) -> dict:
     """The JSON-ready summary of a run (``summary.json``)."""
     truth = result.true_groups
@@ -121,6 +128,7 @@ def summary_dict(spec: ExperimentSpec, dataset, result) -> dict:
         "mean_client_accuracy": _json_float(np.nanmean(acc)),
         "worst_client_accuracy": _json_float(np.nanmin(acc)),
         "n_clusters": int(len(np.unique(result.assignments))),
+        "estimated_k": estimated_k(result.diagnostics),
         "assignments": {c: int(a) for c, a in zip(result.client_ids, result.assignments)},
         "true_groups": None if truth is None else
         {c: int(g) for c, g in zip(result.client_ids, truth)},

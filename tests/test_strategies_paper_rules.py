@@ -6,6 +6,7 @@ from fake_engine import FakeEngine, make_context, run_rounds, two_group_dataset
 from sklearn.metrics import adjusted_rand_score
 
 from fedcore.config import SimulationConfig
+from fedcore.runner import estimated_k
 from fedcore.simulation import run_simulation
 from fedcore.strategies import STRATEGIES
 
@@ -100,6 +101,7 @@ def test_estimate_k_finds_the_number_of_groups_from_updates_only(method, n_group
                             SimulationConfig(rounds=6), engine=engine)
     estimates = [d["estimated_k"] for d in result.diagnostics if d.get("estimated_k")]
     assert estimates == [n_groups], (method, estimates)
+    assert estimated_k(result.diagnostics) == n_groups  # what summary.json records
     assert len(np.unique(result.assignments)) == n_groups
     if n_groups > 1:
         assert adjusted_rand_score(groups, result.assignments) == 1.0
