@@ -6,7 +6,7 @@ from fake_engine import FakeEngine, make_context, run_rounds, two_group_dataset
 from sklearn.metrics import adjusted_rand_score
 
 from fedcore.config import SimulationConfig
-from fedcore.runner import estimated_k
+from fedcore.metrics import estimated_k
 from fedcore.simulation import run_simulation
 from fedcore.strategies import STRATEGIES
 
