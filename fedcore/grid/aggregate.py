@@ -12,6 +12,7 @@ from pathlib import Path
 import pandas as pd
 import plotly.graph_objects as go
 
+from ..csv_safe import to_csv
 from ..store import COMPLETE_MARKER, is_complete, read_json
 from .spec import NO_SCENARIO
 
@@ -135,7 +136,7 @@ def write_grid_outputs(grid_dir: str | Path, tidy: pd.DataFrame | None = None,
     grid_dir = Path(grid_dir)
     tidy = collect_results(grid_dir) if tidy is None else tidy
     written = []
-    tidy.to_csv(grid_dir / "results.csv", index=False)
+    to_csv(tidy, grid_dir / "results.csv", index=False)
     tidy.to_parquet(grid_dir / "results.parquet", index=False)
     written += [grid_dir / "results.csv", grid_dir / "results.parquet"]
     if tidy.empty:
