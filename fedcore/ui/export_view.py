@@ -38,7 +38,7 @@ def session_figures(results: dict, dataset=None, shown: dict | None = None) -> d
     from fedcore.metrics import client_accuracy_table, method_summary
     from fedcore.plots import accuracy_box_strip, learning_curves, worst_client_bar
 
-    from .simulate_view import rounds_frame
+    from .results_view import rounds_frame
 
     rounds = rounds_frame(results)
     table = client_accuracy_table(results)
