@@ -21,6 +21,7 @@ from fedcore.plots.theme import (
 )
 
 __all__ = ["embedding_scatter", "dendrogram_figure", "similarity_heatmap", "quality_table",
+           "assignment_history_heatmap",
            "assignment_sankey", "cluster_size_bar", "MAX_TICK_LABELS", "MAX_POINT_LABELS"]
 
 #: The client map writes client names next to the points up to this many clients.
@@ -171,3 +172,30 @@ def cluster_size_bar(sizes: pd.DataFrame, title: str | None = "Cluster sizes") -
         hovertemplate="%{x}: %{y} clients<extra></extra>"))
     fig.update_yaxes(title_text="clients")
     return finish(fig, "cluster_size_bar", title, showlegend=False)
+
+
+def _cluster_scale(labels: np.ndarray) -> dict:
+    """Discrete heatmap colours: cluster k gets its stable FedLens colour."""
+    k = int(max(labels.max(), 0)) + 1
+    scale = []
+    for i in range(k):
+        scale += [[i / k, cluster_color(i)], [(i + 1) / k, cluster_color(i)]]
+    return {"colorscale": scale, "zmin": -0.5, "zmax": k - 0.5,
+            "colorbar": {"title": {"text": "cluster"}, "tickvals": list(range(k)), "dtick": 1}}
+
+
+def assignment_history_heatmap(history: pd.DataFrame) -> go.Figure:
+    """Cluster of every client (rows, in order of appearance) in every round (columns).
+
+    Parameters
+    ----------
+    history : DataFrame
+        ``round, client, cluster`` (one row per client and round).
+    """
+    clients = pd.unique(history["client"])
+    z = history.pivot(index="client", columns="round", values="cluster").loc[clients]
+    fig = go.Figure(go.Heatmap(z=z.to_numpy(), x=z.columns.to_numpy(), y=list(clients),
+                               **_cluster_scale(history["cluster"].to_numpy())))
+    fig.update_xaxes(title_text="round", dtick=1)
+    fig.update_yaxes(title_text="client")
+    return finish(fig, "assignment_history", None)

@@ -13,14 +13,7 @@ import numpy as np
 import plotly.graph_objects as go
 from scipy.cluster.hierarchy import dendrogram
 
-from fedcore.plots.theme import (
-    MAX_TICK_LABELS,
-    MIXED_COLOR,
-    add_fast_traces,
-    cluster_color,
-    cluster_name,
-    finish,
-)
+from fedcore.plots import theme
 
 
 @lru_cache(maxsize=16)
@@ -79,8 +72,9 @@ def dendrogram_figure(linkage: np.ndarray, labels: np.ndarray, client_ids: list[
             "type": "scatter", "mode": "lines", "hoverinfo": "skip",
             "x": np.hstack([icoord[rows], pad]).ravel(),
             "y": np.hstack([dcoord[rows], pad]).ravel(),
-            "line": {"color": MIXED_COLOR if mixed else cluster_color(label), "width": 1.2},
-            "name": "between clusters" if mixed else cluster_name(label),
+            "line": {"color": theme.MIXED_COLOR if mixed else theme.cluster_color(label),
+                     "width": 1.2},
+            "name": "between clusters" if mixed else theme.cluster_name(label),
             "legendgroup": str(label), "showlegend": not mixed})
     leaf_x = 5.0 + 10.0 * np.arange(n)
     leaf_labels = labels[leaves]
@@ -92,27 +86,28 @@ def dendrogram_figure(linkage: np.ndarray, labels: np.ndarray, client_ids: list[
         alone = int(label) not in with_links
         traces.append({
             "type": "scatter", "mode": "markers",
-            "name": cluster_name(label) if alone else "clients", "showlegend": alone,
+            "name": theme.cluster_name(label) if alone else "clients", "showlegend": alone,
             "legendgroup": str(label), "x": leaf_x[at], "y": np.zeros(int(at.sum())),
-            "marker": {"color": cluster_color(label), "size": 8 if n <= 30 else (
+            "marker": {"color": theme.cluster_color(label), "size": 8 if n <= 30 else (
                 6 if n <= 200 else 3),
                        "line": {"width": 0}},
             "customdata": ids[at],
-            "hovertemplate": f"client %{{customdata}}<br>{cluster_name(label)}<extra></extra>"})
-    add_fast_traces(fig, traces)
+            "hovertemplate": (f"client %{{customdata}}<br>{theme.cluster_name(label)}"
+                              "<extra></extra>")})
+    theme.add_fast_traces(fig, traces)
     if cut_height is not None:
         fig.add_trace(go.Scatter(
             x=[0.0, 10.0 * n], y=[cut_height, cut_height], mode="lines", name="cut",
             showlegend=False, line={"color": "#222222", "width": 1.2, "dash": "dash"},
             hovertemplate=f"cut at {cut_height:.4g}<extra></extra>"))
-    if n <= MAX_TICK_LABELS:
+    if n <= theme.MAX_TICK_LABELS:
         fig.update_xaxes(tickvals=leaf_x, ticktext=list(ids), tickangle=-90,
                          tickfont={"size": 10})
     else:
         fig.update_xaxes(showticklabels=False, ticks="")
     fig.update_xaxes(showgrid=False, title_text=f"clients ({n})", range=[0, 10.0 * n])
     fig.update_yaxes(title_text="merge distance", rangemode="tozero")
-    return finish(fig, "dendrogram", title, legend_title_text="Cluster")
+    return theme.finish(fig, "dendrogram", title, legend_title_text="Cluster")
 
 
 def _block_average(M: np.ndarray, factor: int) -> np.ndarray:
@@ -161,7 +156,7 @@ def similarity_heatmap(matrix: np.ndarray, order: np.ndarray, labels: np.ndarray
     if factor == 1 and n <= 150:
         heat.update(customdata=np.dstack(np.meshgrid(ids, ids)),
                     hovertemplate="%{customdata[1]} vs %{customdata[0]}: %{z:.3g}<extra></extra>")
-    fig = add_fast_traces(go.Figure(), [heat])
+    fig = theme.add_fast_traces(go.Figure(), [heat])
     change = np.flatnonzero(ordered[1:] != ordered[:-1]) + 1
     shapes = []
     for pos in change / factor - 0.5:
@@ -170,7 +165,7 @@ def similarity_heatmap(matrix: np.ndarray, order: np.ndarray, labels: np.ndarray
         shapes.append({"type": "line", "y0": pos, "y1": pos, "x0": -0.5, "x1": size - 0.5,
                        "line": {"color": "white", "width": 1.5}})
     fig.update_layout(shapes=shapes)
-    if factor == 1 and n <= MAX_TICK_LABELS:
+    if factor == 1 and n <= theme.MAX_TICK_LABELS:
         fig.update_xaxes(tickvals=np.arange(n), ticktext=list(ids), tickangle=-90,
                          tickfont={"size": 10})
         fig.update_yaxes(tickvals=np.arange(n), ticktext=list(ids), tickfont={"size": 10})
@@ -183,4 +178,4 @@ def similarity_heatmap(matrix: np.ndarray, order: np.ndarray, labels: np.ndarray
                      constrain="domain")
     fig.update_yaxes(showgrid=False, showline=False, autorange="reversed",
                      scaleanchor="x", scaleratio=1, constrain="domain")
-    return finish(fig, "similarity_heatmap", title)
+    return theme.finish(fig, "similarity_heatmap", title)

@@ -40,8 +40,8 @@ def _ari(result) -> float | None:
 def rounds_frame(results: dict) -> pd.DataFrame:
     """All results' per-round metrics stacked with a ``method`` column (tidy); pass the
     results keyed by display name (:func:`fedcore.ui.state.named`)."""
-    frames = [r.rounds.assign(method=key) for key, r in results.items() if len(r.rounds)]
-    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+    from fedcore.figure_sources import stacked_rounds
+    return stacked_rounds(results)
 
 
 def learning_curves(results: dict):
