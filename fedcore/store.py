@@ -49,138 +49,35 @@ import tempfile
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 
-from .csv_safe import restore_frame, to_csv
+from .csv_safe import to_csv
 from .errors import ConfigError, DataError
 from .results import Representation, SimulationResult
 from .store_atomic import clean_stale as _clean_stale
 from .store_atomic import exchange as _exchange
-from .store_atomic import recover_interrupted
+from .store_catalog import (
+    COMPLETE_MARKER,
+    LIST_COLUMNS,
+    default_runs_root,
+    is_complete,
+    list_runs,
+    runs_root,
+)
+from .store_codec import (
+    decode_diagnostics,
+    encode_diagnostics,
+    read_json,
+    read_table,
+    table_dtypes,
+    write_json,
+)
+
+__all__ = ["save_run", "load_run", "list_runs", "is_complete", "default_runs_root", "runs_root",
+           "read_json", "write_json", "COMPLETE_MARKER", "LIST_COLUMNS", "RUN_FILES"]
 
 #: File names a run directory may contain; anything else makes us refuse to overwrite it.
 RUN_FILES = {"spec.json", "result.json", "result.npz", "rounds.csv", "clients.csv",
              "diagnostics.json", "summary.json", "figures", "error.txt", "exchange.npz"}
-#: Arrays with more entries than this go into result.npz instead of diagnostics.json.
-LARGE_ARRAY = 4096
-COMPLETE_MARKER = "summary.json"
-
-
-def default_runs_root() -> Path:
-    """Directory holding runs by default (the CLI's and the Runs page's).
-
-    ``$FEDLENS_RUNS`` if set, else ``$XDG_DATA_HOME/fedlens/runs``, else
-    ``~/.local/share/fedlens/runs``: per user and outside the code checkout, so results are
-    neither committed by accident nor served from the source tree.
-    """
-    if os.environ.get("FEDLENS_RUNS"):
-        return Path(os.environ["FEDLENS_RUNS"]).expanduser()
-    data_home = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
-    return Path(data_home).expanduser() / "fedlens" / "runs"
-
-
-#: Former name, kept for callers written before :func:`default_runs_root`.
-runs_root = default_runs_root
-
-
-def is_complete(run_dir: str | Path) -> bool:
-    """Whether ``run_dir`` holds a finished run (its ``summary.json`` exists)."""
-    recover_interrupted(run_dir)
-    return (Path(run_dir) / COMPLETE_MARKER).is_file()
-
-
-def to_jsonable(obj):
-    """Numpy scalars/arrays, tuples and Paths -> plain JSON types (recursively)."""
-    if isinstance(obj, dict):
-        return {str(k): to_jsonable(v) for k, v in obj.items()}
-    if isinstance(obj, list | tuple):
-        return [to_jsonable(v) for v in obj]
-    if isinstance(obj, np.ndarray):
-        return obj.tolist()
-    if isinstance(obj, np.generic):
-        return obj.item()
-    if isinstance(obj, Path):
-        return str(obj)
-    return obj
-
-
-def write_json(path: Path, obj) -> None:
-    path.write_text(json.dumps(to_jsonable(obj), indent=2, sort_keys=False) + "\n")
-
-
-def read_json(path: Path):
-    try:
-        return json.loads(Path(path).read_text())
-    except FileNotFoundError:
-        raise DataError(f"{path}: missing (is this a FedLens run directory?)") from None
-    except json.JSONDecodeError as exc:
-        raise DataError(f"{path}: not valid JSON ({exc})") from None
-
-
-# ---- diagnostics: readable JSON that still round-trips arrays, dtypes and int keys ----------
-
-def _encode_diag(obj, arrays: dict, index: list, path: list):
-    if isinstance(obj, np.ndarray) and obj.dtype != object:
-        entry = {"path": path, "kind": "array", "dtype": obj.dtype.str, "shape": list(obj.shape)}
-        index.append(entry)
-        if obj.size > LARGE_ARRAY:
-            key = f"diag__{len(arrays)}"
-            arrays[key] = obj
-            return {"$npz": key}
-        return obj.tolist()
-    if isinstance(obj, dict):
-        if any(isinstance(k, int | np.integer) for k in obj):
-            index.append({"path": path, "kind": "intkeys"})
-        return {str(k): _encode_diag(v, arrays, index, path + [str(k)]) for k, v in obj.items()}
-    if isinstance(obj, list | tuple):
-        return [_encode_diag(v, arrays, index, path + [i]) for i, v in enumerate(obj)]
-    return to_jsonable(obj)
-
-
-def _get_parent(root, path):
-    node = root
-    for step in path[:-1]:
-        node = node[step]
-    return node
-
-
-def _decode_diag(obj, npz, index: list):
-    # Deepest paths first so a dict's int keys are restored after its values were rebuilt.
-    for entry in sorted(index, key=lambda e: -len(e["path"])):
-        path = entry["path"]
-        parent = _get_parent(obj, path) if path else None
-        value = parent[path[-1]] if path else obj
-        if entry["kind"] == "array":
-            if isinstance(value, dict) and "$npz" in value:
-                value = npz[value["$npz"]]
-            else:
-                value = np.asarray(value, dtype=np.dtype(entry["dtype"]))
-                value = value.reshape(entry["shape"])
-        else:
-            value = {int(k): v for k, v in value.items()}
-        if path:
-            parent[path[-1]] = value
-        else:
-            obj = value
-    return obj
-
-
-# ---- tables ---------------------------------------------------------------------------------
-
-def _table_dtypes(df: pd.DataFrame) -> dict:
-    return {str(c): str(t) for c, t in df.dtypes.items()}
-
-
-def _read_table(path: Path, dtypes: dict) -> pd.DataFrame:
-    text_cols = {c: str for c, t in dtypes.items() if t in ("object", "str", "string")}
-    df = restore_frame(pd.read_csv(path, dtype=text_cols, keep_default_na=True), text_cols)
-    for col, dtype in dtypes.items():
-        if col in df.columns and col not in text_cols:
-            try:
-                df[col] = df[col].astype(dtype)
-            except (TypeError, ValueError):
-                pass  # e.g. an all-NaN int column; keep what pandas parsed
-    return df
 
 
 # ---- save / load ----------------------------------------------------------------------------
@@ -216,7 +113,7 @@ def _write_contents(tmp: Path, spec_dict: dict, summary: dict, result: Simulatio
         arrays[f"model__{int(cluster)}"] = np.asarray(weights)
     diag_arrays: dict = {}
     diag_index: list = []
-    diagnostics = _encode_diag(list(result.diagnostics), diag_arrays, diag_index, [])
+    diagnostics = encode_diagnostics(list(result.diagnostics), diag_arrays, diag_index, [])
     arrays.update(diag_arrays)
 
     write_json(tmp / "spec.json", spec_dict)
@@ -227,8 +124,8 @@ def _write_contents(tmp: Path, spec_dict: dict, summary: dict, result: Simulatio
         "wall_seconds": float(result.wall_seconds), "errors": list(result.errors),
         "representations": reps, "dropped_representations": dropped,
         "model_keys": [int(k) for k in result.models],
-        "rounds_dtypes": _table_dtypes(result.rounds),
-        "clients_dtypes": _table_dtypes(result.client_metrics),
+        "rounds_dtypes": table_dtypes(result.rounds),
+        "clients_dtypes": table_dtypes(result.client_metrics),
         "diagnostics_index": diag_index,
     })
     buf = io.BytesIO()
@@ -331,59 +228,15 @@ def load_run(run_dir: str | Path) -> tuple[dict, dict, SimulationResult]:
                                     distance=arrays.get(f"rep__{name}__distance"),
                                     description=info.get("description", ""))
     diagnostics = json.loads((run_dir / "diagnostics.json").read_text())
-    diagnostics = _decode_diag(diagnostics, arrays, meta.get("diagnostics_index", []))
+    diagnostics = decode_diagnostics(diagnostics, arrays, meta.get("diagnostics_index", []))
     result = SimulationResult(
         method=meta["method"], params=meta["params"], config=meta["config"],
         client_ids=list(meta["client_ids"]), true_groups=arrays.get("true_groups"),
         assignments=arrays["assignments"], assignment_history=arrays["assignment_history"],
-        rounds=_read_table(run_dir / "rounds.csv", meta["rounds_dtypes"]),
-        client_metrics=_read_table(run_dir / "clients.csv", meta["clients_dtypes"]),
+        rounds=read_table(run_dir / "rounds.csv", meta["rounds_dtypes"]),
+        client_metrics=read_table(run_dir / "clients.csv", meta["clients_dtypes"]),
         diagnostics=diagnostics, representations=reps,
         models={k: arrays[f"model__{k}"] for k in meta["model_keys"]},
         model_spec=meta["model_spec"], dataset_fingerprint=meta["dataset_fingerprint"],
         wall_seconds=meta["wall_seconds"], errors=list(meta["errors"]))
     return spec, summary, result
-
-
-LIST_COLUMNS = ["run_id", "path", "method", "data", "scenario", "mean_client_accuracy", "ari",
-                "created"]
-
-
-def list_runs(root: str | Path | None = None, max_depth: int = 3) -> pd.DataFrame:
-    """Complete runs under ``root`` (default :func:`default_runs_root`), newest first.
-
-    Grid cells (``GRID/cells/<id>``) are found too. Hidden (temporary) and incomplete
-    directories are skipped.
-
-    Returns
-    -------
-    DataFrame with columns ``run_id, path, method, data, scenario, mean_client_accuracy,
-    ari, created`` (``run_id`` is the path relative to ``root``).
-    """
-    root = Path(root) if root is not None else default_runs_root()
-    rows = []
-    if root.is_dir():
-        for old in root.rglob(".*.old-*"):  # a kill between the two renames of a save
-            name = old.name[1:].rsplit(".old-", 1)[0]
-            recover_interrupted(old.parent / name)
-        for marker in sorted(root.rglob(COMPLETE_MARKER)):
-            rel = marker.parent.relative_to(root)
-            if len(rel.parts) > max_depth or any(p.startswith(".") for p in rel.parts):
-                continue
-            try:
-                summary = read_json(marker)
-                spec = read_json(marker.parent / "spec.json")
-            except DataError:
-                continue
-            rows.append({
-                "run_id": rel.as_posix() or ".", "path": str(marker.parent),
-                "method": summary.get("method", spec.get("method")),
-                "data": spec.get("data"), "scenario": spec.get("scenario"),
-                "mean_client_accuracy": summary.get("mean_client_accuracy"),
-                "ari": summary.get("ari"),
-                "created": pd.Timestamp(marker.stat().st_mtime, unit="s", tz="UTC"),
-            })
-    df = pd.DataFrame(rows, columns=LIST_COLUMNS)
-    for col in ("mean_client_accuracy", "ari"):
-        df[col] = pd.to_numeric(df[col], errors="coerce").astype(float)
-    return df.sort_values("created", ascending=False, kind="stable").reset_index(drop=True)

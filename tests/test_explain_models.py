@@ -86,7 +86,7 @@ def test_permutation_shapley_is_exact_for_linear_logits():
 def test_gradient_shap_leaves_numpy_global_state_alone(ds):
     import keras
 
-    from fedcore.explain.model_attributions import _gradient_shap
+    from fedcore.explain.shap_estimators import gradient_shap as _gradient_shap
 
     model = keras.Sequential([keras.Input((6,)), keras.layers.Dense(2)])
     np.random.seed(123)

@@ -114,3 +114,15 @@ def test_cli_commands_all_register():
     parser = build_parser()
     sub = next(a for a in parser._actions if a.dest == "command")
     assert set(sub.choices) == set(COMMANDS)
+
+
+def test_figure_entries():
+    from fedcore.figure_sources import PACKS
+    from fedcore.plots import FIGURES
+
+    for name, entry in FIGURES.items():
+        assert entry.name == name and callable(entry.plot)
+        assert all(spec.pack in PACKS and callable(spec.data) for spec in entry.exports)
+    for pack in PACKS:
+        files = [s.file_name for e in FIGURES.values() for s in e.exports if s.pack == pack]
+        assert files and len(files) == len(set(files)), pack

@@ -146,23 +146,35 @@ def read_npz(data: bytes, name: str, max_clients: int) -> EncodedTable:
         raise DataError(f"file '{name}' is not a readable NPZ archive "
                         f"({one_line(exc)})") from None
     keys = set(npz.files)
-    notes: list[str] = []
     extra = {k: _load(npz, k, name, headers) for k in ("feature_names", "label_names") if k in keys}
     if {"x", "y"} <= keys:
-        client_key = "client" if "client" in keys else "clients" if "clients" in keys else None
-        if client_key is None:
-            raise DataError(f"NPZ '{name}' has 'x' and 'y' but no 'client' array (one client "
-                            f"id per row); arrays found: {', '.join(sorted(keys))}")
-        x, shape, is_image = _features(_load(npz, "x", name, headers), "x", name, notes)
-        y, clients = _load(npz, "y", name, headers), _load(npz, client_key, name, headers)
-        if not (len(x) == len(y) == len(clients)):
-            raise DataError(f"NPZ '{name}': x, y and {client_key} must have the same length "
-                            f"(got {len(x)}, {len(y)}, {len(clients)})")
-        if len(np.unique(clients)) > max_clients:
-            raise DataError(f"NPZ '{name}' has {len(np.unique(clients)):,} clients; the limit "
-                            f"is {max_clients:,} (max_clients)")
-        return finish_arrays([x], [y], clients, name, notes, extra.get("feature_names"),
-                       extra.get("label_names"), shape, is_image)
+        return _read_pooled_npz(npz, keys, name, headers, max_clients, extra)
+    return _read_per_client_npz(npz, keys, name, headers, max_clients, extra)
+
+
+def _read_pooled_npz(npz, keys: set, name: str, headers, max_clients: int,
+                     extra: dict) -> EncodedTable:
+    """Layout 1: pooled ``x``, ``y`` and one client id per row."""
+    notes: list[str] = []
+    client_key = "client" if "client" in keys else "clients" if "clients" in keys else None
+    if client_key is None:
+        raise DataError(f"NPZ '{name}' has 'x' and 'y' but no 'client' array (one client "
+                        f"id per row); arrays found: {', '.join(sorted(keys))}")
+    x, shape, is_image = _features(_load(npz, "x", name, headers), "x", name, notes)
+    y, clients = _load(npz, "y", name, headers), _load(npz, client_key, name, headers)
+    if not (len(x) == len(y) == len(clients)):
+        raise DataError(f"NPZ '{name}': x, y and {client_key} must have the same length "
+                        f"(got {len(x)}, {len(y)}, {len(clients)})")
+    if len(np.unique(clients)) > max_clients:
+        raise DataError(f"NPZ '{name}' has {len(np.unique(clients)):,} clients; the limit "
+                        f"is {max_clients:,} (max_clients)")
+    return finish_arrays([x], [y], clients, name, notes, extra.get("feature_names"),
+                         extra.get("label_names"), shape, is_image)
+
+
+def _read_per_client_npz(npz, keys: set, name: str, headers, max_clients: int,
+                         extra: dict) -> EncodedTable:
+    """Layout 2: arrays ``x_<id>`` / ``y_<id>`` per client."""
     ids = sorted(k[2:] for k in keys if k.startswith("x_"))
     if not ids:
         raise DataError(f"NPZ '{name}' has neither arrays 'x', 'y', 'client' nor per-client "
@@ -170,18 +182,10 @@ def read_npz(data: bytes, name: str, max_clients: int) -> EncodedTable:
     if len(ids) > max_clients:
         raise DataError(f"NPZ '{name}' has {len(ids):,} clients; the limit is "
                         f"{max_clients:,} (max_clients)")
+    notes: list[str] = []
     xs, ys, clients, shape, is_image = [], [], [], None, False
     for cid in ids:
-        if f"y_{cid}" not in keys:
-            raise DataError(f"NPZ '{name}': 'x_{cid}' has no matching 'y_{cid}'")
-        raw = _load(npz, f"x_{cid}", name, headers)
-        if len(raw) < MIN_CLIENT_SAMPLES:
-            raise too_few_samples(cid, len(raw))
-        x, shape_c, is_image = _features(raw, f"x_{cid}", name, notes)
-        y = _load(npz, f"y_{cid}", name, headers)
-        if len(x) != len(y):
-            raise DataError(f"NPZ '{name}': client '{cid}' has {len(x)} rows in x_{cid} but "
-                            f"{len(y)} labels in y_{cid}")
+        x, y, shape_c, is_image = _client_arrays(npz, keys, cid, name, headers, notes)
         if shape is not None and shape_c != shape:
             raise DataError(f"NPZ '{name}': client '{cid}' samples have shape {shape_c}, "
                             f"others {shape}")
@@ -190,4 +194,19 @@ def read_npz(data: bytes, name: str, max_clients: int) -> EncodedTable:
         ys.append(y)
         clients.extend([cid] * len(x))
     return finish_arrays(xs, ys, clients, name, sorted(set(notes)), extra.get("feature_names"),
-                   extra.get("label_names"), shape, is_image)
+                         extra.get("label_names"), shape, is_image)
+
+
+def _client_arrays(npz, keys: set, cid: str, name: str, headers, notes: list[str]):
+    """``(x, y, sample_shape, is_image)`` of one client of the per-client layout."""
+    if f"y_{cid}" not in keys:
+        raise DataError(f"NPZ '{name}': 'x_{cid}' has no matching 'y_{cid}'")
+    raw = _load(npz, f"x_{cid}", name, headers)
+    if len(raw) < MIN_CLIENT_SAMPLES:
+        raise too_few_samples(cid, len(raw))
+    x, shape_c, is_image = _features(raw, f"x_{cid}", name, notes)
+    y = _load(npz, f"y_{cid}", name, headers)
+    if len(x) != len(y):
+        raise DataError(f"NPZ '{name}': client '{cid}' has {len(x)} rows in x_{cid} but "
+                        f"{len(y)} labels in y_{cid}")
+    return x, y, shape_c, is_image

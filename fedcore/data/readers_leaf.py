@@ -115,8 +115,7 @@ def _leaf_users(doc: dict, name: str) -> tuple[list[str], list | None]:
     return keys, counts
 
 
-def read_leaf(data: bytes, name: str, max_clients: int) -> EncodedTable:
-    """Read a LEAF JSON file, checking ``num_samples`` against the data."""
+def _parse_leaf_json(data: bytes, name: str) -> dict:
     check_budget(name, 2 * len(data) + JSON_BYTES_PER_VALUE * (data.count(b",") + 1),
                  "the JSON values as Python objects")
     try:
@@ -132,31 +131,27 @@ def read_leaf(data: bytes, name: str, max_clients: int) -> EncodedTable:
     if not isinstance(doc, dict) or not {"users", "user_data"} <= set(doc):
         raise DataError(f"JSON '{name}' is not in LEAF format: it needs 'users', "
                         "'num_samples' and 'user_data'")
-    users, counts = _leaf_users(doc, name)
-    user_data = doc["user_data"]
-    if len(users) > max_clients:
-        raise DataError(f"LEAF '{name}' has {len(users):,} users; the limit is "
-                        f"{max_clients:,} (max_clients)")
-    xs, ys, clients, notes = [], [], [], []
-    for i, user in enumerate(users):
-        entry = user_data.get(user)
-        shown = safe_name(user)
-        if not isinstance(entry, dict) or "x" not in entry or "y" not in entry:
-            raise DataError(f"LEAF '{name}': user '{shown}' has no 'x'/'y' in user_data")
-        x = _leaf_features(entry["x"], shown, name)
-        y = _leaf_labels(entry["y"], shown, name)
-        n_x, n_y = len(x), len(y)
-        if n_x != n_y or (counts is not None and counts[i] != n_x):
-            declared = f"num_samples says {counts[i]}, " if counts is not None else ""
-            raise DataError(f"LEAF '{name}': inconsistent counts for user '{shown}' "
-                            f"({declared}x has {n_x}, y has {n_y})")
-        if n_x < MIN_CLIENT_SAMPLES:
-            raise too_few_samples(shown, n_x)
-        xs.append(x)
-        ys.append(np.asarray(y, dtype=object))
-        clients.extend([user] * n_x)
-    if not xs:
-        raise DataError(f"LEAF '{name}' holds no users")
+    return doc
+
+
+def _leaf_user(entry, shown: str, declared_count: int | None, name: str):
+    """``(x, y)`` of one LEAF user, checked against its declared ``num_samples``."""
+    if not isinstance(entry, dict) or "x" not in entry or "y" not in entry:
+        raise DataError(f"LEAF '{name}': user '{shown}' has no 'x'/'y' in user_data")
+    x = _leaf_features(entry["x"], shown, name)
+    y = _leaf_labels(entry["y"], shown, name)
+    n_x, n_y = len(x), len(y)
+    if n_x != n_y or (declared_count is not None and declared_count != n_x):
+        declared = f"num_samples says {declared_count}, " if declared_count is not None else ""
+        raise DataError(f"LEAF '{name}': inconsistent counts for user '{shown}' "
+                        f"({declared}x has {n_x}, y has {n_y})")
+    if n_x < MIN_CLIENT_SAMPLES:
+        raise too_few_samples(shown, n_x)
+    return x, np.asarray(y, dtype=object)
+
+
+def _leaf_image_shape(xs: list[np.ndarray], name: str, notes: list[str]):
+    """``(shape, is_image)``: square rows of >= 64 values in [0, 1] are grey images."""
     widths = {x.shape[1] for x in xs}
     if len(widths) > 1:
         raise DataError(f"LEAF '{name}': users have different numbers of features "
@@ -164,8 +159,28 @@ def read_leaf(data: bytes, name: str, max_clients: int) -> EncodedTable:
     d = widths.pop()
     side = math.isqrt(d)
     flat = np.concatenate(xs)
-    shape, is_image = None, False
     if side * side == d and d >= 64 and np.nanmin(flat) >= 0 and np.nanmax(flat) <= 1:
-        shape, is_image = (side, side, 1), True
         notes.append(f"rows of {d} values in [0, 1] read as {side}x{side} images")
+        return (side, side, 1), True
+    return None, False
+
+
+def read_leaf(data: bytes, name: str, max_clients: int) -> EncodedTable:
+    """Read a LEAF JSON file, checking ``num_samples`` against the data."""
+    doc = _parse_leaf_json(data, name)
+    users, counts = _leaf_users(doc, name)
+    user_data = doc["user_data"]
+    if len(users) > max_clients:
+        raise DataError(f"LEAF '{name}' has {len(users):,} users; the limit is "
+                        f"{max_clients:,} (max_clients)")
+    xs, ys, clients, notes = [], [], [], []
+    for i, user in enumerate(users):
+        x, y = _leaf_user(user_data.get(user), safe_name(user),
+                          None if counts is None else counts[i], name)
+        xs.append(x)
+        ys.append(y)
+        clients.extend([user] * len(x))
+    if not xs:
+        raise DataError(f"LEAF '{name}' holds no users")
+    shape, is_image = _leaf_image_shape(xs, name, notes)
     return finish_arrays(xs, ys, clients, name, notes, shape=shape, is_image=is_image)

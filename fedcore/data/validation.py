@@ -32,6 +32,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import DataError
+from .column_encoding import encode_feature, impute_median, looks_like_row_id, row_label
 from .limits import MAX_TEXT_VALUE, check_budget, safe_name
 
 CLIENT_CANDIDATES = ("client", "client_id", "clientid", "client id", "site", "site_id",
@@ -42,9 +43,6 @@ GROUP_CANDIDATES = ("true_group",)
 DEFAULT_MAX_CLIENTS = 10_000
 DEFAULT_MAX_CLASSES = 100
 DEFAULT_MAX_CATEGORIES = 50
-FLOAT32_MAX = float(np.finfo(np.float32).max)
-_TRUE = {"true", "t", "yes"}
-_FALSE = {"false", "f", "no"}
 
 
 @dataclass
@@ -82,10 +80,6 @@ def pick_column(columns: list[str], wanted: str | None, candidates: tuple[str, .
     raise DataError(f"no {role} column found in '{name}' (looked for "
                     f"{', '.join(candidates[:6])}, ...); choose one with {option}; "
                     f"available columns: {available}")
-
-
-def _row(origin: Callable[[int], str] | None, i: int) -> str:
-    return origin(i) if origin is not None else f"data row {i + 1}"
 
 
 def _as_id(values: pd.Series) -> np.ndarray:
@@ -130,107 +124,6 @@ def encode_labels(values: pd.Series, column: str, name: str,
     return y, names
 
 
-def _stripped(col: pd.Series) -> pd.Series:
-    """Text of every cell, trimmed; missing cells stay missing (vectorised)."""
-    return col.astype("string").str.strip()
-
-
-def _bool_values(text: pd.Series, present: pd.Series) -> np.ndarray | None:
-    """0/1 (NaN for missing) of a boolean-looking column, else None."""
-    lowered = text[present].str.lower()
-    if not set(lowered.unique()) <= _TRUE | _FALSE:
-        return None
-    out = np.full(len(text), np.nan)
-    out[present.to_numpy()] = lowered.isin(_TRUE).to_numpy(dtype=float)
-    return out
-
-
-def _encode_feature(col: pd.Series, column: str, name: str, origin, max_categories: int,
-                    notes: list[str]) -> tuple[np.ndarray | None, list[str]]:
-    """One input column -> (matrix (n, k) float64 or None when dropped, feature names)."""
-    if pd.api.types.is_bool_dtype(col):
-        return col.to_numpy(dtype=float)[:, None], [column]
-    if pd.api.types.is_numeric_dtype(col):
-        return col.to_numpy(dtype=float)[:, None], [column]
-    raw = (col.cat.categories if isinstance(col.dtype, pd.CategoricalDtype)
-           else pd.unique(col.dropna()))
-    longest = max((len(str(v)) for v in raw), default=0)
-    if longest > MAX_TEXT_VALUE:  # before any string operation copies the long values
-        notes.append(f"dropped text column '{safe_name(column)}' (a value of {longest:,} "
-                     f"characters: free text or an identifier, not a category)")
-        return None, []
-    text = _stripped(col)
-    present = text.notna() & col.notna()
-    if not present.any():
-        return np.full((len(col), 1), np.nan), [column]
-    as_bool = _bool_values(text, present)
-    if as_bool is not None:
-        return as_bool[:, None], [column]
-    values = text[present]
-    uniques = pd.unique(values)
-    as_text = pd.Series(uniques, dtype=object).astype(str)
-    # a decimal comma ("0,25") is a number too: junk in a decimal-comma column is junk
-    parsed = pd.to_numeric(as_text, errors="coerce").fillna(
-        pd.to_numeric(as_text.str.replace(",", ".", n=1, regex=False), errors="coerce"))
-    bad = set(uniques[parsed.isna().to_numpy()])
-    bad_rows = values.isin(bad).to_numpy()
-    if 1 - bad_rows.mean() >= 0.9:
-        row = int(np.flatnonzero(present.to_numpy())[np.flatnonzero(bad_rows)[0]])
-        raise DataError(f"column '{safe_name(column)}' in '{name}' is numeric but "
-                        f"{_row(origin, row)} holds '{safe_name(text.iloc[row], 40)}'; fix that "
-                        "cell or leave it empty")
-    cats = sorted(str(u) for u in uniques)
-    if len(cats) > max_categories:
-        notes.append(f"dropped text column '{safe_name(column)}' ({len(cats)} distinct "
-                     f"values; more than {max_categories} looks like an identifier or free text)")
-        return None, []
-    codes = pd.Categorical(text.where(present), categories=cats).codes
-    onehot = (codes[:, None] == np.arange(len(cats))[None, :]).astype(float)
-    names = [f"{column}={c}" for c in cats]
-    if (codes < 0).any():
-        onehot = np.column_stack([onehot, (codes < 0).astype(float)])
-        names.append(f"{column}=missing")
-    return onehot, names
-
-
-def impute_median(X: np.ndarray, names: list[str], name: str, origin,
-                  notes: list[str]) -> tuple[np.ndarray, list[str], dict[str, int]]:
-    """Reject infinities, impute NaN with column medians, drop all-missing columns."""
-    inf = np.isinf(X)
-    if inf.any():
-        row, col = np.argwhere(inf)[0]
-        raise DataError(f"column '{safe_name(names[col])}' in '{name}' has an infinite value "
-                        f"at {_row(origin, int(row))}; replace it with a number or leave it "
-                        "empty")
-    with np.errstate(invalid="ignore"):
-        huge = np.abs(X) > FLOAT32_MAX
-    if huge.any():
-        row, col = np.argwhere(huge)[0]
-        raise DataError(f"column '{safe_name(names[col])}' in '{name}' has the value "
-                        f"{X[row, col]:g} at {_row(origin, int(row))}, outside the range of "
-                        f"32-bit floats (about ±3.4e38) FedLens computes in")
-    nan = np.isnan(X)
-    imputed: dict[str, int] = {}
-    if not nan.any():
-        return X, names, imputed
-    counts = nan.sum(axis=0)
-    keep = counts < len(X)
-    for j in np.flatnonzero(~keep):
-        notes.append(f"dropped column '{names[j]}' (missing in every row)")
-    X, nan, counts = X[:, keep], nan[:, keep], counts[keep]
-    names = [n for n, k in zip(names, keep) if k]
-    medians = np.nanmedian(np.where(nan, np.nan, X), axis=0) if X.size else np.array([])
-    X = np.where(nan, medians[None, :], X)
-    for j in np.flatnonzero(counts):
-        imputed[names[j]] = int(counts[j])
-    if imputed:
-        total = sum(imputed.values())
-        detail = ", ".join(f"{k}: {v}" for k, v in list(imputed.items())[:8])
-        more = ", ..." if len(imputed) > 8 else ""
-        notes.append(f"imputed {total} missing values with column medians ({detail}{more})")
-    return X, names, imputed
-
-
 def _client_groups(frame: pd.DataFrame, column: str, clients: np.ndarray,
                    name: str) -> dict[str, int]:
     groups = pd.Series(frame[column].to_numpy(), index=clients)
@@ -273,6 +166,43 @@ def encode_frame(frame: pd.DataFrame, name: str, client_column: str | None = Non
     """
     columns = [str(c) for c in frame.columns]
     notes: list[str] = []
+    client_column, label_column, clients, has_clients = _choose_columns(
+        frame, columns, name, client_column, label_column, clients, require_client)
+    ids = clients if clients is not None else _as_id_with_nan(frame[client_column])
+    rows = np.flatnonzero(_rows_to_keep(frame, None if clients is not None else client_column,
+                                        label_column, name, notes))
+
+    def origin(i: int) -> str:  # row i of the kept rows, located in the original file
+        return row_label(row_origin, int(rows[i]))
+
+    frame = frame.iloc[rows]
+    ids = np.asarray(ids)[rows].astype(str)
+    n_clients = len(np.unique(ids))
+    if n_clients > max_clients:
+        raise DataError(f"'{name}' has {n_clients:,} clients; the limit is {max_clients:,} "
+                        "(max_clients): check the client column or raise the limit")
+    y, label_names = encode_labels(frame[label_column], label_column, name, max_classes)
+    group_column = next((c for c in columns if c.lower() in GROUP_CANDIDATES), None)
+    skip = {client_column, label_column, group_column, *drop}
+    blocks, names = _encode_columns(frame, [c for c in columns if c not in skip], name,
+                                    origin, missing_indicators, max_categories, notes)
+    if not blocks:
+        raise DataError(f"'{name}' has no feature columns besides the client and label "
+                        "columns")
+    X, names, imputed = impute_median(np.concatenate(blocks, axis=1), names, name, origin,
+                                      notes)
+    if X.shape[1] == 0:
+        raise DataError(f"'{name}' has no usable feature columns (all were empty)")
+    groups = (_client_groups(frame, group_column, ids, name)
+              if group_column is not None and has_clients else None)
+    return EncodedTable(X.astype(np.float32), y, ids, names, label_names, notes, groups,
+                        imputed, has_clients=has_clients)
+
+
+def _choose_columns(frame: pd.DataFrame, columns: list[str], name: str,
+                    client_column: str | None, label_column: str | None,
+                    clients: np.ndarray | None, require_client: bool):
+    """``(client_column, label_column, clients, has_clients)``, explicit or auto-detected."""
     has_clients = True
     if clients is None:
         try:
@@ -291,9 +221,14 @@ def encode_frame(frame: pd.DataFrame, name: str, client_column: str | None = Non
     if clients is None:
         _first_long_text(pd.unique(frame[client_column].dropna()), "client", client_column,
                          name)
-    ids = clients if clients is not None else _as_id_with_nan(frame[client_column])
+    return client_column, label_column, clients, has_clients
+
+
+def _rows_to_keep(frame: pd.DataFrame, client_column: str | None, label_column: str,
+                  name: str, notes: list[str]) -> np.ndarray:
+    """Rows with a client id (when read from ``client_column``) and a label."""
     keep = np.ones(len(frame), dtype=bool)
-    if clients is None:
+    if client_column is not None:
         no_client = frame[client_column].isna().to_numpy()
         if no_client.any():
             notes.append(f"dropped {int(no_client.sum())} rows without a client id")
@@ -305,59 +240,29 @@ def encode_frame(frame: pd.DataFrame, name: str, client_column: str | None = Non
         notes.append(f"dropped {int(no_label.sum())} rows without a label "
                      f"('{label_column}' empty)")
         keep &= ~no_label
-    rows = np.flatnonzero(keep)
+    return keep
 
-    def origin(i: int) -> str:  # row i of the kept rows, located in the original file
-        return _row(row_origin, int(rows[i]))
 
-    frame = frame.iloc[rows]
-    ids = np.asarray(ids)[rows].astype(str)
-    n_clients = len(np.unique(ids))
-    if n_clients > max_clients:
-        raise DataError(f"'{name}' has {n_clients:,} clients; the limit is {max_clients:,} "
-                        "(max_clients): check the client column or raise the limit")
-    y, label_names = encode_labels(frame[label_column], label_column, name, max_classes)
-    group_column = next((c for c in columns if c.lower() in GROUP_CANDIDATES), None)
-    skip = {client_column, label_column, group_column, *drop}
+def _encode_columns(frame: pd.DataFrame, columns: list[str], name: str, origin,
+                    missing_indicators: tuple[str, ...], max_categories: int,
+                    notes: list[str]) -> tuple[list[np.ndarray], list[str]]:
+    """Feature blocks and names of the input ``columns`` (row identifiers dropped)."""
     blocks, names = [], []
     for col in columns:
-        if col in skip:
-            continue
         series = frame[col].reset_index(drop=True)
-        if _looks_like_row_id(col, series):
+        if looks_like_row_id(col, series):
             notes.append(f"dropped column '{col}' (a row identifier: unique integers)")
             continue
         if col in missing_indicators:
             blocks.append(series.isna().to_numpy(dtype=float)[:, None])
             names.append(f"{col}_missing")
-        block, block_names = _encode_feature(series, col, name, origin, max_categories, notes)
+        block, block_names = encode_feature(series, col, name, origin, max_categories, notes)
         if block is not None:
             blocks.append(block)
             names.extend(block_names)
             # the blocks, their concatenation and the imputed copy are alive together
             check_budget(name, 3 * 8 * len(frame) * len(names), "the encoded feature matrix")
-    if not blocks:
-        raise DataError(f"'{name}' has no feature columns besides the client and label "
-                        "columns")
-    X, names, imputed = impute_median(np.concatenate(blocks, axis=1), names, name, origin,
-                                      notes)
-    if X.shape[1] == 0:
-        raise DataError(f"'{name}' has no usable feature columns (all were empty)")
-    groups = (_client_groups(frame, group_column, ids, name)
-              if group_column is not None and has_clients else None)
-    return EncodedTable(X.astype(np.float32), y, ids, names, label_names, notes, groups,
-                        imputed, has_clients=has_clients)
-
-
-def _looks_like_row_id(column: str, series: pd.Series) -> bool:
-    """``id``/``index``/unnamed pandas index columns holding unique integers carry no signal
-    (and would let a model memorise rows), so they are not features."""
-    name = column.strip().lower()
-    if not (name in ("id", "index", "row", "row_id", "") or name.startswith("unnamed:")):
-        return False
-    if not pd.api.types.is_integer_dtype(series):
-        return False
-    return bool(series.is_unique)
+    return blocks, names
 
 
 def _as_id_with_nan(values: pd.Series) -> np.ndarray:

@@ -19,16 +19,12 @@ from ..dataset import FederatedDataset
 from ..metrics import relabel_like, same_partition
 from ..results import SimulationResult
 from .descriptors import client_descriptors
-from .disagreement import dense_layer_sizes, prediction_disagreement
-from .divergence import (
-    cluster_feature_divergence,
-    label_divergence,
-    label_shift,
-    pixel_difference,
-)
-from .model_attributions import cluster_model_attributions, keras_model_factory
-from .narrative import ClusterStory, summarize_clusters
-from .surrogate import MembershipExplanation, explain_membership
+from .divergence import label_shift, pixel_difference
+from .model_predictors import keras_model_factory
+from .narrative import ClusterStory
+from .registry import EXPLAINERS
+from .steps import ExplainContext
+from .surrogate import MembershipExplanation
 
 
 @dataclass
@@ -78,13 +74,19 @@ class ExplanationBundle:
         return "\n\n".join(s.text() for s in self.stories)
 
 
+#: Plain words for a failed model step (the other explanations stay usable).
+MODEL_STEP_FAILURES = {"cluster_models": "cluster-model attributions failed",
+                       "disagreement": "prediction disagreement failed"}
+
+
 def explain_all(dataset: FederatedDataset, result: SimulationResult | None = None, labels=None,
                 seed: int = 0, model_attributions: bool = True, engine_or_model_builder=None,
-                reference_models: dict | None = None, n_explain: int = 50,
-                n_background: int = 30, threshold: float = 0.8,
-                model_descriptors: bool = True, disagreement: bool = True,
-                max_disagreement_rows: int = 2000) -> ExplanationBundle:
+                reference_models: dict | None = None, params: dict | None = None,
+                model_descriptors: bool = True, disagreement: bool = True) -> ExplanationBundle:
     """Every explanation of ``labels`` (default: the result's final assignments).
+
+    Runs the entries of :data:`~fedcore.explain.EXPLAINERS` in registry order, each with its
+    parameters validated against the registry (whose defaults are the dashboard's).
 
     Parameters
     ----------
@@ -94,30 +96,25 @@ def explain_all(dataset: FederatedDataset, result: SimulationResult | None = Non
     labels : array-like of int, optional
         A re-clustering to explain; defaults to ``result.assignments``.
     seed : int
+        Seed of every explainer that has a ``seed`` parameter (unless ``params`` sets it).
     model_attributions : bool
         Compute SHAP of each cluster model (only when the labels are the result's own
         assignments, since the models were trained for those clusters).
-    engine_or_model_builder, reference_models, n_explain, n_background :
+    engine_or_model_builder, reference_models :
         Passed to :func:`cluster_model_attributions`.
-    threshold : float
-        Surrogate fidelity needed to call the membership explanation trustworthy.
+    params : dict of str to dict, optional
+        Parameters per explainer name, e.g. ``{"cluster_models": {"n_explain": 100},
+        "membership": {"threshold": 0.9}}``; a bad value is a ConfigError.
     model_descriptors : bool
         Include model summaries (update norm, last-layer norms) among the descriptors. Turn
         off to explain a clustering by the clients' DATA only (a clustering computed from
         updates is otherwise partly explained by itself).
     disagreement : bool
         Compare the cluster models' predictions on a common pool of held-out inputs
-        (:func:`prediction_disagreement`, ``max_disagreement_rows`` inputs); only for the
-        run's own clusters with >= 2 cluster models in use. Cheap (one forward pass per model).
+        (:func:`prediction_disagreement`); only for the run's own clusters with >= 2 cluster
+        models in use. Cheap (one forward pass per model).
     """
-    if labels is None:
-        if result is None:
-            raise ValueError("explain_all needs labels or a simulation result")
-        labels = result.assignments
-    labels = np.asarray(labels).astype(np.int64)
-    if result is not None:
-        # The same partition numbered differently IS the run's own clustering.
-        labels = relabel_like(labels, result.assignments)
+    labels = _labels_to_explain(labels, result)
     timings: dict[str, float] = {}
     errors: list[str] = []
 
@@ -129,55 +126,69 @@ def explain_all(dataset: FederatedDataset, result: SimulationResult | None = Non
 
     desc = timed("descriptors", client_descriptors, dataset,
                  result if model_descriptors else None)
-    membership = timed("membership", explain_membership, desc, labels, seed=seed,
-                       threshold=threshold)
-    div = timed("divergence", cluster_feature_divergence, dataset, labels)
-    ldiv = timed("label_divergence", label_divergence, dataset, labels)
-    shift = timed("label_shift", label_shift, dataset, labels)
-    pix = timed("pixel_difference", pixel_difference, dataset, labels)
-    attributions = None
-    table = None
-    same_clusters = result is not None and same_partition(labels, result.assignments)
+    ctx = ExplainContext(dataset, labels, desc, result, engine_or_model_builder,
+                         engine_or_model_builder, reference_models)
+    enabled = _enabled_explainers(ctx, model_attributions, disagreement, errors)
+    if "cluster_models" in enabled and ctx.model_builder is None:
+        try:
+            ctx.model_builder = timed("model_build", keras_model_factory, dataset, result,
+                                      None, seed)
+        except (ImportError, ValueError, RuntimeError, TypeError) as exc:
+            errors.append(f"cluster models could not be rebuilt: {exc}")
+            enabled.discard("cluster_models")
+    for name, entry in EXPLAINERS.items():
+        if name not in enabled:
+            continue
+        values = dict((params or {}).get(name, {}))
+        if "seed" in entry.params:
+            values.setdefault("seed", seed)
+        checked = entry.validate(values)
+        try:
+            ctx.outputs[name] = timed(name, entry.step, ctx, checked)
+        except (ImportError, ValueError, RuntimeError) as exc:
+            if name not in MODEL_STEP_FAILURES:
+                raise
+            errors.append(f"{MODEL_STEP_FAILURES[name]}: {exc}")
+    out = ctx.outputs
+    return ExplanationBundle(labels, desc, out.get("membership"), out.get("divergence"),
+                             out.get("label_divergence"),
+                             timed("label_shift", label_shift, dataset, labels),
+                             timed("pixel_difference", pixel_difference, dataset, labels),
+                             out.get("cluster_models"), out.get("summary"), timings, errors,
+                             out.get("disagreement"))
+
+
+def _labels_to_explain(labels, result: SimulationResult | None) -> np.ndarray:
+    if labels is None:
+        if result is None:
+            raise ValueError("explain_all needs labels or a simulation result")
+        labels = result.assignments
+    labels = np.asarray(labels).astype(np.int64)
+    if result is not None:
+        # The same partition numbered differently IS the run's own clustering.
+        labels = relabel_like(labels, result.assignments)
+    return labels
+
+
+def _enabled_explainers(ctx: ExplainContext, model_attributions: bool, disagreement: bool,
+                        errors: list[str]) -> set[str]:
+    """Names of the explainers to run; model explainers only for the run's own clusters."""
+    result, labels = ctx.result, ctx.labels
+    enabled = {name for name, e in EXPLAINERS.items() if not e.needs_result}
     in_use = [] if result is None else [
         c for c in sorted({int(c) for c in labels if c != -1}) if c in result.models]
-    compare = disagreement and len(in_use) >= 2
-    wants_models = result is not None and bool(result.models) and (model_attributions
-                                                                   or compare)
+    wanted = {"cluster_models"} if model_attributions else set()
+    if disagreement and len(in_use) >= 2:
+        wanted.add("disagreement")
     if result is not None and not result.models and (model_attributions or disagreement):
         from ..interop.to_run import NO_MODEL_NOTE, is_imported
         if is_imported(result):
             errors.append(NO_MODEL_NOTE)
-    if wants_models and not same_clusters:
+    if result is None or not result.models or not wanted:
+        return enabled
+    if not same_partition(labels, result.assignments):
         errors.append("cluster-model attributions and prediction disagreement skipped: the "
                       "models were trained for the run's own clusters, not for this "
                       "re-clustering")
-    elif wants_models:
-        builder = engine_or_model_builder
-        if model_attributions and builder is None:
-            # ONE Keras model for all SHAP runs (and a CNN's predictions), reloaded per cluster.
-            try:
-                builder = timed("model_build", keras_model_factory, dataset, result, None, seed)
-            except (ImportError, ValueError, RuntimeError, TypeError) as exc:
-                errors.append(f"cluster models could not be rebuilt: {exc}")
-                model_attributions = False
-        if compare:
-            # logreg/mlp predict in numpy from flat weights unless a builder was given.
-            dense = engine_or_model_builder is None and dense_layer_sizes(result, 1, 2) is not None
-            try:
-                table = timed("disagreement", prediction_disagreement, dataset, result,
-                              max_rows=max_disagreement_rows, seed=seed,
-                              engine_or_model_builder=None if dense else builder)
-            except (ImportError, ValueError, RuntimeError) as exc:
-                errors.append(f"prediction disagreement failed: {exc}")
-        if model_attributions:
-            try:
-                attributions = timed("cluster_models", cluster_model_attributions, dataset,
-                                     result, builder, n_background=n_background,
-                                     n_explain=n_explain, seed=seed,
-                                     reference_models=reference_models)
-            except (ImportError, ValueError, RuntimeError) as exc:
-                errors.append(f"cluster-model attributions failed: {exc}")
-    stories = timed("summary", summarize_clusters, dataset, labels, membership, div, ldiv,
-                    disagreement=table)
-    return ExplanationBundle(labels, desc, membership, div, ldiv, shift, pix, attributions,
-                             stories, timings, errors, table)
+        return enabled
+    return enabled | wanted

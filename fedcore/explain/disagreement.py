@@ -19,22 +19,28 @@ No labels are used: the table says how the models differ, not which one is right
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import numpy as np
 import pandas as pd
 
 from ..dataset import FederatedDataset
 from ..errors import ConfigError
 from ..results import SimulationResult
-from .model_attributions import as_model_input, keras_model_factory
+from .model_predictors import (
+    dense_layer_sizes,
+    dense_predictor,
+    keras_model_factory,
+    keras_predictor,
+    probabilities,
+)
+
+__all__ = ["prediction_disagreement", "disagreement_rates", "consensus_vote", "input_pool",
+           "dense_layer_sizes", "dense_predictor"]
 
 #: Columns of :func:`prediction_disagreement`'s table.
 COLUMNS = ["cluster", "reference_class", "predicted_class", "fraction", "n", "count",
            "consensus_fraction", "reference_index", "predicted_index", "disagreement_rate",
            "rank"]
 NOISE = -1
-BATCH_ROWS = 1024
 
 
 def _empty(note: str = "") -> pd.DataFrame:
@@ -59,73 +65,6 @@ def input_pool(dataset: FederatedDataset, max_rows: int = 2000, seed: int = 0) -
         rng = np.random.default_rng(seed)
         pool = pool[np.sort(rng.choice(len(pool), size=max_rows, replace=False))]
     return pool
-
-
-def _softmax(logits: np.ndarray) -> np.ndarray:
-    z = logits - logits.max(axis=1, keepdims=True)
-    e = np.exp(z)
-    return e / e.sum(axis=1, keepdims=True)
-
-
-def _keras_predictor(model) -> Callable[[np.ndarray], np.ndarray]:
-    def predict(X: np.ndarray) -> np.ndarray:
-        out = [np.asarray(model(as_model_input(model, X[lo:lo + BATCH_ROWS]), training=False))
-               for lo in range(0, len(X), BATCH_ROWS)]
-        return np.concatenate(out) if out else np.empty((0, 0), np.float32)
-
-    return predict
-
-
-def dense_layer_sizes(result: SimulationResult, n_features: int,
-                      n_classes: int) -> list[int] | None:
-    spec = result.model_spec or {}
-    kind, hidden = spec.get("kind"), [int(h) for h in (spec.get("hidden") or ())]
-    if kind == "logreg":
-        return [n_features, n_classes]
-    if kind == "mlp":
-        return [n_features, *hidden, n_classes]
-    return None
-
-
-def dense_predictor(result: SimulationResult, flat: np.ndarray, n_features: int,
-                    n_classes: int) -> Callable[[np.ndarray], np.ndarray] | None:
-    """Logits of a ``logreg``/``mlp`` model straight from its flat weights, in numpy.
-
-    Same layout as :func:`fedcore.models.get_flat_weights` (per Dense layer: kernel
-    ``(in, out)`` row-major, then bias; ReLU between layers). Saves importing TensorFlow
-    and building a Keras model just to predict (the Explain page without SHAP). None for
-    other models (``cnn``) or when the weight count does not match.
-    """
-    sizes = dense_layer_sizes(result, n_features, n_classes)
-    flat = np.asarray(flat, dtype=np.float32).ravel()
-    if sizes is None or flat.size != sum(a * b + b for a, b in zip(sizes[:-1], sizes[1:])):
-        return None
-    layers, start = [], 0
-    for a, b in zip(sizes[:-1], sizes[1:]):
-        W = flat[start:start + a * b].reshape(a, b)
-        bias = flat[start + a * b:start + a * b + b]
-        layers.append((W, bias))
-        start += a * b + b
-
-    def predict(X: np.ndarray) -> np.ndarray:
-        h = np.asarray(X, dtype=np.float32).reshape(len(X), -1)
-        for i, (W, bias) in enumerate(layers):
-            h = h @ W + bias
-            if i < len(layers) - 1:
-                h = np.maximum(h, 0.0)
-        return h
-
-    return predict
-
-
-def _probabilities(predict, X: np.ndarray, n_classes: int) -> np.ndarray:
-    logits = np.asarray(predict(X), dtype=np.float64)
-    if logits.ndim != 2 or logits.shape[0] != len(X):
-        raise ValueError(f"a cluster model returned shape {logits.shape} for {len(X)} inputs")
-    if logits.shape[1] != n_classes:
-        raise ValueError(f"a cluster model returned {logits.shape[1]} classes; the data has "
-                         f"{n_classes}")
-    return _softmax(logits)
 
 
 def consensus_vote(predicted: np.ndarray, probabilities: np.ndarray
@@ -257,37 +196,9 @@ def prediction_disagreement(dataset: FederatedDataset, result: SimulationResult 
     label_names = [str(v) for v in dataset.label_names][:n_classes]
     label_names += [str(i) for i in range(len(label_names), n_classes)]
 
-    probs = np.empty((len(clusters), len(pool), n_classes))
-    if predictors is not None:
-        for i, c in enumerate(clusters):
-            probs[i] = _probabilities(predictors[c], pool, n_classes)
-    else:
-        n_features = pool.shape[1]
-        dense = ({} if engine_or_model_builder is not None else
-                 {c: dense_predictor(result, result.models[c], n_features, n_classes)
-                  for c in clusters})
-        factory = None
-        for i, c in enumerate(clusters):
-            predict = dense.get(c)
-            if predict is None:
-                if factory is None:
-                    factory = keras_model_factory(dataset, result, engine_or_model_builder, seed)
-                predict = _keras_predictor(factory(result.models[c]))
-            probs[i] = _probabilities(predict, pool, n_classes)
-    predicted = probs.argmax(axis=2)
-
-    rows, rates, undecided = [], {}, {}
-    for i, c in enumerate(clusters):
-        others = np.arange(len(clusters)) != i
-        consensus, share = consensus_vote(predicted[others], probs[others])
-        # Only inputs on which a strict majority of the other models agree have a consensus
-        # (always, with 2 clusters): a 1-1 tie says nothing about who disagrees.
-        decided = share > 0.5
-        undecided[c] = int((~decided).sum())
-        own = predicted[i][decided]
-        rates[c] = float(np.mean(own != consensus[decided])) if decided.any() else float("nan")
-        rows += _cluster_rows(c, own, consensus[decided], share[decided], label_names,
-                              rates[c])
+    probs = _model_probabilities(dataset, result, clusters, pool, n_classes, predictors,
+                                 engine_or_model_builder, seed)
+    rows, rates, undecided = _compare_with_consensus(clusters, probs, label_names)
     if rows:
         out = pd.DataFrame(rows)
         out = out.sort_values(["cluster", "fraction", "count", "reference_index",
@@ -302,6 +213,49 @@ def prediction_disagreement(dataset: FederatedDataset, result: SimulationResult 
                      n_without_consensus=undecided, n_models=len(clusters),
                      label_names=label_names)
     return out
+
+
+def _model_probabilities(dataset: FederatedDataset, result: SimulationResult | None,
+                         clusters: list[int], pool: np.ndarray, n_classes: int,
+                         predictors: dict | None, engine_or_model_builder,
+                         seed: int) -> np.ndarray:
+    """``(n_models, n_inputs, n_classes)`` predicted probabilities of every cluster model."""
+    probs = np.empty((len(clusters), len(pool), n_classes))
+    if predictors is not None:
+        for i, c in enumerate(clusters):
+            probs[i] = probabilities(predictors[c], pool, n_classes)
+        return probs
+    n_features = pool.shape[1]
+    dense = ({} if engine_or_model_builder is not None else
+             {c: dense_predictor(result, result.models[c], n_features, n_classes)
+              for c in clusters})
+    factory = None
+    for i, c in enumerate(clusters):
+        predict = dense.get(c)
+        if predict is None:
+            if factory is None:
+                factory = keras_model_factory(dataset, result, engine_or_model_builder, seed)
+            predict = keras_predictor(factory(result.models[c]))
+        probs[i] = probabilities(predict, pool, n_classes)
+    return probs
+
+
+def _compare_with_consensus(clusters: list[int], probs: np.ndarray, label_names: list[str]):
+    """Table rows, ``{cluster: disagreement rate}`` and ``{cluster: inputs without consensus}``."""
+    predicted = probs.argmax(axis=2)
+    rows, rates, undecided = [], {}, {}
+    for i, c in enumerate(clusters):
+        others = np.arange(len(clusters)) != i
+        consensus, share = consensus_vote(predicted[others], probs[others])
+        # Only inputs on which a strict majority of the other models agree have a consensus
+        # (always, with 2 clusters): a 1-1 tie says nothing about who disagrees.
+        decided = share > 0.5
+        undecided[c] = int((~decided).sum())
+        own = predicted[i][decided]
+        rates[c] = float(np.mean(own != consensus[decided])) if decided.any() else float("nan")
+        rows += _cluster_rows(c, own, consensus[decided], share[decided], label_names,
+                              rates[c])
+    return rows, rates, undecided
 
 
 def disagreement_rates(table: pd.DataFrame) -> pd.DataFrame:

@@ -32,23 +32,11 @@ from fedcore.plots.theme import (
 
 register_theme(set_default=True)
 
-FIGURES = {
-    "embedding_scatter": embedding_scatter,
-    "dendrogram": dendrogram_figure,
-    "similarity_heatmap": similarity_heatmap,
-    "quality_table": quality_table,
-    "assignment_sankey": assignment_sankey,
-    "cluster_size_bar": cluster_size_bar,
-    "label_distribution_heatmap": label_distribution_heatmap,
-    "client_size_bar": client_size_bar,
-    "learning_curves": learning_curves,
-    "accuracy_box_strip": accuracy_box_strip,
-    "gain_plot": gain_plot,
-    "worst_client_bar": worst_client_bar,
-}
+from fedcore.plots.registry import FIGURES, Figure  # noqa: E402 - after the theme exists
 
 __all__ = [
-    "FIGURES", "NOISE_COLOR", "PALETTE", "TEMPLATE_NAME", "cluster_color", "cluster_colors",
+    "FIGURES", "Figure", "NOISE_COLOR", "PALETTE", "TEMPLATE_NAME", "cluster_color",
+    "cluster_colors",
     "figure_name", "register_theme", "embedding_scatter", "dendrogram_figure",
     "similarity_heatmap", "quality_table", "assignment_sankey", "cluster_size_bar",
     "label_distribution_heatmap", "client_size_bar", "learning_curves", "accuracy_box_strip",

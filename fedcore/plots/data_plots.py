@@ -10,8 +10,7 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from fedcore.plots.cluster_plots import MAX_TICK_LABELS
-from fedcore.plots.theme import cluster_color, finish
+from fedcore.plots.theme import MAX_TICK_LABELS, cluster_color, finish
 
 
 def label_distribution_heatmap(counts: pd.DataFrame, normalize: bool = True,

@@ -1,6 +1,8 @@
 """Figures of :mod:`fedcore.explain`: tidy DataFrame in, plotly Figure out.
 
-Every figure stores a stable export name in ``fig.layout.meta["name"]`` (the names the
+Figures of the cluster MODELS (SHAP attributions, prediction disagreement) live in
+:mod:`fedcore.plots.model_explain_plots` and are re-exported here. Every figure stores a stable
+export name in ``fig.layout.meta["name"]`` (the names the
 plain-language statements cite). Membership figures carry the surrogate fidelity in the title,
 so an exported figure never loses its caveat.
 """
@@ -12,25 +14,20 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-try:  # the shared theme; tolerated missing so explanations work on their own
-    from .theme import DIVERGING, cluster_color, finish, register_theme
+__all__ = ["fidelity_title", "shap_bar", "shap_beeswarm", "divergence_heatmap",
+           "label_divergence_bars", "pixel_difference_heatmap", "explanation_figures",
+           "cluster_model_attribution_bars", "cluster_model_attribution_maps",
+           "disagreement_heatmap", "MODEL_COLORS"]
 
-    register_theme(set_default=False)  # idempotent; finish() refers to the template by name
-except ImportError:  # pragma: no cover
-    DIVERGING = "RdBu"
+from .model_explain_plots import (
+    MODEL_COLORS,
+    cluster_model_attribution_bars,
+    cluster_model_attribution_maps,
+    disagreement_heatmap,
+)
+from .theme import DIVERGING, cluster_color, finish, register_theme, subplot_grid
 
-    def cluster_color(label: int) -> str:
-        return "#BBBBBB" if int(label) < 0 else ["#0072B2", "#E69F00", "#009E73", "#CC79A7",
-                                                  "#56B4E9", "#D55E00"][int(label) % 6]
-
-    def finish(fig, name, title=None, **layout):
-        fig.update_layout(meta={"name": name}, **layout)
-        if title is not None:
-            fig.update_layout(title={"text": title})
-        return fig
-
-
-MODEL_COLORS = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442"]
+register_theme(set_default=False)  # idempotent; finish() refers to the template by name
 
 
 def fidelity_title(base: str, fidelity: float | None, trustworthy: bool | None = None) -> str:
@@ -39,11 +36,6 @@ def fidelity_title(base: str, fidelity: float | None, trustworthy: bool | None =
         return f"{base} (fidelity: cannot be estimated)"
     flag = "" if trustworthy or trustworthy is None else " - not reliable"
     return f"{base} (fidelity {fidelity:.0%}{flag})"
-
-
-def _grid(n: int) -> tuple[int, int]:
-    cols = min(n, 3)
-    return int(np.ceil(n / cols)), cols
 
 
 def shap_bar(ranking: pd.DataFrame, top: int = 10, fidelity: float | None = None,
@@ -68,7 +60,7 @@ def shap_bar(ranking: pd.DataFrame, top: int = 10, fidelity: float | None = None
     title = fidelity_title(f"Cluster membership by {what}", fidelity, trustworthy)
     if not clusters:
         return finish(go.Figure(), name, title)
-    rows, cols = _grid(len(clusters))
+    rows, cols = subplot_grid(len(clusters))
     # ~100 px between rows: the x-axis title of a row and the next row's panel title.
     height = max(340, 90 + rows * 28 * top + (rows - 1) * 100)
     fig = make_subplots(rows=rows, cols=cols, subplot_titles=[f"cluster {c}" for c in clusters],
@@ -194,7 +186,7 @@ def label_divergence_bars(label_div: pd.DataFrame, label_shift: pd.DataFrame | N
     js = ({} if label_shift is None else
           dict(zip(label_shift["cluster"], label_shift["js_divergence"])))
     titles = [f"cluster {c}" + (f" (JS {js[c]:.2f} bits)" if c in js else "") for c in clusters]
-    rows, cols = _grid(len(clusters))
+    rows, cols = subplot_grid(len(clusters))
     fig = make_subplots(rows=rows, cols=cols, subplot_titles=titles, shared_yaxes=True)
     for i, c in enumerate(clusters):
         part = label_div[label_div["cluster"] == c]
@@ -212,70 +204,13 @@ def label_divergence_bars(label_div: pd.DataFrame, label_shift: pd.DataFrame | N
                   barmode="group", height=max(320, 260 * rows))
 
 
-def cluster_model_attribution_bars(attributions: pd.DataFrame, top: int = 10) -> go.Figure:
-    """Mean |SHAP| of each model's top features, models side by side.
-
-    Parameters
-    ----------
-    attributions : DataFrame
-        ``model, feature, mean_abs_shap, rank`` (:func:`cluster_model_attributions`).
-    top : int
-        Features shown: union of each model's top ones, ordered by their best rank.
-    """
-    if attributions is None or attributions.empty:
-        return finish(go.Figure(), "cluster_model_attribution", "What each model looks at")
-    best = attributions[attributions["rank"] <= top].groupby("feature")["rank"].min()
-    keep = best.sort_values(kind="stable").index.tolist()[: 2 * top]
-    fig = go.Figure()
-    for i, model in enumerate(dict.fromkeys(attributions["model"])):
-        part = attributions[attributions["model"] == model].set_index("feature").reindex(keep)
-        color = (cluster_color(int(model.split()[-1])) if model.startswith("cluster ")
-                 and model.split()[-1].lstrip("-").isdigit() else MODEL_COLORS[i % 7])
-        fig.add_trace(go.Bar(x=keep, y=part["mean_abs_shap"], name=model, marker_color=color))
-    method = attributions.attrs.get("method", "")
-    fig.update_yaxes(title_text="mean |SHAP| (predicted-class logit)")
-    fig.update_layout(barmode="group")
-    return finish(fig, "cluster_model_attribution",
-                  f"What each model looks at{f' ({method} SHAP)' if method else ''}")
-
-
-def cluster_model_attribution_maps(attributions: pd.DataFrame, image_shape: tuple[int, int]
-                                   ) -> go.Figure:
-    """Mean |SHAP| per pixel of each model as an image (one panel per model).
-
-    ``attributions``: ``model, feature_index, mean_abs_shap`` covering every pixel of each
-    model (:func:`cluster_model_attributions`); ``feature_index`` is the row-major pixel.
-    """
-    models = list(dict.fromkeys(attributions["model"])) if attributions is not None else []
-    if not models:
-        return finish(go.Figure(), "cluster_model_attribution_map", "What each model looks at")
-    h, w = int(image_shape[0]), int(image_shape[1])
-    rows, cols = _grid(len(models))
-    fig = make_subplots(rows=rows, cols=cols, subplot_titles=models)
-    for i, model in enumerate(models):
-        part = attributions[attributions["model"] == model].sort_values("feature_index")
-        fig.add_trace(go.Heatmap(z=part["mean_abs_shap"].to_numpy().reshape(h, w),
-                                 colorscale="Viridis", showscale=i == 0,
-                                 colorbar={"title": "mean |SHAP|"}),
-                      row=i // cols + 1, col=i % cols + 1)
-        fig.update_yaxes(scaleanchor=f"x{i + 1 if i else ''}", row=i // cols + 1,
-                         col=i % cols + 1)
-    bare = {"showticklabels": False, "showline": False, "showgrid": False, "ticks": ""}
-    fig.update_yaxes(autorange="reversed", **bare)
-    fig.update_xaxes(**bare)
-    method = attributions.attrs.get("method", "")
-    return finish(fig, "cluster_model_attribution_map",
-                  f"Where each model looks{f' ({method} SHAP)' if method else ''}",
-                  height=60 + 260 * rows, margin={"t": 80})
-
-
 def pixel_difference_heatmap(pixel_diff: pd.DataFrame) -> go.Figure:
     """Mean image of each cluster minus the rest's (images only), one panel per cluster."""
     clusters = sorted(pixel_diff["cluster"].unique()) if len(pixel_diff) else []
     if not clusters:
         return finish(go.Figure(), "pixel_difference", "Mean image difference (images only)")
     h, w = int(pixel_diff["row"].max()) + 1, int(pixel_diff["col"].max()) + 1
-    rows, cols = _grid(len(clusters))
+    rows, cols = subplot_grid(len(clusters))
     fig = make_subplots(rows=rows, cols=cols, subplot_titles=[f"cluster {c}" for c in clusters])
     zmax = float(pixel_diff["difference"].abs().max()) or 1.0
     for i, c in enumerate(clusters):
@@ -291,80 +226,6 @@ def pixel_difference_heatmap(pixel_diff: pd.DataFrame) -> go.Figure:
     fig.update_xaxes(**bare)
     return finish(fig, "pixel_difference", "Mean image: cluster minus other clients",
                   height=60 + 260 * rows, margin={"t": 80})
-
-
-def disagreement_heatmap(table: pd.DataFrame, max_classes: int = 20,
-                         label_threshold: float = 0.3) -> go.Figure:
-    """Per cluster: class the OTHER cluster models agree on x class this cluster's model predicts.
-
-    Each cell is the fraction of the inputs the others call ``reference_class`` (row) that
-    this cluster's model calls ``predicted_class`` (column); the diagonal (agreement) is left
-    blank so swaps stand out as a symmetric pair of dark cells. Cells >= ``label_threshold``
-    are written out.
-
-    Parameters
-    ----------
-    table : DataFrame
-        :func:`~fedcore.explain.disagreement.prediction_disagreement`.
-    max_classes : int
-        With more classes, only those in a cell >= ``label_threshold`` (else the most
-        frequent) are drawn.
-    """
-    name, base = "prediction_disagreement", "Where each cluster model disagrees with the others"
-    if table is None or not len(table):
-        note = "" if table is None else table.attrs.get("note", "")
-        fig = finish(go.Figure(), name, f"{base}{f' ({note})' if note else ''}")
-        return fig
-    rates = table.attrs.get("disagreement_rate") or {}
-    clusters = sorted(set(table["cluster"]) | {int(c) for c in rates})
-    names = list(table.attrs.get("label_names") or [])
-    index_to_name = dict(zip(table["reference_index"], table["reference_class"]))
-    index_to_name.update(zip(table["predicted_index"], table["predicted_class"]))
-    if names:
-        index_to_name.update(enumerate(names))
-    classes = sorted(index_to_name)
-    if len(classes) > max_classes:
-        strong = table[table["fraction"] >= label_threshold]
-        pool = strong if len(strong) else table.nlargest(max_classes, "count")
-        classes = sorted(set(pool["reference_index"]) | set(pool["predicted_index"]))
-        classes = classes[:max_classes]
-    pos = {k: i for i, k in enumerate(classes)}
-    ticks = [str(index_to_name[k]) for k in classes]
-    rows, cols = _grid(len(clusters))
-    titles = [f"cluster {c}" + (f": differs on {rates[c]:.0%} of inputs" if c in rates
-                                else "") for c in clusters]
-    n_inputs = table.attrs.get("n_inputs")
-    if n_inputs:
-        base += f" ({n_inputs} held-out inputs)"
-    fig = make_subplots(rows=rows, cols=cols, subplot_titles=titles,
-                        horizontal_spacing=0.08, vertical_spacing=0.16)
-    for i, c in enumerate(clusters):
-        part = table[(table["cluster"] == c) & table["reference_index"].isin(pos)
-                     & table["predicted_index"].isin(pos)]
-        z = np.full((len(classes), len(classes)), np.nan)
-        n = np.zeros_like(z)
-        for r in part.itertuples():
-            z[pos[r.reference_index], pos[r.predicted_index]] = r.fraction
-            n[pos[r.reference_index], pos[r.predicted_index]] = r.n
-        for k in range(len(classes)):  # agreement: not drawn, but 0 off-diagonal is shown
-            z[k, k] = np.nan
-        off = ~np.eye(len(classes), dtype=bool) & np.isnan(z)
-        z[off] = 0.0
-        text = np.where(np.nan_to_num(z) >= label_threshold,
-                        np.vectorize(lambda v: f"{v:.0%}")(np.nan_to_num(z)), "")
-        fig.add_trace(go.Heatmap(
-            z=z, x=ticks, y=ticks, zmin=0, zmax=1, colorscale="Reds", showscale=i == 0,
-            text=text, texttemplate="%{text}", textfont={"size": 10}, customdata=n,
-            xgap=1, ygap=1,
-            colorbar={"title": {"text": "fraction", "side": "right"}, "tickformat": ".0%",
-                      "thickness": 10},
-            hovertemplate=f"cluster {c}<br>other models: %{{y}}<br>this model: %{{x}}"
-                          "<br>%{z:.0%} of %{customdata:.0f} inputs<extra></extra>"),
-            row=i // cols + 1, col=i % cols + 1)
-    fig.update_xaxes(type="category", title_text="this cluster's model predicts")
-    fig.update_yaxes(type="category", autorange="reversed")
-    fig.update_yaxes(title_text="other models agree on", col=1)
-    return finish(fig, name, base, height=max(360, 80 + 300 * rows), margin={"t": 90})
 
 
 def explanation_figures(bundle, top: int = 10) -> dict[str, go.Figure]:

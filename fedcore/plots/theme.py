@@ -29,6 +29,8 @@ SEQUENTIAL = "Viridis"
 DIVERGING = "RdBu"
 
 TEMPLATE_NAME = "fedlens"
+#: Axes name every row/column up to this many clients (tick labels beyond are unreadable).
+MAX_TICK_LABELS = 60
 
 
 def cluster_color(label: int) -> str:
@@ -40,6 +42,17 @@ def cluster_color(label: int) -> str:
 def cluster_colors(labels) -> dict[int, str]:
     """Map every distinct label in ``labels`` to its colour (noise -1 -> grey)."""
     return {int(lab): cluster_color(lab) for lab in np.unique(np.asarray(labels).astype(int))}
+
+
+def cluster_name(label: int) -> str:
+    """Legend/axis name of a cluster label (``-1`` is noise)."""
+    return "noise" if int(label) < 0 else f"cluster {int(label)}"
+
+
+def subplot_grid(n: int, max_cols: int = 3) -> tuple[int, int]:
+    """``(rows, cols)`` of a grid holding ``n`` small multiples, at most ``max_cols`` wide."""
+    cols = min(n, max_cols)
+    return int(np.ceil(n / cols)), cols
 
 
 def group_symbol(group: int) -> str:

@@ -33,23 +33,13 @@ def latex_summary(results: dict) -> str:
 
 
 def session_figures(results: dict, dataset=None, shown: dict | None = None) -> dict:
-    """name -> (figure, tidy data) of the main figures of this session's results, plus the
-    Clusters and Explain figures of the clustering shown (:func:`export_shown.capture`)."""
-    from fedcore.metrics import client_accuracy_table, method_summary
-    from fedcore.plots import accuracy_box_strip, learning_curves, worst_client_bar
+    """name -> (figure, tidy data) of the session pack of :data:`fedcore.plots.FIGURES` for
+    this session's results, plus the Clusters and Explain figures of the clustering shown
+    (:func:`export_shown.capture`)."""
+    from fedcore.figure_pack import build_pack
+    from fedcore.figure_sources import FigureSources
 
-    from .simulate_view import rounds_frame
-
-    rounds = rounds_frame(results)
-    table = client_accuracy_table(results)
-    summary = method_summary(results)
-    figs = {"learning_curves": (learning_curves(rounds), rounds),
-            "client_accuracy": (accuracy_box_strip(table), table),
-            "worst_client_accuracy": (worst_client_bar(summary), summary)}
-    if dataset is not None:
-        from fedcore.plots import label_distribution_heatmap
-        counts = dataset.label_counts()
-        figs["label_distribution"] = (label_distribution_heatmap(counts), counts.reset_index())
+    figs = build_pack("session", FigureSources(results, dataset))
     from .export_shown import figures as shown_figures
     figs.update(shown_figures(shown, dataset))
     return figs

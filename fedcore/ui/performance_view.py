@@ -106,7 +106,7 @@ def show_rounds(results: dict) -> None:
     """Mean and worst client accuracy over rounds."""
     from fedcore.plots import learning_curves
 
-    from .simulate_view import rounds_frame
+    from .results_view import rounds_frame
 
     data = rounds_frame(results)
     if data.empty:

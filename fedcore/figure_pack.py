@@ -1,0 +1,29 @@
+"""Build a figure pack by walking :data:`fedcore.plots.FIGURES` (adding a figure to a pack =
+one :class:`~fedcore.figure_sources.PackFigure` on its registry entry)."""
+
+from __future__ import annotations
+
+import pandas as pd
+import plotly.graph_objects as go
+
+from .errors import ConfigError
+from .figure_sources import PACKS, FigureSources
+from .plots import FIGURES
+
+
+def build_pack(pack: str, sources: FigureSources) -> dict[str, tuple[go.Figure, pd.DataFrame]]:
+    """``file_name -> (figure, tidy data)`` of every registered figure of ``pack`` that applies
+    to ``sources``, in registry order."""
+    if pack not in PACKS:
+        raise ConfigError(f"unknown figure pack {pack!r}; choose one of {', '.join(PACKS)}")
+    out = {}
+    for entry in FIGURES.values():
+        for spec in entry.exports:
+            if spec.pack != pack:
+                continue
+            data = spec.data(sources)
+            if data is None:
+                continue
+            table = spec.table(data) if spec.table is not None else data
+            out[spec.file_name] = (entry.plot(data, **spec.kwargs), table)
+    return out
