@@ -18,14 +18,14 @@ import pandas as pd
 from ..dataset import FederatedDataset
 from ..results import SimulationResult
 from .descriptors import client_descriptors
-from .disagreement import _dense_sizes, prediction_disagreement
+from .disagreement import dense_layer_sizes, prediction_disagreement
 from .divergence import (
     cluster_feature_divergence,
     label_divergence,
     label_shift,
     pixel_difference,
 )
-from .model_attributions import _keras_factory, cluster_model_attributions
+from .model_attributions import cluster_model_attributions, keras_model_factory
 from .narrative import ClusterStory, summarize_clusters
 from .surrogate import MembershipExplanation, explain_membership
 
@@ -152,13 +152,13 @@ def explain_all(dataset: FederatedDataset, result: SimulationResult | None = Non
         if model_attributions and builder is None:
             # ONE Keras model for all SHAP runs (and a CNN's predictions), reloaded per cluster.
             try:
-                builder = timed("model_build", _keras_factory, dataset, result, None, seed)
+                builder = timed("model_build", keras_model_factory, dataset, result, None, seed)
             except (ImportError, ValueError, RuntimeError, TypeError) as exc:
                 errors.append(f"cluster models could not be rebuilt: {exc}")
                 model_attributions = False
         if compare:
             # logreg/mlp predict in numpy from flat weights unless a builder was given.
-            dense = engine_or_model_builder is None and _dense_sizes(result, 1, 2) is not None
+            dense = engine_or_model_builder is None and dense_layer_sizes(result, 1, 2) is not None
             try:
                 table = timed("disagreement", prediction_disagreement, dataset, result,
                               max_rows=max_disagreement_rows, seed=seed,

@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
@@ -26,11 +25,10 @@ METRIC_LABELS = {"mean_client_accuracy": "mean client accuracy",
 
 
 def _cell_row(cell_dir: Path) -> dict:
+    """One tidy row: the cell's headline numbers exactly as its summary.json recorded them
+    (:func:`fedcore.metrics.run_summary`), never recomputed with another definition."""
     summary = read_json(cell_dir / COMPLETE_MARKER)
     spec = read_json(cell_dir / "spec.json")
-    clients = pd.read_csv(cell_dir / "clients.csv")
-    acc = clients["accuracy"].to_numpy(dtype=float)
-    worst = summary.get("worst_client_accuracy")
     k = k_label(spec.get("method"), spec.get("method_params") or {}, spec.get("k_mode"))
     return {
         "cell_id": cell_dir.name, "data": spec.get("data"),
@@ -38,10 +36,10 @@ def _cell_row(cell_dir: Path) -> dict:
         "k": k, "variant": row_label(spec.get("method"), k),
         "seed": int(spec.get("config", {}).get("seed", 0)),
         "data_seed": int(spec.get("data_seed", 0)),
-        "mean_client_accuracy": summary.get("mean_client_accuracy", float(np.nanmean(acc))),
-        "worst_accuracy": worst if worst is not None else float(np.nanmin(acc)),
+        "mean_client_accuracy": summary.get("mean_client_accuracy"),
+        "worst_accuracy": summary.get("worst_client_accuracy"),
         "ari": summary.get("ari"),
-        "n_clusters": int(summary.get("n_clusters", clients["cluster"].nunique())),
+        "n_clusters": int(summary["n_clusters"]),
         "wall_seconds": float(summary.get("wall_seconds", 0.0)),
     }
 

@@ -39,7 +39,7 @@ def run_spec(spec_dict: dict):
     return spec.to_dict(), summary_dict(spec, dataset, result), result
 
 
-def _resolve(backend: str) -> Callable:
+def resolve_backend(backend: str) -> Callable:
     module, _, name = backend.partition(":")
     return getattr(importlib.import_module(module), name)
 
@@ -49,7 +49,7 @@ def execute_cell(cell_id: str, spec: dict, backend: str = DEFAULT_BACKEND) -> di
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     start = time.perf_counter()
     try:
-        spec_out, summary, result = _resolve(backend)(spec)
+        spec_out, summary, result = resolve_backend(backend)(spec)
         return {"cell_id": cell_id, "ok": True, "spec": spec_out, "summary": summary,
                 "result": result, "seconds": time.perf_counter() - start}
     except Exception:  # noqa: BLE001 - recorded in error.txt, the grid goes on

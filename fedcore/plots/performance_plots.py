@@ -7,6 +7,7 @@ evaluation (Li et al. 2020, "Fair Resource Allocation in Federated Learning", IC
 
 from __future__ import annotations
 
+import functools
 import zlib
 
 import pandas as pd
@@ -14,15 +15,8 @@ import plotly.graph_objects as go
 
 from fedcore.plots.theme import cluster_color, finish
 
-#: Methods in a fixed order, so a method keeps its colour in every figure and session
-#: (whatever subset of methods a figure shows).
-KNOWN_METHODS = ("fedavg", "local", "oracle", "flhc", "kmeans", "cfl", "ifca", "fesem",
-                 "fedgroup", "pacfl")
-#: Hand-picked method colours (Okabe-Ito + Tol muted, no yellow: unreadable as a thin
-#: line on white); methods often compared get clearly different hues.
-METHOD_COLORS = {"fedavg": "#0072B2", "local": "#E69F00", "oracle": "#999933",
-                 "flhc": "#CC79A7", "kmeans": "#009E73", "cfl": "#D55E00", "ifca": "#000000",
-                 "fesem": "#332288", "fedgroup": "#882255", "pacfl": "#56B4E9"}
+#: Colours of methods that are not registered (or registered without a colour); the
+#: registered methods' colours live on the strategy registry (``Strategy.color``).
 SPARE_COLORS = ["#44AA99", "#AA4499", "#117733", "#CC6677", "#88CCEE", "#DDCC77"]
 #: Legends with more entries than this are hidden (e.g. local-only has one cluster per client).
 MAX_LEGEND_ENTRIES = 12
@@ -32,19 +26,31 @@ _METRIC_TITLES = {"mean_accuracy": "mean client accuracy", "worst_accuracy": "wo
                   "n_clusters": "clusters"}
 
 
+@functools.cache
+def _registered() -> tuple[tuple[str, ...], dict[str, str | None]]:
+    """Registered methods in registry order (a method keeps its colour and line style in
+    every figure and session, whatever subset a figure shows) and their colours."""
+    from fedcore.registries import method_colors
+
+    colors = method_colors()
+    return tuple(colors), colors
+
+
 def _method_index(method: str) -> int:
     base = str(method).split(" @ ")[0].strip().lower()
-    if base in KNOWN_METHODS:
-        return KNOWN_METHODS.index(base)
-    return len(KNOWN_METHODS) + zlib.crc32(base.encode()) % 97
+    known, _ = _registered()
+    if base in known:
+        return known.index(base)
+    return len(known) + zlib.crc32(base.encode()) % 97
 
 
 def method_color(method: str) -> str:
     """Stable colour of a method (``"ifca"`` and ``"ifca @ run-id"`` share it)."""
+    known, colors = _registered()
     i = _method_index(method)
-    if i < len(KNOWN_METHODS):
-        return METHOD_COLORS[KNOWN_METHODS[i]]
-    return SPARE_COLORS[(i - len(KNOWN_METHODS)) % len(SPARE_COLORS)]
+    if i < len(known) and colors[known[i]]:
+        return colors[known[i]]
+    return SPARE_COLORS[(i - len(known)) % len(SPARE_COLORS)]
 
 
 _DASHES = ("solid", "dash", "dot", "dashdot")

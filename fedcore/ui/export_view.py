@@ -100,7 +100,7 @@ def bundle_zip(results: dict, dataset, source: dict, figures: dict | None = None
     figures : dict, optional
         ``name -> (figure, tidy data)`` exported into the bundle in ``formats``.
     """
-    from fedcore.export import make_bundle
+    from fedcore.bundle import make_bundle
     from fedcore.interop import is_imported, run_record, spec_of
     from fedcore.runner import summary_dict
 
