@@ -59,7 +59,8 @@ def run_grid(grid: GridSpec, out_dir: str | Path, executor: str = "local",
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     meta = {"grid": grid.to_dict(), "cells": [], "command": command,
-            "versions": package_versions(), "tuning_cells": [c.cell_id for c in grid.tuning_cells()], "tuning": []}
+            "versions": package_versions(),
+            "tuning_cells": [c.cell_id for c in grid.tuning_cells()], "tuning": []}
     run = functools.partial(run_cells, out_dir=out_dir, executor=executor, workers=workers,
                             ray_address=ray_address, backend=backend, progress=progress,
                             max_representation_floats=None if keep_representations

@@ -38,12 +38,18 @@ class TuningSpace:
     why: str = ""
 
 
+ALL_MODES = (None, "given", "estimated")
+
+#: What is tuned per method (the paper's / method's default is listed first, so it wins
+#: ties).
 TUNING_SPACES: dict[str, TuningSpace] = {
-    "cfl": TuningSpace({"eps2": (0.6, 1.0, 1.6)},
-                       why="split trigger on the largest client update norm; eps1 (the "
-                           "stationarity gate) stays at its default"),
-    "pacfl": TuningSpace({"threshold": (10.0, 15.0, 25.0)},
+    "cfl": TuningSpace({"eps1": (0.4, 0.8), "eps2": (1.6, 0.8)},
+                       why="split gates of the absolute criterion (paper: 0.4, 1.6): "
+                           "mean update norm below eps1 and largest above eps2"),
+    "pacfl": TuningSpace({"threshold": (15.0, 10.0, 25.0)},
                          why="dendrogram cut angle (degrees) that decides K"),
+    "ifca": TuningSpace({"n_init": (1, 3)}, k_modes=ALL_MODES,
+                        why="random restarts against IFCA's known bad local minima"),
     "flhc": TuningSpace({"distance_threshold": (0.3, 0.5, 0.7)},
                         why="dendrogram cut; only used when FL+HC cuts by threshold "
                             "(no K mode, n_clusters=0)"),
