@@ -122,7 +122,7 @@ def _rows(arrays) -> set:
 
 def test_tuning_uses_validation_not_test_nor_truth(tmp_path, monkeypatch):
     """The fake simulation's score prefers eps2=1.6 whenever it is evaluated on the test
-    split or can see the true groups, eps2=0.8 otherwise: only an honest tuner picks 0.8."""
+    split or can see the true groups, eps2=0.4 otherwise: only an honest tuner picks 0.4."""
     grid = grid_of(methods=["fedavg", "cfl"], seeds=[0, 1], tune_seeds=[100, 101])
     test_rows = set()
     for seed in (0, 1, 100, 101):
@@ -134,7 +134,7 @@ def test_tuning_uses_validation_not_test_nor_truth(tmp_path, monkeypatch):
         on_test = np.mean([r.tobytes() in test_rows for x in dataset.x_test for r in x]) > 0.5
         cheat = on_test or dataset.true_groups is not None
         seen.append((strategy.name, cheat))
-        target = 1.6 if cheat else 0.8
+        target = 1.6 if cheat else 0.4
         res = fake_result(config.seed, n_clients=dataset.n_clients, method=strategy.name)
         res.params = strategy.get_params()
         res.true_groups = dataset.true_groups
@@ -145,19 +145,18 @@ def test_tuning_uses_validation_not_test_nor_truth(tmp_path, monkeypatch):
     monkeypatch.setattr("fedcore.simulation.run_simulation", fake_simulation)
     report = run_grid(grid, tmp_path, workers=0, backend=REAL, formats=())
     assert not report.failed
-    assert len(grid.tuning_cells()) == 4 * 2  # eps1 x eps2 candidates x two tuning seeds
-    assert seen[:8] == [("cfl", False)] * 8  # tuning runs: no test rows, no truth
+    assert len(grid.tuning_cells()) == 5 * 2  # eps2 candidates x two tuning seeds
+    assert seen[:10] == [("cfl", False)] * 10  # tuning runs: no test rows, no truth
     meta = json.loads((tmp_path / "grid.json").read_text())
     (record,) = meta["tuning"]
-    # eps1 does not change the score: the tie goes to its default, 0.4
-    assert record["params"] == {"eps1": 0.4, "eps2": 0.8} and record["status"] == "chosen"
+    assert record["params"] == {"eps2": 0.4} and record["status"] == "chosen"
     assert meta["grid"]["tune_seeds"] == [100, 101]
     reported = [json.loads((tmp_path / "cells" / c / "spec.json").read_text())
                 for c in meta["cells"]]
     assert [s["method_params"] for s in reported
-            if s["method"] == "cfl"] == [{"eps1": 0.4, "eps2": 0.8}] * 2
+            if s["method"] == "cfl"] == [{"eps2": 0.4}] * 2
     assert all("validation_fraction" not in s or not s["validation_fraction"] for s in reported)
-    assert "eps2=0.8" in (tmp_path / "table.tex").read_text()
+    assert "eps2=0.4" in (tmp_path / "table.tex").read_text()
     # resuming recomputes nothing
     again = run_grid(grid, tmp_path, workers=0, backend=REAL, formats=())
     assert again.computed == 0 and again.skipped == report.total
@@ -179,7 +178,8 @@ def test_tuning_spaces_are_valid_for_their_methods():
         first = candidates(method, mode, {})[0]
         assert all(first[n] == schema[n].default for n in first  # default first: wins ties
                    if schema[n].default in space.values[n])
-    assert candidates("cfl", None, {"eps2": 1.0}) == [{"eps1": 0.4}, {"eps1": 0.8}]
+    assert candidates("cfl", None, {"eps2": 1.0}) == []  # pinned by the user: not tuned
+    assert candidates("pacfl", None, {})[0] == {"threshold": 15.0}
     assert candidates("fedavg", None, {}) == [] and candidates("flhc", "given", {}) == []
 
 

@@ -43,9 +43,11 @@ ALL_MODES = (None, "given", "estimated")
 #: What is tuned per method (the paper's / method's default is listed first, so it wins
 #: ties).
 TUNING_SPACES: dict[str, TuningSpace] = {
-    "cfl": TuningSpace({"eps1": (0.4, 0.8), "eps2": (1.6, 0.8)},
-                       why="split gates of the absolute criterion (paper: 0.4, 1.6): "
-                           "mean update norm below eps1 and largest above eps2"),
+    "cfl": TuningSpace({"eps2": (1.6, 0.8, 0.4, 0.2, 0.1)},
+                       why="split trigger of the absolute criterion: the largest client "
+                           "update norm must exceed eps2; halvings of the paper's 1.6 "
+                           "(update norms scale with model, lr and data, so the paper's value "
+                           "may never trigger); eps1 stays at the paper's 0.4"),
     "pacfl": TuningSpace({"threshold": (15.0, 10.0, 25.0)},
                          why="dendrogram cut angle (degrees) that decides K"),
     "ifca": TuningSpace({"n_init": (1, 3)}, k_modes=ALL_MODES,
