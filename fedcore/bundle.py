@@ -32,6 +32,7 @@ from pathlib import Path
 import pandas as pd
 
 from .bundle_verify import COMPARED_KEYS, GRID_COMPARED, verify_bundle
+from .csv_safe import to_csv
 from .errors import ConfigError, DataError
 from .provenance import package_versions
 from .store import is_complete, read_json, save_run
@@ -165,7 +166,8 @@ def _runs_table(run_entries: list[dict]) -> pd.DataFrame:
 
 def make_bundle(runs, figures: dict | None = None, out_path: str | Path = "fedlens_bundle.zip",
                 formats=("png", "svg", "pdf"), figure_kwargs: dict | None = None,
-                data_files: dict[str, bytes] | None = None) -> Path:
+                data_files: dict[str, bytes] | None = None,
+                clusters_shown: dict | None = None) -> Path:
     """Write the reproducibility ZIP.
 
     Parameters
@@ -180,6 +182,10 @@ def make_bundle(runs, figures: dict | None = None, out_path: str | Path = "fedle
     data_files : dict of str to bytes, optional
         Uploaded datasets (file name -> content) to ship under ``data/``; runs whose ``data``
         is one of these names are re-run from the bundled copy.
+    clusters_shown : dict, optional
+        The clustering the dashboard showed (the method's own, or a what-if re-clustering
+        with its clusterer and parameters, and every client's cluster); written to
+        ``clusters_shown.json`` so the Clusters/Explain figures can be traced to it.
     """
     from .export.figures import export_figure
     from .export.tables import latex_table
@@ -197,16 +203,20 @@ def make_bundle(runs, figures: dict | None = None, out_path: str | Path = "fedle
         table = _runs_table(run_entries)
         if not table.empty:
             (stage / "tables").mkdir()
-            table.to_csv(stage / "tables" / "runs.csv", index=False)
+            to_csv(table, stage / "tables" / "runs.csv", index=False)
             numeric = table.set_index("run")[["mean_client_accuracy", "worst_client_accuracy",
                                               "ari"]].astype(float)
+            numeric.columns = ["Mean client accuracy", "Worst client accuracy", "ARI"]
             (stage / "tables" / "runs.tex").write_text(latex_table(
-                numeric, caption="Runs in this bundle.", label="tab:runs", index_name="run"))
+                numeric, caption="Runs in this bundle.", label="tab:runs", index_name="Run"))
         for name, content in (data_files or {}).items():
             if Path(name).name != name or name.startswith("."):
                 raise DataError(f"data file name {name!r} must be a plain file name")
             (stage / "data").mkdir(exist_ok=True)
             (stage / "data" / name).write_bytes(content)
+        if clusters_shown:
+            (stage / "clusters_shown.json").write_text(
+                json.dumps(clusters_shown, indent=2, default=str) + "\n")
         script = stage / "reproduce.sh"
         script.write_text(_reproduce_script(run_entries, grid_entries, data_files))
         script.chmod(0o755)

@@ -201,3 +201,31 @@ def assignment_flows(assignment_history: np.ndarray,
         frames.append(counts)
     out = pd.concat(frames, ignore_index=True)[cols]
     return out.sort_values(cols[:4]).reset_index(drop=True)
+
+
+def canonical_labels(labels) -> np.ndarray:
+    """Clusters renumbered by first appearance (noise ``-1`` kept): a partition's normal form.
+
+    Two labelings describe the same partition exactly when their canonical forms are equal.
+    """
+    labels = np.asarray(labels).astype(np.int64)
+    out = np.full(labels.shape, -1, dtype=np.int64)
+    mapping: dict[int, int] = {}
+    for i, lab in enumerate(labels.tolist()):
+        if lab >= 0:
+            out[i] = mapping.setdefault(lab, len(mapping))
+    return out
+
+
+def same_partition(a, b) -> bool:
+    """Whether ``a`` and ``b`` group the clients identically, whatever the cluster numbers."""
+    a, b = np.asarray(a), np.asarray(b)
+    return a.shape == b.shape and np.array_equal(canonical_labels(a), canonical_labels(b))
+
+
+def relabel_like(labels, reference) -> np.ndarray:
+    """``reference`` when ``labels`` is the same partition numbered differently, else
+    ``labels``: a re-clustering identical to a run's own clusters gets the run's numbering
+    (so its cluster models, trained for those numbers, apply)."""
+    return (np.asarray(reference).astype(np.int64) if same_partition(labels, reference)
+            else np.asarray(labels).astype(np.int64))

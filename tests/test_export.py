@@ -255,3 +255,23 @@ def test_report_rebuilds_run_figures_from_stored_data(tmp_path):
     assert len(history) == result.assignment_history.size
     _, _, back = load_run(run_dir)  # figures/ does not disturb the stored run
     assert back.method == result.method
+
+
+def test_exported_pdf_has_the_figures_title_as_document_title(tmp_path):
+    import re
+
+    import plotly.graph_objects as go
+
+    from fedcore.export.figures import figure_to_bytes
+
+    fig = go.Figure(go.Scatter(x=[1, 2], y=[3, 4])).update_layout(
+        title={"text": "Client map — Zürich"}, meta={"name": "embedding_scatter"})
+    pdf = figure_to_bytes(fig, "pdf")
+    # The last trailer's /Info object holds the title (incremental update).
+    info = re.findall(rb"/Info (\d+) 0 R", pdf)[-1]
+    obj = re.findall(rb"\n" + info + rb" 0 obj\n<</Title <([0-9A-F]+)>", pdf)[-1]
+    assert bytes.fromhex(obj.decode()).decode("utf-16") == "Client map — Zürich"
+    assert b"Kaleido-fier" not in pdf.split(b"%%EOF")[-2].split(b"endobj")[-2]
+    untitled = figure_to_bytes(go.Figure(layout={"meta": {"name": "client_accuracy"}}), "pdf")
+    obj = re.findall(rb"<</Title <([0-9A-F]+)>", untitled)[-1]
+    assert bytes.fromhex(obj.decode()).decode("utf-16") == "FedLens: client accuracy"

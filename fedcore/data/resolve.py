@@ -6,6 +6,7 @@ from pathlib import Path
 
 from ..dataset import FederatedDataset
 from ..errors import ConfigError, DataError
+from ..partition import SCENARIOS, make_scenario
 from .bundled import BUNDLED, load_bundled
 from .upload import load_upload, read_upload
 
@@ -29,8 +30,6 @@ def resolve_dataset(data: str, scenario: str | None = None, n_clients: int = 20,
     ``standardisation`` ("auto", "pooled", "per-client", "none") says how features are
     standardised (:func:`fedcore.partition.federate.standardise_parts`).
     """
-    from ..partition import SCENARIOS, make_scenario
-
     if data in BUNDLED:
         pool = load_bundled(data)
         if scenario is None:

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from ..dataset import FederatedDataset
+from ..metrics import relabel_like, same_partition
 from ..results import SimulationResult
 from .descriptors import client_descriptors
 from .disagreement import dense_layer_sizes, prediction_disagreement
@@ -114,6 +115,9 @@ def explain_all(dataset: FederatedDataset, result: SimulationResult | None = Non
             raise ValueError("explain_all needs labels or a simulation result")
         labels = result.assignments
     labels = np.asarray(labels).astype(np.int64)
+    if result is not None:
+        # The same partition numbered differently IS the run's own clustering.
+        labels = relabel_like(labels, result.assignments)
     timings: dict[str, float] = {}
     errors: list[str] = []
 
@@ -133,7 +137,7 @@ def explain_all(dataset: FederatedDataset, result: SimulationResult | None = Non
     pix = timed("pixel_difference", pixel_difference, dataset, labels)
     attributions = None
     table = None
-    same_clusters = result is not None and np.array_equal(labels, np.asarray(result.assignments))
+    same_clusters = result is not None and same_partition(labels, result.assignments)
     in_use = [] if result is None else [
         c for c in sorted({int(c) for c in labels if c != -1}) if c in result.models]
     compare = disagreement and len(in_use) >= 2

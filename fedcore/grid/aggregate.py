@@ -12,6 +12,7 @@ from pathlib import Path
 import pandas as pd
 import plotly.graph_objects as go
 
+from ..csv_safe import to_csv
 from ..kmode import k_label, row_label
 from ..store import COMPLETE_MARKER, is_complete, read_json
 from .spec import NO_SCENARIO
@@ -180,9 +181,9 @@ def write_grid_outputs(grid_dir: str | Path, tidy: pd.DataFrame | None = None,
 
     tidy = collect_results(grid_dir) if tidy is None else tidy
     written = []
-    tidy.to_csv(grid_dir / "results.csv", index=False)
+    to_csv(tidy, grid_dir / "results.csv", index=False)
     tidy.to_parquet(grid_dir / "results.parquet", index=False)
-    summary_frame(tidy).to_csv(grid_dir / "summary.csv", index=False)
+    to_csv(summary_frame(tidy), grid_dir / "summary.csv", index=False)
     written += [grid_dir / "results.csv", grid_dir / "results.parquet",
                 grid_dir / "summary.csv"]
     if tidy.empty:

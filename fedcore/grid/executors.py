@@ -7,6 +7,8 @@ holds ``summary.json`` is skipped. A failing cell writes ``cells/<id>/error.txt`
 others go on (it is retried on the next invocation).
 
 The process pool uses the ``spawn`` start method because TensorFlow is not fork-safe.
+Pool workers watch their driver: when it dies (even by ``kill -9``, which runs no cleanup)
+they exit within about a second instead of waiting forever on a queue nobody writes to.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import importlib
 import multiprocessing as mp
 import os
 import sys
+import threading
 import time
 import traceback
 from collections.abc import Callable
@@ -108,12 +111,32 @@ class CounterProgress:
         self.stream.flush()
 
 
+#: Seconds between two checks of a pool worker that its driver is still alive.
+PARENT_POLL_SECONDS = 0.5
+
+
+def _exit_when_orphaned(driver_pid: int) -> None:
+    """Pool initializer: a daemon thread ends this worker once ``driver_pid`` is gone.
+
+    A dead driver's children are re-parented, so ``os.getppid()`` changes. (Linux's
+    ``PR_SET_PDEATHSIG`` is not used: it fires when the *thread* that started the worker
+    ends, which in a dashboard is any finished script run.)
+    """
+    def watch():
+        while os.getppid() == driver_pid:
+            time.sleep(PARENT_POLL_SECONDS)
+        os._exit(70)  # no cleanup: the driver that would receive results is gone
+
+    threading.Thread(target=watch, name="fedlens-driver-watch", daemon=True).start()
+
+
 def _iter_local(pending: list[GridCell], workers: int, backend: str):
     if workers <= 0:  # in-process (tests, debugging)
         for cell in pending:
             yield execute_cell(cell.cell_id, cell.spec, backend)
         return
-    pool = cf.ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("spawn"))
+    pool = cf.ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("spawn"),
+                                  initializer=_exit_when_orphaned, initargs=(os.getpid(),))
     finished = False
     try:
         futures = [pool.submit(execute_cell, c.cell_id, c.spec, backend) for c in pending]

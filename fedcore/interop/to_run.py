@@ -145,7 +145,7 @@ def _representations(ex: Exchange, dataset, where: str) -> dict[str, Representat
                                  description=_DESCRIPTIONS[name].format(where=where))
             for name in ex.representations}
     if dataset is not None:
-        from ..representations import principal_angles_or_none, data_summary
+        from ..representations import data_summary, principal_angles_or_none
         reps["data_summary"] = Representation(
             "data_summary", X=data_summary(dataset),
             description="Label distribution and mean standardised features of each client's "

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..dataset import FederatedDataset
+from ..dataset import FederatedDataset, too_few_samples
 from ..errors import ConfigError
 
 #: How features are standardised; "auto" = "pooled" for tabular data, "none" for images.
@@ -111,8 +111,6 @@ def federate(pool, client_indices: dict[str, np.ndarray], true_groups: np.ndarra
     standardisation : {"auto", "pooled", "per-client", "none"}
         See the module docstring; ``"auto"`` is ``"pooled"`` unless ``pool.is_image``.
     """
-    from ..data.validation import too_few_samples
-
     test_fraction = check_test_fraction(test_fraction)
     split_rng = np.random.default_rng([int(seed), 1])
     transform_rng = np.random.default_rng([int(seed), 3])
