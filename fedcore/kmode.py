@@ -23,7 +23,7 @@ K_MODES = ("given", "estimated")
 #: Parameters a K mode sets; setting them by hand as well is a conflict.
 K_PARAMS = ("n_clusters", "estimate_k")
 LABELS = {"given": "K given (oracle)", "estimated": "K estimated"}
-NO_K = "-"  # methods without clusters (a CSV reads "" back as missing)
+NO_K = "no clustering"  # fedavg, local (a CSV reads "" back as missing)
 
 
 def _schema(method: str) -> dict:
@@ -83,7 +83,7 @@ def apply_k_mode(method: str, method_params: dict, k_mode: str | None,
 
 def k_label(method: str, method_params: dict, k_mode: str | None = None) -> str:
     """How the method got K, for tables: "K given (oracle)", "K estimated", "true groups",
-    "K discovered", "K = 4 (fixed)" or "-" for methods without clusters."""
+    "K discovered", "K = 4 (fixed)" or "no clustering" (fedavg, local)."""
     if k_mode in LABELS:
         return LABELS[k_mode]
     if method == "oracle":

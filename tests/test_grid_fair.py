@@ -65,7 +65,7 @@ def test_k_modes_set_params_from_truth_or_estimate(kfake):
     assert k_label("cfl", {}) == "K discovered"
     assert k_label("pacfl", {}) == "K discovered"
     assert k_label("ifca", {"n_clusters": 3}) == "K = 3 (fixed)"
-    assert k_label("fedavg", {}) == "-"
+    assert k_label("fedavg", {}) == "no clustering"
 
 
 def test_tables_mark_k_given_and_estimated(kfake, tmp_path, capsys):

@@ -13,7 +13,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from ..csv_safe import to_csv
-from ..kmode import k_label, row_label
+from ..kmode import NO_K, k_label, row_label
 from ..store import COMPLETE_MARKER, is_complete, read_json
 from .spec import NO_SCENARIO
 from .stats import paired_differences
@@ -72,7 +72,7 @@ def with_variants(tidy: pd.DataFrame) -> pd.DataFrame:
     if {"k", "variant", "fedavg_diff"} <= set(tidy.columns):
         return tidy
     out = tidy.copy()
-    out["k"] = out.get("k", "-")
+    out["k"] = out.get("k", NO_K)
     out["variant"] = out.get("variant", out["method"])
     out["fedavg_diff"] = paired_differences(out)
     return out
