@@ -98,7 +98,8 @@ def _command(argv: list[str], data_files: dict) -> str:
 
 def _reproduce_script(run_entries: list[dict], grid_entries: list[dict],
                       data_files: dict | None = None) -> str:
-    from .grid.spec import GridSpec, grid_to_argv, spec_to_argv
+    from .grid.argv import grid_to_argv, spec_to_argv
+    from .grid.spec import GridSpec
 
     data_files = data_files or {}
 

@@ -20,6 +20,12 @@ class ExperimentSpec:
 
     ``data_seed`` drives the data split/scenario; ``config.seed`` drives model initialisation,
     client sampling and local shuffling — two separate settings.
+
+    ``k_mode`` ("given" / "estimated", :mod:`fedcore.kmode`) tells a method that needs K
+    where K comes from; ``standardisation`` how features are standardised
+    (:func:`fedcore.partition.federate.standardise_parts`); ``validation_fraction`` > 0
+    makes a tuning run: train on the rest of each client's train split, evaluate on that
+    fraction of it (:func:`fedcore.partition.holdout.validation_view`; no test data).
     """
 
     data: str
@@ -32,15 +38,27 @@ class ExperimentSpec:
     scenario_params: dict = field(default_factory=dict)
     method_params: dict = field(default_factory=dict)
     config: SimulationConfig = field(default_factory=SimulationConfig)
+    k_mode: str | None = None
+    standardisation: str = "auto"
+    validation_fraction: float = 0.0
 
     def validate(self) -> ExperimentSpec:
         """Check the method, the scenario and their parameters (one ConfigError line).
 
         Values are only checked, not rewritten: the spec keeps what the user chose.
         """
+        from .kmode import check_k_mode
+        from .partition.federate import STANDARDISATIONS
         from .registries import check_overrides
         check_overrides("method", self.method, self.method_params)
         check_overrides("scenario", self.scenario, self.scenario_params)
+        check_k_mode(self.method, self.k_mode, self.method_params)
+        if self.standardisation not in STANDARDISATIONS:
+            raise ConfigError(f"standardisation must be one of {', '.join(STANDARDISATIONS)}"
+                              f", not {self.standardisation!r}")
+        if not 0.0 <= float(self.validation_fraction) < 1.0:
+            raise ConfigError("validation fraction must be in [0, 1), got "
+                              f"{self.validation_fraction}")
         return self
 
     def to_dict(self) -> dict:
@@ -55,12 +73,27 @@ class ExperimentSpec:
         return cls(config=config, **d)
 
 
-def load_spec_dataset(spec: ExperimentSpec):
-    """The FederatedDataset a spec describes (bundled name or file path + scenario)."""
+def load_base_dataset(spec: ExperimentSpec):
+    """The FederatedDataset a spec's data and scenario describe (before any validation
+    view)."""
     from .data import resolve_dataset
     return resolve_dataset(spec.data, scenario=spec.scenario, n_clients=spec.n_clients,
                            n_groups=spec.n_groups, samples_per_client=spec.samples_per_client,
-                           seed=spec.data_seed, **spec.scenario_params)
+                           seed=spec.data_seed, standardisation=spec.standardisation,
+                           **spec.scenario_params)
+
+
+def training_view(spec: ExperimentSpec, dataset):
+    """What the run trains and evaluates on: ``dataset``, or its validation view."""
+    if not spec.validation_fraction:
+        return dataset
+    from .partition.holdout import validation_view
+    return validation_view(dataset, spec.validation_fraction, spec.data_seed)
+
+
+def load_spec_dataset(spec: ExperimentSpec):
+    """The FederatedDataset a spec's run used (bundled name or file path + scenario)."""
+    return training_view(spec, load_base_dataset(spec))
 
 
 def make_strategy(method: str, params: dict):
@@ -74,13 +107,20 @@ def make_strategy(method: str, params: dict):
 def run_experiment(spec: ExperimentSpec, progress=None, dataset=None):
     """Build the dataset (unless given) and simulate the spec's method on it.
 
+    ``dataset`` (optional) is the spec's full dataset; the K mode reads its true groups,
+    then a tuning spec replaces it by its validation view (no test data, no true groups).
+
     Returns
     -------
     (FederatedDataset, SimulationResult)
+        The dataset the run used and its result.
     """
+    from .kmode import apply_k_mode
     from .simulation import run_simulation
-    strategy = make_strategy(spec.method, spec.method_params)
-    dataset = dataset if dataset is not None else load_spec_dataset(spec)
+    dataset = dataset if dataset is not None else load_base_dataset(spec)
+    params = apply_k_mode(spec.method, spec.method_params, spec.k_mode, dataset.true_groups)
+    strategy = make_strategy(spec.method, params)
+    dataset = training_view(spec, dataset)
     return dataset, run_simulation(dataset, strategy, spec.config, progress=progress)
 
 

@@ -54,7 +54,7 @@ with st.expander(f"Tidy results ({len(tidy)} cells)", expanded=True):
 st.markdown("**Mean ± std over seeds** (methods x scenarios; bold in LaTeX = best)")
 tables = {}
 with guard("Tables"):
-    tables = grid_view.metric_tabs(tidy)
+    tables = grid_view.metric_tabs(tidy, path)
 
 st.markdown("**Downloads**")
 with guard("Downloads"):

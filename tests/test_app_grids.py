@@ -84,12 +84,13 @@ def test_launching_a_grid_shows_results_tables_latex_and_figures(at, runs):
     assert tidy["mean_client_accuracy"].between(0, 1).all()
     # mean ± std comparison: methods x scenarios
     comparisons = [f for f in frames if list(f.columns) == ["rotation", "label-swap"]]
-    assert comparisons and list(comparisons[0].index) == ["fedavg", "ifca"]
+    assert comparisons and [i.split(" [")[0] for i in comparisons[0].index] == ["fedavg", "ifca"]
+    assert "[K " in comparisons[0].index[1]  # how IFCA got K is always marked
     assert all("±" in v for v in comparisons[0].to_numpy().ravel())
 
     latex = [c.value for c in at.code if c.language == "latex"]
     assert latex and all(r"\toprule" in t and r"\pm" in t for t in latex)
-    assert "Mean client accuracy on digits" in latex[0]
+    assert "Final-round mean client accuracy" in latex[0]
     assert latex[0].strip() == (grid_dir / "table.tex").read_text().strip()  # = the CLI's
 
     names = [s["layout"]["meta"]["name"] for s in chart_specs(at)]
@@ -154,7 +155,7 @@ def test_dashboard_helpers():
     assert list(table.index) == ["fedavg", "ifca"]
     assert list(table.columns) == ["rotation", "label-swap"]
     tex = latex_tables(tidy)
-    assert set(tex) == {"table.tex", "table_worst.tex", "table_ari.tex"}
+    assert set(tex) == {"table.tex", "table_worst.tex", "table_ari.tex", "table_diff.tex"}
     grid = dashboard.build_grid("digits", ["dirichlet"], ["ifca"], [0, 1], 4, 2, 30, 2,
                                 model="logreg", params=["ifca.n_clusters=3", "dirichlet.alpha=0.1"])
     assert grid.method_params == {"ifca": {"n_clusters": 3}}

@@ -14,6 +14,7 @@ from fedcore.cli import build_parser, main
 from fedcore.errors import ConfigError
 from fedcore.grid import GridSpec, collect_results, failed_cells, run_cells, run_grid
 from fedcore.grid.spec import grid_to_argv, spec_to_argv
+from fedcore.runner import ExperimentSpec
 from fedcore.store import is_complete, load_run
 
 FAKE = "test_store:fake_run_spec"
@@ -112,7 +113,7 @@ def test_spec_to_argv_round_trips_through_run_parser():
     cell = small_grid(method_params={"ifca": {"n_clusters": 3}}).cells()[-1]
     args = build_parser().parse_args(["run", *spec_to_argv(cell.spec), "--out", "x"])
     spec = spec_from_args(args, args.method, {"n_clusters": 3})
-    assert spec.to_dict() == cell.spec
+    assert spec.to_dict() == ExperimentSpec.from_dict(cell.spec).to_dict()
 
 
 def test_in_process_grid_is_resumable_and_records_failures(tmp_path):
@@ -167,9 +168,10 @@ def test_grid_outputs_tidy_table_latex_figures(tmp_path):
     report = run_grid(grid, tmp_path, workers=0, backend=FAKE, formats=("svg",))
     assert report.computed == 8
     tidy = pd.read_csv(tmp_path / "results.csv")
-    assert list(tidy.columns) == ["cell_id", "data", "scenario", "method", "seed", "data_seed",
-                                  "mean_client_accuracy", "worst_accuracy", "ari",
-                                  "n_clusters", "wall_seconds"]
+    assert list(tidy.columns) == ["cell_id", "data", "scenario", "method", "k", "variant",
+                                  "seed", "data_seed", "mean_client_accuracy",
+                                  "worst_accuracy", "ari", "fedavg_diff", "n_clusters",
+                                  "wall_seconds"]
     assert len(tidy) == 8 and set(tidy["seed"]) == {0, 1}
     assert (tidy["worst_accuracy"] <= tidy["mean_client_accuracy"]).all()
     pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "results.parquet"), tidy,

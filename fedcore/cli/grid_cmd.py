@@ -3,8 +3,12 @@
 Example::
 
     python -m fedcore grid --data digits --scenarios rotation,label-swap \\
-        --methods fedavg,kmeans,ifca --seeds 0,1,2 --rounds 10 --param ifca.n_clusters=4 \\
-        --out results/g1
+        --methods fedavg,kmeans,ifca,cfl --seeds 0,1,2 --k given,estimated \\
+        --tune-seeds 100,101 --rounds 10 --out results/g1
+
+Fair-comparison options: ``--k`` (how methods that need K get it, one table row per
+mode), ``--tune-seeds`` (hyper-parameters chosen on other seeds, on validation data; see
+:mod:`fedcore.grid.tuning`), ``--standardisation`` (pooled or per-client statistics).
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ import sys
 from pathlib import Path
 
 from ..errors import ConfigError
-from .run_cmd import add_training_arguments, config_from_args
+from .run_cmd import add_standardisation_argument, add_training_arguments, config_from_args
 
 
 def _csv_list(text: str) -> list[str]:
@@ -43,7 +47,17 @@ def register(sub) -> None:
     p.add_argument("--scenario-param", action="append", default=[], metavar="KEY=VALUE",
                    help="parameter for every scenario (repeatable)")
     p.add_argument("--param", action="append", default=[], metavar="NAME.KEY=VALUE",
-                   help="method or scenario parameter, e.g. ifca.n_clusters=4 (repeatable)")
+                   help="method or scenario parameter, e.g. label-swap.n_pairs=2 (repeatable)")
+    p.add_argument("--k", default="given",
+                   help="how methods that need K get it: given (the true number of groups, "
+                        "marked 'K given (oracle)'), estimated (estimate_k=true), or "
+                        "given,estimated (one row each)")
+    p.add_argument("--tune-seeds", default="",
+                   help="seeds of the hyper-parameter tuning runs (disjoint from --seeds), "
+                        "scored on a validation split of the train data, e.g. 100,101")
+    p.add_argument("--validation-fraction", type=float, default=0.2,
+                   help="share of each client's train split the tuning runs are scored on")
+    add_standardisation_argument(p)
     add_training_arguments(p)
     p.add_argument("--executor", default="local", choices=["local", "ray"])
     p.add_argument("--ray-address", default=None, help="existing Ray cluster (default: local)")
@@ -75,13 +89,18 @@ def grid_from_args(args):
                     seeds=_int_list(args.seeds, "--seeds"), n_clients=args.clients,
                     n_groups=args.groups, samples_per_client=args.samples,
                     data_seed=args.data_seed, scenario_params=scenario_params,
-                    method_params=method_params, config=config).validate()
+                    method_params=method_params, config=config, k_modes=args.k.split(","),
+                    tune_seeds=_int_list(args.tune_seeds, "--tune-seeds"),
+                    validation_fraction=args.validation_fraction,
+                    standardisation=args.standardisation).validate()
 
 
 def run(args) -> int:
-    from ..grid import run_grid
+    from ..grid import collect_results, run_grid
+    from ..grid.aggregate import grid_notes
+    from ..grid.argv import grid_to_argv
     from ..grid.executors import CounterProgress
-    from ..grid.spec import grid_to_argv
+    from ..grid.stats import summary_frame, text_report
 
     grid = grid_from_args(args)
     formats = [] if args.formats.strip() == "none" else _csv_list(args.formats)
@@ -90,6 +109,8 @@ def run(args) -> int:
                       ray_address=args.ray_address, formats=formats,
                       progress=CounterProgress(enabled=not args.quiet), command=command,
                       keep_representations=args.keep_representations)
+    if not args.quiet:
+        print(text_report(summary_frame(collect_results(args.out)), grid_notes(args.out)))
     print(json.dumps({"out": str(args.out), **report.to_dict()}))
     for cell in report.failed:
         print(f"failed: {cell} (see {Path(args.out) / 'cells' / cell / 'error.txt'})",

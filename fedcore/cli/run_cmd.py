@@ -19,6 +19,13 @@ def register(sub) -> None:
                                                    "ifca, fesem, fedgroup, pacfl")
     p.add_argument("--param", action="append", default=[], metavar="KEY=VALUE",
                    help="method hyper-parameter (repeatable)")
+    p.add_argument("--k", default=None, choices=["given", "estimated"],
+                   help="for methods that need K: the true number of groups (given) or "
+                        "estimate_k=true (estimated); default: the method's parameters")
+    p.add_argument("--validation-fraction", type=float, default=0.0,
+                   help="tuning run: train on the rest of each client's train split and "
+                        "evaluate on this share of it (no test data); 0 = test split")
+    add_standardisation_argument(p)
     p.add_argument("--out", required=True, help="output directory")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=run)
@@ -37,6 +44,14 @@ def add_experiment_arguments(p) -> None:
     p.add_argument("--seed", type=int, default=0, help="model init / sampling / shuffling seed")
     p.add_argument("--data-seed", type=int, default=None,
                    help="data split seed (defaults to --seed)")
+
+
+def add_standardisation_argument(p) -> None:
+    p.add_argument("--standardisation", default="auto",
+                   choices=["auto", "pooled", "per-client", "none"],
+                   help="feature standardisation with train statistics: pooled over clients "
+                        "(auto for tabular data; = one aggregation round of client sums), "
+                        "per-client (no statistics leave a client) or none")
 
 
 def add_training_arguments(p) -> None:
@@ -76,7 +91,10 @@ def spec_from_args(args, method: str, method_params: dict):
         n_groups=args.groups, samples_per_client=args.samples,
         data_seed=args.seed if args.data_seed is None else args.data_seed,
         scenario_params=parse_params("scenario", args.scenario, args.scenario_param),
-        method_params=method_params, config=config_from_args(args))
+        method_params=method_params, config=config_from_args(args),
+        k_mode=getattr(args, "k", None),
+        standardisation=getattr(args, "standardisation", "auto"),
+        validation_fraction=getattr(args, "validation_fraction", 0.0))
 
 
 class TerminalProgress:
@@ -123,7 +141,8 @@ def run(args) -> int:
     from ..runner import run_experiment, summary_dict
     from ..store import save_run
     # Every parameter is checked before the data is loaded or TensorFlow starts.
-    spec = spec_from_args(args, args.method, parse_params("method", args.method, args.param))
+    spec = spec_from_args(args, args.method,
+                          parse_params("method", args.method, args.param)).validate()
     progress = with_test_barrier(TerminalProgress(args.method, enabled=not args.quiet))
     dataset, result = run_experiment(spec, progress=progress)
     summary = summary_dict(spec, dataset, result)

@@ -14,7 +14,8 @@ from .upload import load_upload, read_upload
 def resolve_dataset(data: str, scenario: str | None = None, n_clients: int = 20,
                     n_groups: int = 4, samples_per_client: int = 100, seed: int = 0,
                     test_fraction: float = 0.2, client_column: str | None = None,
-                    label_column: str | None = None, **params) -> FederatedDataset:
+                    label_column: str | None = None, standardisation: str = "auto",
+                    **params) -> FederatedDataset:
     """Bundled dataset or upload -> FederatedDataset.
 
     Rules
@@ -25,6 +26,9 @@ def resolve_dataset(data: str, scenario: str | None = None, n_clients: int = 20,
     * a file path with ``scenario`` None or ``"natural"`` -> :func:`load_upload` (its own
       client column); with any other scenario, the upload is pooled (its client column,
       if any, is ignored; none is needed) and partitioned like a bundled dataset.
+
+    ``standardisation`` ("auto", "pooled", "per-client", "none") says how features are
+    standardised (:func:`fedcore.partition.federate.standardise_parts`).
     """
     if data in BUNDLED:
         pool = load_bundled(data)
@@ -34,12 +38,13 @@ def resolve_dataset(data: str, scenario: str | None = None, n_clients: int = 20,
                                   f"({', '.join(s for s in SCENARIOS if s != 'natural')})")
             scenario = "natural"
         return make_scenario(pool, scenario, n_clients, n_groups, samples_per_client, seed,
-                             test_fraction, **params)
+                             test_fraction, standardisation=standardisation, **params)
     if not Path(data).exists():
         raise DataError(f"'{data}' is neither a bundled dataset ({', '.join(BUNDLED)}) "
                         "nor an existing file")
     if scenario in (None, "natural"):
-        return load_upload(data, client_column, label_column, test_fraction, seed)
+        return load_upload(data, client_column, label_column, test_fraction, seed,
+                           standardisation=standardisation)
     pool, _, _ = read_upload(data, client_column, label_column, require_client=False)
     return make_scenario(pool, scenario, n_clients, n_groups, samples_per_client, seed,
-                         test_fraction, **params)
+                         test_fraction, standardisation=standardisation, **params)

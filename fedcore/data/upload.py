@@ -120,7 +120,8 @@ def read_upload(path, client_column: str | None = None, label_column: str | None
 def load_upload(path, client_column: str | None = None, label_column: str | None = None,
                 test_fraction: float = 0.2, seed: int = 0, max_bytes: int = DEFAULT_MAX_BYTES,
                 filename: str | None = None,
-                max_clients: int = DEFAULT_MAX_CLIENTS) -> FederatedDataset:
+                max_clients: int = DEFAULT_MAX_CLIENTS,
+                standardisation: str = "auto") -> FederatedDataset:
     """Read an upload into a federated dataset with its own (natural) clients.
 
     Parameters
@@ -138,6 +139,8 @@ def load_upload(path, client_column: str | None = None, label_column: str | None
     filename : str, optional
     max_clients : int
         More clients than this is an error (usually a wrong client column).
+    standardisation : {"auto", "pooled", "per-client", "none"}
+        Feature standardisation (:func:`fedcore.partition.federate.standardise_parts`).
     """
     pool, enc, info = read_upload(path, client_column, label_column, max_bytes, filename,
                                   max_clients)
@@ -151,7 +154,8 @@ def load_upload(path, client_column: str | None = None, label_column: str | None
                   "label_column": label_column}
     try:
         return federate(pool, indices, groups, seed=seed, test_fraction=test_fraction,
-                        name=info["file"], provenance=provenance)
+                        name=info["file"], provenance=provenance,
+                        standardisation=standardisation)
     except DataError as exc:  # e.g. a client too small to split
         raise _naming_file(exc, info["file"]) from None
 

@@ -3,18 +3,23 @@
 Layout of a grid directory::
 
     GRID/
-      grid.json          GridSpec, the list of cell ids, the command that made it
+      grid.json          GridSpec, the reported and tuning cell ids, the chosen
+                         hyper-parameters ("tuning"), the command that made it
       cells/<cell_id>/   one run directory per cell (fedcore.store layout); a failed cell
-                         holds only error.txt and is retried by the next invocation
-      results.csv        tidy: cell_id, data, scenario, method, seed, data_seed,
-      results.parquet      mean_client_accuracy, worst_accuracy, ari, n_clusters, wall_seconds
+                         holds only error.txt and is retried by the next invocation;
+                         tuning cells are named tune__...
+      results.csv        tidy, one row per reported cell (``TIDY_COLUMNS``)
+      results.parquet
+      summary.csv        one row per scenario x method [K mode]: mean, std, paired
+                         difference to FedAvg with its 95% t-interval
       table.tex          mean +- std over seeds, methods x scenarios (booktabs);
-                         table_worst.tex, table_ari.tex likewise
+                         table_worst.tex, table_ari.tex, table_diff.tex likewise
       figures/           grid_<metric>.{pdf,svg,png,csv}
 """
 
 from __future__ import annotations
 
+import functools
 import json
 from pathlib import Path
 
@@ -48,19 +53,38 @@ def run_grid(grid: GridSpec, out_dir: str | Path, executor: str = "local",
         Store every client representation of every cell (large); by default cells keep
         only the small ones (last layer, loss profile, data summary, principal angles).
     """
+    from .tuning import choose, tuned_params
+
     grid.validate()  # every cell, before anything is written or started
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    cells = grid.cells()
-    meta = {"grid": grid.to_dict(), "cells": [c.cell_id for c in cells], "command": command,
-            "versions": package_versions()}
+    meta = {"grid": grid.to_dict(), "cells": [], "command": command,
+            "versions": package_versions(),
+            "tuning_cells": [c.cell_id for c in grid.tuning_cells()], "tuning": []}
+    run = functools.partial(run_cells, out_dir=out_dir, executor=executor, workers=workers,
+                            ray_address=ray_address, backend=backend, progress=progress,
+                            max_representation_floats=None if keep_representations
+                            else GRID_REPRESENTATION_FLOATS)
+    tuning = GridReport()
+    if meta["tuning_cells"]:
+        _write_meta(out_dir, meta)
+        tuning = run(grid.tuning_cells())
+        meta["tuning"] = choose(grid, out_dir)
+    cells = grid.cells(tuned_params(meta["tuning"]))
+    meta["cells"] = [c.cell_id for c in cells]
+    _write_meta(out_dir, meta)
+    report = run(cells)
+    report.total += tuning.total
+    report.skipped += tuning.skipped
+    report.computed += tuning.computed
+    report.failed = tuning.failed + report.failed
+    report.seconds += tuning.seconds
+    tidy = collect_results(out_dir, meta["cells"])
+    write_grid_outputs(out_dir, tidy, formats=formats)
+    return report
+
+
+def _write_meta(out_dir: Path, meta: dict) -> None:
     tmp = out_dir / ".grid.json.part"
     tmp.write_text(json.dumps(meta, indent=2) + "\n")
     tmp.replace(out_dir / "grid.json")
-    report = run_cells(cells, out_dir, executor=executor, workers=workers,
-                       ray_address=ray_address, backend=backend, progress=progress,
-                       max_representation_floats=None if keep_representations
-                       else GRID_REPRESENTATION_FLOATS)
-    tidy = collect_results(out_dir, [c.cell_id for c in cells])
-    write_grid_outputs(out_dir, tidy, formats=formats)
-    return report

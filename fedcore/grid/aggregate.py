@@ -13,11 +13,14 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from ..csv_safe import to_csv
+from ..kmode import NO_K, k_label, row_label
 from ..store import COMPLETE_MARKER, is_complete, read_json
 from .spec import NO_SCENARIO
+from .stats import paired_differences
 
-TIDY_COLUMNS = ["cell_id", "data", "scenario", "method", "seed", "data_seed",
-                "mean_client_accuracy", "worst_accuracy", "ari", "n_clusters", "wall_seconds"]
+TIDY_COLUMNS = ["cell_id", "data", "scenario", "method", "k", "variant", "seed", "data_seed",
+                "mean_client_accuracy", "worst_accuracy", "ari", "fedavg_diff", "n_clusters",
+                "wall_seconds"]
 METRIC_LABELS = {"mean_client_accuracy": "mean client accuracy",
                  "worst_accuracy": "worst client accuracy", "ari": "ARI vs. true groups"}
 
@@ -27,9 +30,11 @@ def _cell_row(cell_dir: Path) -> dict:
     (:func:`fedcore.metrics.run_summary`), never recomputed with another definition."""
     summary = read_json(cell_dir / COMPLETE_MARKER)
     spec = read_json(cell_dir / "spec.json")
+    k = k_label(spec.get("method"), spec.get("method_params") or {}, spec.get("k_mode"))
     return {
         "cell_id": cell_dir.name, "data": spec.get("data"),
         "scenario": spec.get("scenario") or NO_SCENARIO, "method": spec.get("method"),
+        "k": k, "variant": row_label(spec.get("method"), k),
         "seed": int(spec.get("config", {}).get("seed", 0)),
         "data_seed": int(spec.get("data_seed", 0)),
         "mean_client_accuracy": summary.get("mean_client_accuracy"),
@@ -57,7 +62,20 @@ def collect_results(grid_dir: str | Path, cell_ids: list[str] | None = None) -> 
     df = pd.DataFrame(rows, columns=TIDY_COLUMNS)
     for col in ("mean_client_accuracy", "worst_accuracy", "ari", "wall_seconds"):
         df[col] = pd.to_numeric(df[col], errors="coerce").astype(float)
+    df["fedavg_diff"] = paired_differences(df) if len(df) else pd.Series(dtype=float)
     return df
+
+
+def with_variants(tidy: pd.DataFrame) -> pd.DataFrame:
+    """``tidy`` with the ``k``/``variant``/``fedavg_diff`` columns (tables made before they
+    existed hold one row per method)."""
+    if {"k", "variant", "fedavg_diff"} <= set(tidy.columns):
+        return tidy
+    out = tidy.copy()
+    out["k"] = out.get("k", NO_K)
+    out["variant"] = out.get("variant", out["method"])
+    out["fedavg_diff"] = paired_differences(out)
+    return out
 
 
 def failed_cells(grid_dir: str | Path) -> list[str]:
@@ -89,9 +107,12 @@ def metric_figure(tidy: pd.DataFrame, metric: str = "mean_client_accuracy") -> g
 
 
 #: metric -> (file name, caption text) of the grid's LaTeX tables.
-TABLES = {"mean_client_accuracy": ("table.tex", "Mean client accuracy"),
-          "worst_accuracy": ("table_worst.tex", "Worst client accuracy"),
+TABLES = {"mean_client_accuracy": ("table.tex", "Final-round mean client accuracy (each "
+                                   "client's model after the last round, on its own test "
+                                   "split)"),
+          "worst_accuracy": ("table_worst.tex", "Final-round worst-client accuracy"),
           "ari": ("table_ari.tex", "Adjusted Rand index of the final clustering")}
+K_NOTE = r" ``K given (oracle)'': the method was told the true number of groups."
 
 
 def metrics_of(tidy: pd.DataFrame) -> list[str]:
@@ -100,20 +121,42 @@ def metrics_of(tidy: pd.DataFrame) -> list[str]:
     return out + (["ari"] if "ari" in tidy and tidy["ari"].notna().any() else [])
 
 
-def latex_tables(tidy: pd.DataFrame) -> dict[str, str]:
-    """File name -> booktabs table (mean ± std over seeds, methods x scenarios)."""
-    from ..export.tables import comparison_latex
+def latex_tables(tidy: pd.DataFrame, notes: list[str] = ()) -> dict[str, str]:
+    """File name -> booktabs table (mean ± std over seeds, methods [K mode] x scenarios),
+    plus ``table_diff.tex`` (paired difference to FedAvg) when the grid has FedAvg;
+    ``notes`` (e.g. the tuned hyper-parameters) are printed under each table."""
+    from ..export.tables import latex_escape, latex_table, mean_std_table
+    from .latex_diff import diff_latex, with_notes
 
     if tidy.empty:
         return {}
-    data, n_seeds = tidy["data"].iloc[0], tidy["seed"].nunique()
+    tidy = with_variants(tidy)
+    data, n_seeds = latex_escape(tidy["data"].iloc[0]), tidy["seed"].nunique()
     out = {}
     for metric in metrics_of(tidy):
         name, text = TABLES[metric]
-        caption = f"{text} on {data} (mean $\\pm$ std over {n_seeds} seeds)."
-        out[name] = comparison_latex(tidy, caption=caption, label=f"tab:{Path(name).stem}",
-                                     value=metric)
+        caption = f"{text} on {data}, mean $\\pm$ std over {n_seeds} seeds.{K_NOTE}"
+        means, stds = mean_std_table(tidy, value=metric, row="variant")
+        tex = latex_table(means, caption, f"tab:{Path(name).stem}", std=stds,
+                          index_name="Method")
+        out[name] = with_notes(tex, notes)
+    if (tidy["method"] == "fedavg").any():
+        out["table_diff.tex"] = with_notes(diff_latex(tidy, data), notes)
     return out
+
+
+def grid_notes(grid_dir: str | Path) -> list[str]:
+    """Lines printed under a grid's tables: the tuned hyper-parameters (``grid.json``)."""
+    from .tuning import tuning_lines
+
+    meta_path = Path(grid_dir) / "grid.json"
+    meta = json.loads(meta_path.read_text()) if meta_path.is_file() else {}
+    grid = meta.get("grid") or {}
+    lines = tuning_lines(meta.get("tuning") or [], grid.get("tune_seeds") or [],
+                         grid.get("validation_fraction", 0.2))
+    if not lines:
+        lines = ["Hyper-parameters: method defaults (no tuning seeds)."]
+    return lines
 
 
 def figure_size(tidy: pd.DataFrame) -> dict:
@@ -134,14 +177,18 @@ def write_grid_outputs(grid_dir: str | Path, tidy: pd.DataFrame | None = None,
     from ..export.figures import export_figure
 
     grid_dir = Path(grid_dir)
+    from .stats import summary_frame
+
     tidy = collect_results(grid_dir) if tidy is None else tidy
     written = []
     to_csv(tidy, grid_dir / "results.csv", index=False)
     tidy.to_parquet(grid_dir / "results.parquet", index=False)
-    written += [grid_dir / "results.csv", grid_dir / "results.parquet"]
+    to_csv(summary_frame(tidy), grid_dir / "summary.csv", index=False)
+    written += [grid_dir / "results.csv", grid_dir / "results.parquet",
+                grid_dir / "summary.csv"]
     if tidy.empty:
         return written
-    for name, tex in latex_tables(tidy).items():
+    for name, tex in latex_tables(tidy, grid_notes(grid_dir)).items():
         (grid_dir / name).write_text(tex)
         written.append(grid_dir / name)
     kwargs = figure_size(tidy) | dict(figure_kwargs or {})

@@ -21,7 +21,8 @@ from ..config import FitConfig, ModelSpec, SimulationConfig
 from ..errors import ConfigError
 from ..store import is_complete
 from .aggregate import METRIC_LABELS, figure_size, grid_figures
-from .spec import GridSpec, grid_to_argv, parse_grid_params
+from .argv import grid_to_argv
+from .spec import GridSpec, parse_grid_params
 
 #: Sub-directory of the runs root holding the grids launched from the dashboard.
 GRIDS_DIR = "grids"
@@ -67,10 +68,12 @@ def build_grid(data: str, scenarios: list[str], methods: list[str], seeds: list[
                n_clients: int, n_groups: int, samples_per_client: int, rounds: int,
                model: str = "mlp", hidden: tuple[int, ...] = (200,), lr: float = 0.05,
                local_epochs: int = 1, batch_size: int = 32, data_seed: int | None = None,
-               params: list[str] | None = None) -> GridSpec:
+               params: list[str] | None = None, k_modes=("given",),
+               tune_seeds=()) -> GridSpec:
     """A :class:`GridSpec` from the dashboard form (same defaults as ``fedcore grid``).
 
-    ``params`` are ``NAME.KEY=VALUE`` items where NAME is a method or a scenario of the grid.
+    ``params`` are ``NAME.KEY=VALUE`` items where NAME is a method or a scenario of the grid;
+    ``k_modes`` and ``tune_seeds`` are ``--k`` and ``--tune-seeds``.
     """
     if not scenarios or not methods:
         raise ConfigError("choose at least one scenario and one method")
@@ -85,7 +88,8 @@ def build_grid(data: str, scenarios: list[str], methods: list[str], seeds: list[
                     seeds=list(seeds), n_clients=int(n_clients), n_groups=int(n_groups),
                     samples_per_client=int(samples_per_client), data_seed=data_seed,
                     scenario_params=scenario_params, method_params=method_params,
-                    config=config.to_dict()).validate()
+                    config=config.to_dict(), k_modes=list(k_modes),
+                    tune_seeds=list(tune_seeds)).validate()
 
 
 def grid_command(grid: GridSpec, out_dir: str | Path) -> list[str]:
@@ -165,7 +169,8 @@ def comparison_frame(tidy: pd.DataFrame, metric: str = "mean_client_accuracy",
     """Methods x scenarios of ``"mean ± std"`` strings over seeds (``"--"`` if no value)."""
     from ..export.tables import mean_std_table
 
-    means, stds = mean_std_table(tidy, value=metric)
+    row = "variant" if "variant" in tidy else "method"
+    means, stds = mean_std_table(tidy, value=metric, row=row)
 
     def cell(m, s):
         if pd.isna(m):
@@ -176,6 +181,12 @@ def comparison_frame(tidy: pd.DataFrame, metric: str = "mean_client_accuracy",
                         for c in means.columns}, index=means.index)
     out.index.name = "method"
     return out
+
+
+def summary_display(tidy: pd.DataFrame) -> pd.DataFrame:
+    """One row per scenario x method [K mode]: accuracy, worst, ARI and Δ vs FedAvg."""
+    from .stats import display_frame, summary_frame
+    return display_frame(summary_frame(tidy))
 
 
 def figures_zip(tidy: pd.DataFrame, formats=FORMATS, figure_kwargs: dict | None = None

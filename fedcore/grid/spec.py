@@ -4,6 +4,12 @@ The seed of a cell is both the data seed (split/scenario) and the model seed (in
 sampling, shuffling) unless a fixed ``data_seed`` is given. A cell's id includes a short hash
 of its full spec, so changing any setting makes new cells instead of silently reusing
 results computed with other settings.
+
+Fair-comparison protocol: a method that needs K runs once per K mode (``k_modes``, see
+:mod:`fedcore.kmode`); with ``tune_seeds`` the methods of :data:`fedcore.grid.tuning.
+TUNING_SPACES` are first run on those seeds over their search space, on a validation
+split of the clients' train data (tuning cells, ``tune__...``), and the reported cells use
+the chosen values.
 """
 
 from __future__ import annotations
@@ -16,6 +22,7 @@ from dataclasses import asdict, dataclass, field
 
 from ..config import SimulationConfig
 from ..errors import ConfigError
+from ..kmode import K_PARAMS, needs_k, parse_k_modes
 
 NO_SCENARIO = "none"
 
@@ -37,6 +44,8 @@ class GridCell:
     method: str
     seed: int
     spec: dict
+    k_mode: str | None = None
+    tuning: bool = False
 
 
 @dataclass
@@ -60,6 +69,16 @@ class GridSpec:
         ``{method: {key: value}}``.
     config : dict
         ``SimulationConfig.to_dict()`` (its ``seed`` is replaced per cell).
+    k_modes : list of str
+        ``"given"`` and/or ``"estimated"``: how methods that need K get it (one row per
+        mode); a method whose ``n_clusters``/``estimate_k`` is set in ``method_params``
+        runs once, as set.
+    tune_seeds : list of int
+        Seeds of the tuning runs (disjoint from ``seeds``); empty: no tuning.
+    validation_fraction : float
+        Share of each client's train split the tuning runs are scored on.
+    standardisation : str
+        Feature standardisation of every cell (``"auto"``: pooled for tabular data).
     """
 
     data: str
@@ -73,6 +92,10 @@ class GridSpec:
     scenario_params: dict = field(default_factory=dict)
     method_params: dict = field(default_factory=dict)
     config: dict = field(default_factory=lambda: SimulationConfig().to_dict())
+    k_modes: list = field(default_factory=lambda: ["given"])
+    tune_seeds: list = field(default_factory=list)
+    validation_fraction: float = 0.2
+    standardisation: str = "auto"
 
     def __post_init__(self):
         self.scenarios = [None if s in (None, "", NO_SCENARIO) else str(s)
@@ -85,6 +108,9 @@ class GridSpec:
                 raise ConfigError(f"grid needs at least one of {name}")
             if len(set(values)) != len(values):
                 raise ConfigError(f"grid {name} contain duplicates: {values}")
+        self.k_modes = parse_k_modes(self.k_modes)
+        self.tune_seeds = [int(s) for s in self.tune_seeds]
+        _check_tune_seeds(self.tune_seeds, self.seeds)
         SimulationConfig.from_dict(self.config)  # validates early, with ConfigError
         unknown = set(self.method_params) - set(self.methods)
         if unknown:
@@ -101,12 +127,11 @@ class GridSpec:
         ConfigError
             One line naming the first bad cell and what is wrong with it.
         """
-        from ..registries import check_overrides
+        from ..runner import ExperimentSpec
 
-        for cell in self.cells():
+        for cell in self.tuning_cells() + self.cells():
             try:
-                check_overrides("method", cell.method, cell.spec["method_params"])
-                check_overrides("scenario", cell.scenario, cell.spec["scenario_params"])
+                ExperimentSpec.from_dict(cell.spec).validate()
             except ConfigError as exc:
                 raise ConfigError(f"grid cell {cell.scenario or NO_SCENARIO} x "
                                   f"{cell.method}: {exc}") from None
@@ -119,29 +144,66 @@ class GridSpec:
     def from_dict(cls, d: dict) -> GridSpec:
         return cls(**copy.deepcopy(d))
 
-    def cell_spec(self, scenario: str | None, method: str, seed: int) -> dict:
+    def cell_spec(self, scenario: str | None, method: str, seed: int,
+                  k_mode: str | None = None, extra_params: dict | None = None,
+                  tuning: bool = False) -> dict:
+        """``ExperimentSpec.to_dict()`` of one cell; keys at their defaults are left out so
+        grids made before they existed keep their cell ids."""
         config = copy.deepcopy(self.config)
         config["seed"] = int(seed)
         params = dict(self.scenario_params.get("*", {}))
         params.update(self.scenario_params.get(scenario, {}))
-        return {
+        spec = {
             "data": self.data, "method": method, "scenario": scenario,
             "n_clients": int(self.n_clients), "n_groups": int(self.n_groups),
             "samples_per_client": int(self.samples_per_client),
             "data_seed": int(seed if self.data_seed is None else self.data_seed),
             "scenario_params": params,
-            "method_params": dict(self.method_params.get(method, {})),
+            "method_params": {**self.method_params.get(method, {}), **(extra_params or {})},
             "config": config,
         }
+        if k_mode is not None:
+            spec["k_mode"] = k_mode
+        if self.standardisation != "auto":
+            spec["standardisation"] = self.standardisation
+        if tuning:
+            spec["validation_fraction"] = float(self.validation_fraction)
+        return spec
 
-    def cells(self) -> list[GridCell]:
-        """Every cell, scenario-major then method then seed."""
+    def modes_for(self, method: str) -> list:
+        """The K modes ``method`` runs in (``[None]``: no K mode applies)."""
+        pinned = set(self.method_params.get(method, {})) & set(K_PARAMS)
+        return list(self.k_modes) if needs_k(method) and not pinned else [None]
+
+    def variants(self):
+        """(scenario, method, k_mode) of every table row, in table order."""
+        return [(s, m, k) for s in self.scenarios for m in self.methods
+                for k in self.modes_for(m)]
+
+    def cells(self, tuned: dict | None = None) -> list[GridCell]:
+        """Every reported cell, scenario-major then method, K mode, seed.
+
+        ``tuned`` maps ``(scenario, method, k_mode)`` to the chosen hyper-parameters.
+        """
         out = []
-        for scenario in self.scenarios:
-            for method in self.methods:
-                for seed in self.seeds:
-                    spec = self.cell_spec(scenario, method, seed)
-                    out.append(GridCell(cell_id(spec), scenario, method, seed, spec))
+        for scenario, method, k_mode in self.variants():
+            extra = (tuned or {}).get((scenario, method, k_mode))
+            for seed in self.seeds:
+                spec = self.cell_spec(scenario, method, seed, k_mode, extra)
+                out.append(GridCell(cell_id(spec), scenario, method, seed, spec, k_mode))
+        return out
+
+    def tuning_cells(self) -> list[GridCell]:
+        """Every tuning cell: each candidate of each tuned variant on each tuning seed."""
+        from .tuning import candidates
+
+        out = []
+        for scenario, method, k_mode in self.variants() if self.tune_seeds else []:
+            for cand in candidates(method, k_mode, self.method_params.get(method, {})):
+                for seed in self.tune_seeds:
+                    spec = self.cell_spec(scenario, method, seed, k_mode, cand, tuning=True)
+                    out.append(GridCell(cell_id(spec), scenario, method, seed, spec, k_mode,
+                                        tuning=True))
         return out
 
 
@@ -155,10 +217,21 @@ def _slug(text: str) -> str:
 
 
 def cell_id(spec: dict) -> str:
-    """``<scenario>__<method>__seed<seed>__<hash8>`` (filesystem-safe)."""
+    """``[tune__]<scenario>__<method>[-k<mode>]__seed<seed>__<hash8>`` (filesystem-safe)."""
     scenario = spec.get("scenario") or NO_SCENARIO
     seed = spec["config"].get("seed", 0)
-    return f"{_slug(scenario)}__{_slug(spec['method'])}__seed{seed}__{spec_hash(spec)}"
+    method = spec["method"] + (f"-k{spec['k_mode']}" if spec.get("k_mode") else "")
+    prefix = "tune__" if spec.get("validation_fraction") else ""
+    return f"{prefix}{_slug(scenario)}__{_slug(method)}__seed{seed}__{spec_hash(spec)}"
+
+
+def _check_tune_seeds(tune_seeds: list, seeds: list) -> None:
+    if len(set(tune_seeds)) != len(tune_seeds) or any(s < 0 for s in tune_seeds):
+        raise ConfigError(f"--tune-seeds {tune_seeds}: give distinct seeds >= 0")
+    shared = sorted(set(tune_seeds) & set(seeds))
+    if shared:
+        raise ConfigError(f"--tune-seeds must differ from the reported --seeds; both have "
+                          f"{', '.join(map(str, shared))}")
 
 
 def parse_grid_params(items: list[str], methods: list[str],
@@ -202,66 +275,8 @@ def parse_common_params(items: list[str], scenarios: list[str | None]) -> dict:
     return common
 
 
-def format_value(value) -> str:
-    """Inverse of :func:`fedcore.params.parse` for the values a spec holds."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, float):
-        return repr(value)
-    return str(value)
-
-
-def config_to_argv(config: dict) -> list[str]:
-    """``SimulationConfig.to_dict()`` -> the training flags shared by ``run`` and ``grid``."""
-    fit, model = config.get("fit", {}), config.get("model", {})
-    argv = ["--rounds", str(config.get("rounds", 10)),
-            "--local-epochs", str(fit.get("local_epochs", 1)),
-            "--lr", format_value(float(fit.get("lr", 0.05))),
-            "--batch", str(fit.get("batch_size", 32)),
-            "--optimizer", str(fit.get("optimizer", "sgd")),
-            "--prox-mu", format_value(float(fit.get("prox_mu", 0.0))),
-            "--fraction-fit", format_value(float(config.get("fraction_fit", 1.0))),
-            "--model", str(model.get("kind", "mlp"))]
-    hidden = model.get("hidden", [200])
-    if hidden:
-        argv += ["--hidden", ",".join(str(h) for h in hidden)]
-    return argv
-
-
-def spec_to_argv(spec: dict) -> list[str]:
-    """``ExperimentSpec.to_dict()`` -> arguments of ``python -m fedcore run`` (without --out)."""
-    argv = ["--data", str(spec["data"])]
-    if spec.get("scenario"):
-        argv += ["--scenario", str(spec["scenario"])]
-    argv += ["--clients", str(spec["n_clients"]), "--groups", str(spec["n_groups"]),
-             "--samples", str(spec["samples_per_client"])]
-    for key, value in spec.get("scenario_params", {}).items():
-        argv += ["--scenario-param", f"{key}={format_value(value)}"]
-    argv += ["--method", str(spec["method"])]
-    for key, value in spec.get("method_params", {}).items():
-        argv += ["--param", f"{key}={format_value(value)}"]
-    argv += config_to_argv(spec["config"])
-    argv += ["--seed", str(spec["config"].get("seed", 0)),
-             "--data-seed", str(spec.get("data_seed", 0))]
-    return argv
-
-
-def grid_to_argv(grid: GridSpec) -> list[str]:
-    """A GridSpec -> arguments of ``python -m fedcore grid`` (without --out)."""
-    argv = ["--data", str(grid.data),
-            "--scenarios", ",".join(s or NO_SCENARIO for s in grid.scenarios),
-            "--methods", ",".join(grid.methods),
-            "--seeds", ",".join(str(s) for s in grid.seeds),
-            "--clients", str(grid.n_clients), "--groups", str(grid.n_groups),
-            "--samples", str(grid.samples_per_client)]
-    if grid.data_seed is not None:
-        argv += ["--data-seed", str(grid.data_seed)]
-    for key, value in grid.scenario_params.get("*", {}).items():
-        argv += ["--scenario-param", f"{key}={format_value(value)}"]
-    for owner in (grid.scenario_params, grid.method_params):
-        for name, params in owner.items():
-            if name == "*":
-                continue
-            for key, value in params.items():
-                argv += ["--param", f"{name}.{key}={format_value(value)}"]
-    return argv + config_to_argv(grid.config)
+def __getattr__(name):  # command-line builders moved to .argv; old imports keep working
+    from . import argv
+    if name in ("format_value", "config_to_argv", "spec_to_argv", "grid_to_argv"):
+        return getattr(argv, name)
+    raise AttributeError(name)

@@ -104,7 +104,7 @@ def partition_indices(y: np.ndarray, scenario: str, n_clients: int = 20, n_group
 
 def make_scenario(pool: PooledData, scenario: str, n_clients: int = 20, n_groups: int = 4,
                   samples_per_client: int = 100, seed: int = 0, test_fraction: float = 0.2,
-                  **params) -> FederatedDataset:
+                  standardisation: str = "auto", **params) -> FederatedDataset:
     """Build a federated dataset from ``pool`` with a named heterogeneity scenario.
 
     Parameters
@@ -118,6 +118,8 @@ def make_scenario(pool: PooledData, scenario: str, n_clients: int = 20, n_groups
         Same seed, byte-identical arrays (see :meth:`FederatedDataset.fingerprint`).
     test_fraction : float
         Per-client stratified test share.
+    standardisation : {"auto", "pooled", "per-client", "none"}
+        Feature standardisation (:func:`fedcore.partition.federate.standardise_parts`).
     **params
         Scenario parameters (``SCENARIOS[scenario].params``).
     """
@@ -140,4 +142,4 @@ def make_scenario(pool: PooledData, scenario: str, n_clients: int = 20, n_groups
     }
     return federate(pool, indices, groups, seed=seed, test_fraction=test_fraction,
                     name=f"{pool.name} / {scenario}", provenance=provenance,
-                    transforms=transforms)
+                    transforms=transforms, standardisation=standardisation)

@@ -5,9 +5,13 @@ Steps, in this order, all seeded:
 1. per-client stratified train/test split (each client keeps at least one sample in
    each part; classes are allocated to the test part in proportion, remainders to the
    classes with the largest fractional share);
-2. tabular features are standardised with the mean and standard deviation of the pooled
-   *training* rows of all clients (recorded in ``provenance["standardisation"]``); image
-   pixels in [0, 1] are left as they are;
+2. tabular features are standardised (``standardisation``, recorded in
+   ``provenance["standardisation"]``): by default (``"pooled"``) with the mean and standard
+   deviation of the *training* rows of all clients together, which equals what a real
+   federation obtains from one aggregation round of per-client counts, sums and sums of
+   squares; ``"per-client"`` uses each client's own training rows (no statistics leave a
+   client); ``"none"`` keeps raw values. Image pixels in [0, 1] are left as they are unless
+   a mode is asked for explicitly;
 3. the scenario's per-group transforms (feature skew, rotation, label swap) are applied.
 """
 
@@ -17,6 +21,9 @@ import numpy as np
 
 from ..dataset import FederatedDataset, too_few_samples
 from ..errors import ConfigError
+
+#: How features are standardised; "auto" = "pooled" for tabular data, "none" for images.
+STANDARDISATIONS = ("auto", "pooled", "per-client", "none")
 
 
 def check_test_fraction(test_fraction: float) -> float:
@@ -49,9 +56,46 @@ def stratified_split(y: np.ndarray, test_fraction: float,
     return np.flatnonzero(~test_mask), np.flatnonzero(test_mask)
 
 
+def _moments(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    x = np.asarray(x, dtype=np.float64)
+    std = x.std(axis=0)
+    return x.mean(axis=0), np.where(std > 1e-12, std, 1.0)
+
+
+def _rounded(mean: np.ndarray, std: np.ndarray) -> dict:
+    return {"mean": [round(float(v), 6) for v in mean],
+            "std": [round(float(v), 6) for v in std]}
+
+
+def standardise_parts(parts: dict, ids: list, mode: str, is_image: bool) -> dict | None:
+    """Standardise ``parts["x_train"/"x_test"]`` in place with TRAIN statistics only.
+
+    Returns the record kept in ``provenance["standardisation"]``: None (raw values),
+    ``{"mode": "pooled", "mean", "std"}`` or ``{"mode": "per-client", "clients":
+    {client: {"mean", "std"}}}``.
+    """
+    if mode not in STANDARDISATIONS:
+        raise ConfigError(f"standardisation must be one of {', '.join(STANDARDISATIONS)}, "
+                          f"not {mode!r}")
+    if mode == "auto":
+        mode = "none" if is_image else "pooled"
+    if mode == "none":
+        return None
+    if mode == "pooled":
+        stats = [_moments(np.concatenate(parts["x_train"]))] * len(ids)
+    else:
+        stats = [_moments(x) for x in parts["x_train"]]
+    for key in ("x_train", "x_test"):
+        parts[key] = [((x - m) / s).astype(np.float32) for x, (m, s) in zip(parts[key], stats)]
+    if mode == "pooled":
+        return {"mode": "pooled", **_rounded(*stats[0])}
+    return {"mode": "per-client",
+            "clients": {str(c): _rounded(*st) for c, st in zip(ids, stats)}}
+
+
 def federate(pool, client_indices: dict[str, np.ndarray], true_groups: np.ndarray | None, *,
              seed: int, test_fraction: float, name: str, provenance: dict,
-             transforms: list | None = None, standardise: bool | None = None,
+             transforms: list | None = None, standardisation: str = "auto",
              metadata=None) -> FederatedDataset:
     """Split, standardise and transform per-client samples of ``pool``.
 
@@ -64,8 +108,8 @@ def federate(pool, client_indices: dict[str, np.ndarray], true_groups: np.ndarra
         Group of each client (order of ``client_indices``); selects the transform.
     transforms : list of callables, optional
         One :data:`~fedcore.partition.base.GroupTransform` per group.
-    standardise : bool, optional
-        Default: standardise unless ``pool.is_image``.
+    standardisation : {"auto", "pooled", "per-client", "none"}
+        See the module docstring; ``"auto"`` is ``"pooled"`` unless ``pool.is_image``.
     """
     test_fraction = check_test_fraction(test_fraction)
     split_rng = np.random.default_rng([int(seed), 1])
@@ -81,18 +125,8 @@ def federate(pool, client_indices: dict[str, np.ndarray], true_groups: np.ndarra
             parts[f"x_{split}"].append(np.asarray(pool.X[idx[pos]], dtype=np.float32))
             parts[f"y_{split}"].append(np.asarray(pool.y[idx[pos]], dtype=np.int64))
     provenance = dict(provenance)
-    if standardise is None:
-        standardise = not pool.is_image
-    if standardise:
-        stacked = np.concatenate(parts["x_train"]).astype(np.float64)
-        mean, std = stacked.mean(axis=0), stacked.std(axis=0)
-        std = np.where(std > 1e-12, std, 1.0)
-        for key in ("x_train", "x_test"):
-            parts[key] = [((x - mean) / std).astype(np.float32) for x in parts[key]]
-        provenance["standardisation"] = {"mean": [round(float(v), 6) for v in mean],
-                                         "std": [round(float(v), 6) for v in std]}
-    else:
-        provenance["standardisation"] = None
+    provenance["standardisation"] = standardise_parts(parts, ids, standardisation,
+                                                      pool.is_image)
     if transforms is not None and true_groups is not None:
         for i, g in enumerate(np.asarray(true_groups)):
             fn = transforms[int(g)]

@@ -85,6 +85,14 @@ def launch_form(root: str) -> tuple | None:
                               gd.source_param_lines(src), key="w.grid.params", height=68,
                               help="NAME is a method or a scenario of the grid, e.g. "
                                    "ifca.n_clusters=4 or dirichlet.alpha=0.1")
+        c1, c2 = st.columns(2)
+        kmodes = c1.multiselect("K for methods that need it", ["given", "estimated"],
+                                default=["given"], key="w.grid.k",
+                                help="given: the true number of groups (marked 'K given "
+                                     "(oracle)'); estimated: each method estimates K itself")
+        tune = c2.text_input("Tuning seeds (optional)", "", key="w.grid.tune",
+                             help="Hyper-parameters chosen on these seeds, scored on a "
+                                  "validation split of the train data (e.g. 100,101)")
         c1, c2, c3 = st.columns([2, 1, 2])
         name = c1.text_input("Grid name", f"{src['name']}-grid", key="w.grid.name",
                              help=f"Written to {Path(root) / 'grids'}/<name>; launching an "
@@ -99,7 +107,8 @@ def launch_form(root: str) -> tuple | None:
     try:
         grid = gd.build_grid(data, scen, meth, gd.parse_seeds(seeds), clients, groups, samples,
                              rounds, model=model, hidden=parse_ints(hidden, "hidden sizes"),
-                             lr=lr, params=gd.parse_param_lines(params))
+                             lr=lr, params=gd.parse_param_lines(params), k_modes=kmodes,
+                             tune_seeds=gd.parse_seeds(tune) if tune.strip() else ())
     except Exception as exc:  # noqa: BLE001
         show_error(exc, "Invalid grid settings")
         return None
@@ -194,9 +203,15 @@ def status(path: str) -> None:
         st.code("python -m fedcore " + " ".join(meta["command"]), language="bash")
 
 
-def metric_tabs(tidy_df: pd.DataFrame) -> dict[str, str]:
-    """One tab per metric (accuracy, worst accuracy, ARI); returns the LaTeX tables."""
-    tables = agg.latex_tables(tidy_df)
+def metric_tabs(tidy_df: pd.DataFrame, path: str | None = None) -> dict[str, str]:
+    """The comparison summary, then one tab per metric (accuracy, worst accuracy, ARI);
+    returns the LaTeX tables (with the tuned hyper-parameters under them)."""
+    from fedcore.grid.stats import CAPTION
+
+    notes = agg.grid_notes(path) if path else []
+    st.dataframe(gd.summary_display(tidy_df), hide_index=True)
+    st.caption(" ".join([CAPTION, *notes]))
+    tables = agg.latex_tables(tidy_df, notes)
     metrics = agg.metrics_of(tidy_df)
     for tab, metric in zip(st.tabs([gd.metric_label(m) for m in metrics]), metrics,
                            strict=True):
