@@ -26,6 +26,12 @@ def _errors(at: AppTest) -> list[str]:
     return [e.value for e in at.error]
 
 
+@pytest.fixture(autouse=True)
+def _own_runs_root(tmp_path, monkeypatch):
+    """A fresh runs root: the dataset another test saved there is not restored here."""
+    monkeypatch.setenv("FEDLENS_RUNS", str(tmp_path / "runs"))
+
+
 def test_refused_uploads_keep_the_loaded_dataset():
     at = AppTest.from_file(APP, default_timeout=90).run()
     before = at.session_state["fl.dataset_fingerprint"]

@@ -159,16 +159,19 @@ def _metric(page, label: str) -> str:
     return box.locator('[data-testid="stMetricValue"]').inner_text()
 
 
+_TRACES_JS = """() => {
+    const el = [...document.querySelectorAll('.js-plotly-plot')]
+        .find(e => e.layout && e.layout.meta && e.layout.meta.name === 'embedding_scatter');
+    if (!el || !el.data) return '';
+    return JSON.stringify(el.data.filter(t => t.legendgroup !== 'truth').map(
+        t => [t.name, t.marker && t.marker.color, t.marker && t.marker.symbol,
+              t.x && t.x.length]));
+}"""
+
+
 def _embedding_traces(page) -> str:
     """JSON of the client map's cluster traces (names, colours, symbols, sizes)."""
-    return page.evaluate("""() => {
-        const el = [...document.querySelectorAll('.js-plotly-plot')]
-            .find(e => e.layout && e.layout.meta && e.layout.meta.name === 'embedding_scatter');
-        if (!el || !el.data) return '';
-        return JSON.stringify(el.data.filter(t => t.legendgroup !== 'truth').map(
-            t => [t.name, t.marker && t.marker.color, t.marker && t.marker.symbol,
-                  t.x && t.x.length]));
-    }""")
+    return page.evaluate(_TRACES_JS)
 
 
 def test_upload_simulate_recluster_in_browser(page, server, tmp_path):
@@ -205,6 +208,9 @@ def test_upload_simulate_recluster_in_browser(page, server, tmp_path):
               .find(e => e.innerText.includes('Clusters found'));
               const v = m && m.querySelector('[data-testid=stMetricValue]');
               return v && v.innerText.trim() !== k; }""", arg=before_k.strip())
+    # The metric and the figure are separate elements: wait for the figure's redraw too (on a
+    # loaded machine the metric can arrive first).
+    page.wait_for_function(f"before => ({_TRACES_JS})() !== before", arg=before_traces)
     server["timings"]["slider to redraw (s)"] = round(time.monotonic() - t0, 2)
     after_traces, after_k = _embedding_traces(page), _metric(page, "Clusters found")
     assert int(after_k) == int(before_k) - 1
