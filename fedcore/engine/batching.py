@@ -88,8 +88,16 @@ class StepPlan:
 
 
 def training_steps(split: ConcatenatedSplit, clients: np.ndarray, batch_size: int,
-                   epochs: int, round_seed: int) -> StepPlan:
-    """The :class:`StepPlan` of one round for ``clients`` (dataset indices)."""
+                   epochs: int, round_seed, order_ids: np.ndarray | None = None) -> StepPlan:
+    """The :class:`StepPlan` of one round for ``clients`` (dataset indices).
+
+    ``round_seed`` is one seed or one per client, and ``order_ids`` the client number that
+    seeds each client's order (default: ``clients``). A lockstep grid trains the clients of
+    many runs in one call over their concatenated data: each client keeps its own run's seed
+    and its index within that run, so its batches are those of the run on its own.
+    """
+    seeds = np.broadcast_to(np.asarray(round_seed, dtype=np.int64), (len(clients),))
+    order_ids = clients if order_ids is None else np.asarray(order_ids, dtype=np.int64)
     sizes = split.sizes[clients]
     batches_per_epoch = -(-sizes // batch_size)
     n_steps = max(int((batches_per_epoch * epochs).max(initial=0)), 1)
@@ -103,7 +111,7 @@ def training_steps(split: ConcatenatedSplit, clients: np.ndarray, batch_size: in
             continue
         offset = split.offsets[client]
         nb = int(batches_per_epoch[j])
-        order = np.stack(epoch_orders(n, epochs, round_seed, client))
+        order = np.stack(epoch_orders(n, epochs, seeds[j], order_ids[j]))
         # Pad each epoch's order to nb * batch_size so batches never cross epochs.
         padded = np.zeros((epochs, nb * batch_size), dtype=np.int64)
         padded[:, :n] = order

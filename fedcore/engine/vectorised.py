@@ -26,9 +26,7 @@ from ..models import (
     set_flat_weights,
 )
 from .batching import ConcatenatedSplit, epoch_orders, evaluation_steps, training_steps
-from .evaluator import EvalProgram
-from .stacked_forward import StackedForward
-from .trainer import TrainProgram
+from .programs import architecture_key, programs_for
 
 #: Floats one compiled call may allocate for activations and weight copies (~0.5 GB);
 #: larger requests are split into client (or row) chunks run one after another.
@@ -108,9 +106,10 @@ class VectorisedEngine:
         for name, split in self._splits.items():
             self._tensors[name] = (tf.constant(split.x), tf.constant(split.y))
             split.x = None  # keep ONE copy of the features (the tensor); rows are gathered
-        forward = StackedForward(self.model)
-        self._train = TrainProgram(forward, self.layout, self.n_features)
-        self._eval = EvalProgram(forward, self.layout, self.n_features)
+        programs = programs_for(
+            architecture_key(model_spec, dataset.input_shape, dataset.n_classes),
+            self.model, self.layout, self.n_features)
+        self._train, self._eval = programs.train, programs.eval
         self._floats_per_sample = self._activation_floats()
 
     # ---- model and weights ---------------------------------------------------------------
@@ -155,33 +154,68 @@ class VectorisedEngine:
         """Local training of ``clients`` (dataset indices) from ``start_weights`` (C, P)."""
         clients = np.asarray(clients, dtype=np.int64).reshape(-1)
         start = self._check_weights(start_weights, len(clients))
-        if round_seed < 0:
+        if start.strides[0] == 0 and len(clients):
+            # A broadcast start (every client from the same model) travels as ONE row.
+            models, index = start[:1], np.zeros(len(clients), dtype=np.int64)
+        else:
+            models, index = start, np.arange(len(clients))
+        return self.fit_indexed(models, index, clients, fit, round_seed)
+
+    def fit_indexed(self, models: np.ndarray, start_index, clients, fit: FitConfig,
+                    round_seed, order_ids=None) -> FitOutput:
+        """Local training of ``clients`` where client ``i`` starts from ``models[start_index[i]]``.
+
+        Parameters
+        ----------
+        models : ndarray (M, P)
+            The distinct start models.
+        start_index : array (C,) of int
+        clients : array (C,) of int
+            Dataset indices.
+        fit : FitConfig
+        round_seed : int or array (C,)
+            Seed of each client's data order.
+        order_ids : array (C,) of int, optional
+            Client number seeding each order (default ``clients``); see
+            :func:`~fedcore.engine.batching.training_steps`.
+        """
+        clients = np.asarray(clients, dtype=np.int64).reshape(-1)
+        models = self._check_weights(models, None)
+        start_index = np.asarray(start_index, dtype=np.int64).reshape(-1)
+        if len(start_index) != len(clients) or (start_index.size and (
+                start_index.min() < 0 or start_index.max() >= len(models))):
+            raise ConfigError("start_index must give one model row per client")
+        if np.any(np.asarray(round_seed) < 0):
             raise ConfigError(f"round_seed must be >= 0 (got {round_seed})")
         if clients.size and (clients.min() < 0 or clients.max() >= self.dataset.n_clients):
             raise ConfigError(f"client index out of range 0..{self.dataset.n_clients - 1}")
+        seeds = np.broadcast_to(np.asarray(round_seed, dtype=np.int64), clients.shape)
+        order_ids = clients if order_ids is None else np.asarray(order_ids, dtype=np.int64)
         split = self._splits["train"]
         if split.y.size == 0 or clients.size == 0:
-            return FitOutput(weights=start.copy(), num_examples=split.sizes[clients],
+            start = models[start_index]
+            return FitOutput(weights=start, num_examples=split.sizes[clients],
                              train_loss=np.full(len(clients), np.nan),
                              finite=np.isfinite(start).all(axis=1))
         x_all, y_all = self._tensors["train"]
         program = self._train(fit.optimizer, fit.prox_mu > 0)
-        weights = np.empty(start.shape, dtype=np.float32)
+        weights = np.empty((len(clients), self.n_params), dtype=np.float32)
         loss = np.full(len(clients), np.nan)
         bad = np.zeros(len(clients), dtype=bool)
         copies = 6 if fit.optimizer == "adam" else 4
         per_client = (fit.batch_size * self._floats_per_sample * 3 + self.n_params * copies)
         for part in self._client_chunks(len(clients), per_client):
             plan = training_steps(split, clients[part], fit.batch_size, fit.local_epochs,
-                                  int(round_seed))
-            # A broadcast start (every client from the same model) travels as ONE row.
-            first = start[part][:1] if start.strides[0] == 0 else start[part]
+                                  seeds[part], order_ids[part])
+            used, local_index = np.unique(start_index[part], return_inverse=True)
+            first = models[used]
             # Weights cross the boundary per tensor (views in, slices out): no (C, P)
             # split/concat copies inside the program.
             parts = [tf.constant(first[:, a:b].reshape(-1, *shape))
                      for _, shape, a, b in self.layout]
             new_w, part_loss, part_bad = program(
-                x_all, y_all, parts, tf.constant(plan.rows), tf.constant(plan.mask),
+                x_all, y_all, parts, tf.constant(local_index.astype(np.int32)),
+                tf.constant(plan.rows), tf.constant(plan.mask),
                 tf.constant(plan.last_epoch), tf.constant(fit.lr, tf.float32),
                 tf.constant(fit.prox_mu, tf.float32))
             for (_, _, a, b), tensor in zip(self.layout, new_w):
