@@ -28,15 +28,15 @@ import pandas as pd
 from fedcore.clustering.geometry import limited_threads
 from fedcore.clustering.representation_cache import RepresentationCache, get_cache
 from fedcore.errors import ConfigError
+from fedcore.params import Param, defaults, validate
 from fedcore.results import Representation
 
 _UMAP_LOCK = threading.Lock()
 _UMAP_WARM = threading.Event()
 
-_METRIC_PARAM = {"type": "choice", "default": "euclidean", "min": None, "max": None,
-                 "step": None, "choices": ["euclidean", "cosine", "precomputed"],
-                 "help": "Distance the map preserves; cosine and precomputed use the cached "
-                         "exact distance matrix."}
+_METRIC_PARAM = Param(str, "euclidean", choices=("euclidean", "cosine", "precomputed"),
+                      help="Distance the map preserves; cosine and precomputed use the cached "
+                           "exact distance matrix.")
 
 
 @dataclass(frozen=True)
@@ -51,7 +51,7 @@ class EmbedderEntry:
     description: str = ""
 
     def defaults(self) -> dict:
-        return {k: v["default"] for k, v in self.params.items()}
+        return defaults(self.params)
 
 
 def _pad2(coords: np.ndarray) -> np.ndarray:
@@ -139,23 +139,20 @@ def _umap(cache: RepresentationCache, seed: int = 0, n_neighbors: int = 15,
                     "min_dist": float(min_dist)}
 
 
-def _param(type_, default, help_, min_=None, max_=None, step=None) -> dict:
-    return {"type": type_, "default": default, "min": min_, "max": max_, "step": step,
-            "choices": None, "help": help_}
-
-
 EMBEDDERS: dict[str, EmbedderEntry] = {
     "umap": EmbedderEntry(
         "umap", "UMAP", _umap,
-        {"n_neighbors": _param("int", 15, "Neighbourhood size: small = local detail, large = "
-                               "global shape.", 2, 200, 1),
-         "min_dist": _param("float", 0.1, "How tightly points may pack.", 0.0, 0.99, 0.01),
+        {"n_neighbors": Param(int, 15, 2, 200, step=1,
+                              help="Neighbourhood size: small = local detail, large = global "
+                                   "shape."),
+         "min_dist": Param(float, 0.1, 0.0, 0.99, help="How tightly points may pack.",
+                           step=0.01),
          "metric": _METRIC_PARAM},
         True, "Non-linear map preserving neighbourhoods (first use compiles, ~15 s)."),
     "tsne": EmbedderEntry(
         "tsne", "t-SNE", _tsne,
-        {"perplexity": _param("float", 30.0, "Effective number of neighbours (capped below "
-                              "N/3).", 2.0, 100.0, 1.0),
+        {"perplexity": Param(float, 30.0, 2.0, 100.0, step=1.0,
+                             help="Effective number of neighbours (capped below N/3)."),
          "metric": _METRIC_PARAM},
         True, "Non-linear map preserving local neighbourhoods."),
     "pca": EmbedderEntry("pca", "PCA", _pca, {}, True,
@@ -163,9 +160,8 @@ EMBEDDERS: dict[str, EmbedderEntry] = {
     "mds": EmbedderEntry(
         "mds", "MDS", _mds,
         {"metric": _METRIC_PARAM,
-         "smacof": {"type": "bool", "default": False, "min": None, "max": None, "step": None,
-                    "choices": None, "help": "Refine classical MDS with metric SMACOF "
-                                             "(slower, lower stress)."}},
+         "smacof": Param(bool, False, help="Refine classical MDS with metric SMACOF "
+                                           "(slower, lower stress).")},
         True, "Classical MDS of the cached distance matrix."),
 }
 
@@ -173,23 +169,7 @@ EMBEDDERS: dict[str, EmbedderEntry] = {
 def _validate(method: str, params: dict) -> dict:
     if method not in EMBEDDERS:
         raise ConfigError(f"unknown embedding {method!r}; choose one of {sorted(EMBEDDERS)}")
-    schema = EMBEDDERS[method].params
-    unknown = set(params) - set(schema)
-    if unknown:
-        raise ConfigError(f"{method}: unknown parameter(s) {sorted(unknown)}")
-    out = {}
-    for key, spec in schema.items():
-        value = params.get(key, spec["default"])
-        if spec["type"] == "int":
-            value = int(value)
-        elif spec["type"] == "float":
-            value = float(value)
-        elif spec["type"] == "bool":
-            value = bool(value)
-        if spec["choices"] is not None and value not in spec["choices"]:
-            raise ConfigError(f"{method}: {key}={value!r} not in {spec['choices']}")
-        out[key] = value
-    return out
+    return validate(EMBEDDERS[method].params, params, f"embedding '{method}'")
 
 
 def embed(cache_or_representation: RepresentationCache | Representation, method: str = "pca",

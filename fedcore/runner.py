@@ -40,6 +40,16 @@ class ExperimentSpec:
     method_params: dict = field(default_factory=dict)
     config: SimulationConfig = field(default_factory=SimulationConfig)
 
+    def validate(self) -> ExperimentSpec:
+        """Check the method, the scenario and their parameters (one ConfigError line).
+
+        Values are only checked, not rewritten: the spec keeps what the user chose.
+        """
+        from .registries import check_overrides
+        check_overrides("method", self.method, self.method_params)
+        check_overrides("scenario", self.scenario, self.scenario_params)
+        return self
+
     def to_dict(self) -> dict:
         d = asdict(self)
         d["config"] = self.config.to_dict()

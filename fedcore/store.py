@@ -18,6 +18,8 @@ Layout of a run directory (``python -m fedcore run --out DIR``; grid cells live 
                         more than 4096 entries as {"$npz": "diag__<i>"} pointing into result.npz
       summary.json      headline numbers (runner.summary_dict); WRITTEN LAST = the run is complete
       figures/          optional, written later by ``python -m fedcore report DIR``
+      exchange.npz      imported runs only: the validated exchange record it was made from
+                        (``python -m fedcore import``; fedcore.interop)
 
 Atomicity: everything is written into a hidden temporary directory next to ``DIR``
 (``.DIR.tmp-*``) which is renamed onto ``DIR`` only once ``summary.json`` is in it. A run
@@ -45,7 +47,7 @@ from .results import Representation, SimulationResult
 
 #: File names a run directory may contain; anything else makes us refuse to overwrite it.
 RUN_FILES = {"spec.json", "result.json", "result.npz", "rounds.csv", "clients.csv",
-             "diagnostics.json", "summary.json", "figures", "error.txt"}
+             "diagnostics.json", "summary.json", "figures", "error.txt", "exchange.npz"}
 #: Arrays with more entries than this go into result.npz instead of diagnostics.json.
 LARGE_ARRAY = 4096
 COMPLETE_MARKER = "summary.json"

@@ -18,6 +18,9 @@ if state.is_stale(result):
     st.warning(state.stale_note(result) + " — explanations need the dataset it was run on.",
                icon=":material/history:")
     st.stop()
+if explain_view.data_note(result, state.dataset()):
+    st.info(explain_view.data_note(result, state.dataset()), icon=":material/info:")
+    st.stop()
 
 attributions = st.checkbox("Also explain each cluster model (SHAP on its clients' test data; "
                            "slower)", value=False, key="w.explain.models")

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from fedcore.ui import runs_view, state
+from fedcore.ui import import_view, runs_view, state
 from fedcore.ui.errors import guard
 
 state.page_setup()
@@ -13,6 +13,7 @@ st.caption("Runs written by this page or by `python -m fedcore run/grid`. Reload
            "saved result (assignments, metrics, representations, models): nothing is retrained.")
 
 root = Path(st.text_input("Runs folder", runs_view.default_root(), key="w.runs.root"))
+import_view.import_controls(root)
 
 results = state.results()
 if results:
@@ -41,7 +42,10 @@ row = runs.set_index("run_id").loc[run_id]
 with_ds = st.checkbox("Also load the dataset it was run on (bundled data only)", value=False,
                       key="runs.with_ds")
 if st.button("Load run", type="primary", key="runs.load"):
-    key = runs_view.load_into_session(str(row["path"]), run_id, with_ds)
+    if import_view.is_imported_run(str(row["path"])):  # its data comes from its record
+        key = import_view.load_imported(str(row["path"]), run_id)
+    else:
+        key = runs_view.load_into_session(str(row["path"]), run_id, with_ds)
     if key is not None:
         st.success(f"Loaded {key}; open the Clusters or Performance page.")
         if state.is_stale(state.results()[key]):

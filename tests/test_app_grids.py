@@ -12,6 +12,7 @@ import pytest
 from app_support import APP, chart_specs
 from streamlit.testing.v1 import AppTest
 
+from fedcore.errors import ConfigError
 from fedcore.grid import dashboard
 from fedcore.grid.aggregate import latex_tables
 
@@ -155,8 +156,11 @@ def test_dashboard_helpers():
     tex = latex_tables(tidy)
     assert set(tex) == {"table.tex", "table_worst.tex", "table_ari.tex"}
     grid = dashboard.build_grid("digits", ["dirichlet"], ["ifca"], [0, 1], 4, 2, 30, 2,
-                                model="logreg", params=["ifca.k=3", "dirichlet.alpha=0.1"])
-    assert grid.method_params == {"ifca": {"k": 3}}
+                                model="logreg", params=["ifca.n_clusters=3", "dirichlet.alpha=0.1"])
+    assert grid.method_params == {"ifca": {"n_clusters": 3}}
+    with pytest.raises(ConfigError, match="method 'ifca': unknown parameter 'k'"):
+        dashboard.build_grid("digits", ["dirichlet"], ["ifca"], [0], 4, 2, 30, 2,
+                             params=["ifca.k=3"])
     assert grid.scenario_params == {"dirichlet": {"alpha": 0.1}}
     assert grid.config["model"] == {"kind": "logreg", "hidden": []}
     with pytest.raises(Exception, match="grid name"):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from fedcore.errors import ConfigError
+from fedcore.params import Param
 from fedcore.ui import forms, simulate_view
 from fedcore.ui.cluster_view import _sankey_rounds, embedding_note
 
@@ -20,28 +21,24 @@ def test_parse_ints_accepts_lists_and_rejects_junk():
 
 
 def test_schema_kinds_cover_registry_types():
-    assert forms._kind({"type": "int", "default": 1}) == "int"
-    assert forms._kind({"type": float, "default": 1.0}) == "float"
-    assert forms._kind({"type": "choice", "choices": ["a"], "default": "a"}) == "choice"
-    assert forms._kind({"type": "bool", "default": False}) == "bool"
-    assert forms._kind({"default": "x"}) == "str"
+    assert Param(int, 1).kind == "int" and Param(float, 1.0).kind == "float"
+    assert Param(str, "a", choices=("a",)).kind == "choice"
+    assert Param(bool, False).kind == "bool" and Param(str, "x").kind == "str"
     assert forms._clip(7, 1, 4) == 4 and forms._clip(-1, 0, None) == 0
 
 
 def test_cluster_count_defaults_fit_the_number_of_clients():
-    schema = {"n_clusters": {"type": "int", "default": 4, "min": 1, "max": 50},
-              "eps": {"type": "float", "default": 0.5, "min": 0.0, "max": 1.0}}
+    schema = {"n_clusters": Param(int, 4, 1, 50), "eps": Param(float, 0.5, 0.0, 1.0)}
     fitted = simulate_view._fit_schema(schema, n_clients=3)
     # At most half the clients (never below 2): a default of K = N clusters would be
     # local training in disguise (e.g. 4 clusters for the 4 heart hospitals).
-    assert fitted["n_clusters"]["max"] == 3 and fitted["n_clusters"]["default"] == 2
+    assert fitted["n_clusters"].max == 3 and fitted["n_clusters"].default == 2
     big = simulate_view._fit_schema(schema, n_clients=20)
-    assert big["n_clusters"]["default"] == 4
-    zero = simulate_view._fit_schema({"n_clusters": {"type": "int", "default": 0, "min": 0,
-                                                     "max": 50}}, n_clients=4)
-    assert zero["n_clusters"]["default"] == 0  # 0 = "cut by threshold" stays
+    assert big["n_clusters"].default == 4
+    zero = simulate_view._fit_schema({"n_clusters": Param(int, 0, 0, 50)}, n_clients=4)
+    assert zero["n_clusters"].default == 0  # 0 = "cut by threshold" stays
     assert fitted["eps"] == schema["eps"]
-    assert schema["n_clusters"]["max"] == 50  # the registry's schema is not modified
+    assert schema["n_clusters"].max == 50  # the registry's schema is not modified
 
 
 def test_sankey_rounds_are_sampled_but_keep_first_and_last():

@@ -22,6 +22,7 @@ from fedcore.clustering import (
     validate_params,
 )
 from fedcore.errors import ConfigError, DataError
+from fedcore.params import Param
 from fedcore.results import Representation
 
 
@@ -126,7 +127,7 @@ def test_precomputed_distance_path():
         assert adjusted_rand_score(truth, labels) == 1.0, name
     with pytest.raises(ConfigError, match="ward"):
         recluster(rep, "agglomerative", {"linkage": "ward"})
-    assert "ward" not in schema_for("agglomerative", rep)["linkage"]["choices"]
+    assert "ward" not in schema_for("agglomerative", rep)["linkage"].choices
     assert adjusted_rand_score(truth, MDSKMeans(3, metric="precomputed").fit(d).labels_) == 1.0
 
 
@@ -198,9 +199,6 @@ def test_validate_params_errors():
     assert validate_params("kmeans", {"n_clusters": "4"})["n_clusters"] == 4
 
 
-SCHEMA_KEYS = {"type", "default", "min", "max", "step", "choices", "help"}
-
-
 @pytest.mark.parametrize("name", sorted(CLUSTERERS))
 def test_registry_contract(name):
     entry = CLUSTERERS[name]
@@ -208,22 +206,22 @@ def test_registry_contract(name):
     X, _ = blobs(n_per=12, n_groups=3, seed=4)
     rep = Representation("weights", X=X, distance=cdist(X, X))
     for key, spec in entry.params.items():
-        assert set(spec) == SCHEMA_KEYS, key
-        assert spec["type"] in ("int", "float", "choice", "bool")
-        assert spec["help"]
-        if spec["choices"] is not None:
-            assert spec["default"] in spec["choices"]
+        assert isinstance(spec, Param), key
+        assert spec.kind in ("int", "float", "choice", "bool")
+        assert spec.help
+        if spec.choices is not None:
+            assert spec.default in spec.choices
     labels = recluster(rep, name, entry.defaults())
     assert labels.shape == (36,) and labels.min() >= -1
     est = entry.factory(**entry.defaults())
     assert hasattr(est, "fit") and est.fit(X) is est and est.labels_.shape == (36,)
     adapted = schema_for(name, rep)
     assert set(adapted) == set(entry.params)
-    adapted_defaults = {k: v["default"] for k, v in adapted.items()}
+    adapted_defaults = {k: v.default for k, v in adapted.items()}
     assert recluster(rep, name, adapted_defaults).shape == (36,)
     if entry.supports_precomputed:
         dist_only = Representation("principal_angles", distance=cdist(X, X))
-        defaults = {k: v["default"] for k, v in schema_for(name, dist_only).items()}
+        defaults = {k: v.default for k, v in schema_for(name, dist_only).items()}
         assert recluster(dist_only, name, defaults).shape == (36,)
 
 
@@ -232,11 +230,11 @@ def test_schema_for_adapts_ranges_to_data():
     rep = Representation("weights", X=X)
     schema = schema_for("agglomerative", rep)
     top = get_cache(rep).linkage("average", "euclidean")[-1, 2]
-    assert schema["distance_threshold"]["max"] == pytest.approx(top * 1.05)
+    assert schema["distance_threshold"].max == pytest.approx(top * 1.05)
     labels = recluster(rep, "agglomerative", {"cut": "distance_threshold",
                                               "distance_threshold": schema["distance_threshold"]
-                                              ["default"]})
+                                              .default})
     assert len(np.unique(labels)) >= 2
-    assert schema_for("kmeans", Representation("w", X=X[:2]))["n_clusters"]["max"] == 2
+    assert schema_for("kmeans", Representation("w", X=X[:2]))["n_clusters"].max == 2
     cut = cut_linkage(get_cache(rep).linkage("average", "euclidean"), n_clusters=3)
     assert len(np.unique(cut)) == 3

@@ -7,6 +7,7 @@ from scipy.spatial.distance import cdist, pdist
 from fedcore.clustering import get_cache, recluster
 from fedcore.embeddings import EMBEDDERS, embed, umap_is_warm, warm_up_umap
 from fedcore.errors import ConfigError
+from fedcore.params import Param
 from fedcore.results import Representation
 
 
@@ -97,7 +98,7 @@ def test_unknown_method_and_param():
 def test_registry_contract_with_defaults(name):
     entry = EMBEDDERS[name]
     for spec in entry.params.values():
-        assert {"type", "default", "help"} <= set(spec)
+        assert isinstance(spec, Param) and spec.help
     X, _ = data(n=30)
     df, info = embed(Representation("w", X=X, distance=cdist(X, X)), name, **entry.defaults())
     assert df.shape == (30, 3) and np.isfinite(df[["x", "y"]].to_numpy()).all()

@@ -202,11 +202,8 @@ def test_verify_bundle_detects_a_changed_number(tmp_path):
 
 
 def test_bundle_with_real_tiny_run_reproduces_identically(tmp_path):
-    try:
-        from fedcore.config import FitConfig, ModelSpec, SimulationConfig
-        from fedcore.runner import ExperimentSpec, run_experiment, summary_dict
-    except ImportError as exc:
-        pytest.skip(f"fedcore.runner not importable yet: {exc}")
+    from fedcore.config import FitConfig, ModelSpec, SimulationConfig
+    from fedcore.runner import ExperimentSpec, run_experiment, summary_dict
     spec = ExperimentSpec(data="digits", method="fedavg", scenario="rotation", n_clients=4,
                           n_groups=2, samples_per_client=24, data_seed=1,
                           config=SimulationConfig(rounds=2, seed=1,

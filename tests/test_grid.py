@@ -59,14 +59,14 @@ def test_grid_validation_errors():
 
 def test_cli_arguments_build_the_grid():
     args = build_parser().parse_args([
-        "grid", "--data", "digits", "--scenarios", "rotation,none", "--methods", "fedavg,ifca",
-        "--seeds", "0,1,2", "--param", "ifca.k=4", "--param", "rotation.angle=45",
+        "grid", "--data", "digits", "--scenarios", "label-swap,none", "--methods", "fedavg,ifca",
+        "--seeds", "0,1,2", "--param", "ifca.n_clusters=4", "--param", "label-swap.n_pairs=2",
         "--rounds", "3", "--lr", "0.1", "--hidden", "16,8", "--out", "x"])
     from fedcore.cli.grid_cmd import grid_from_args
     grid = grid_from_args(args)
-    assert grid.scenarios == ["rotation", None]
-    assert grid.method_params == {"ifca": {"k": 4}}
-    assert grid.scenario_params == {"rotation": {"angle": 45}}
+    assert grid.scenarios == ["label-swap", None]
+    assert grid.method_params == {"ifca": {"n_clusters": 4}}
+    assert grid.scenario_params == {"label-swap": {"n_pairs": 2}}
     assert grid.config["rounds"] == 3 and grid.config["fit"]["lr"] == 0.1
     assert grid.config["model"]["hidden"] == [16, 8]
     assert len(grid.cells()) == 2 * 2 * 3
@@ -78,6 +78,33 @@ def test_cli_arguments_build_the_grid():
         grid_from_args(build_parser().parse_args(
             ["grid", "--data", "d", "--methods", "fedavg", "--param", "cfl.eps=1",
              "--out", "x"]))
+
+
+@pytest.mark.parametrize("param, words", [
+    ("ifca.k=4", "method 'ifca': unknown parameter 'k'; parameters: n_clusters"),
+    ("ifca.n_clusters=abc", "method 'ifca': n_clusters='abc' is not an int in [1, 50]"),
+    ("rotation.angle=90", "scenario 'rotation': unknown parameter 'angle'"),
+])
+def test_bad_grid_parameter_is_one_line_and_starts_nothing(tmp_path, capsys, param, words):
+    argv = ["grid", "--data", "digits", "--scenarios", "rotation", "--methods", "fedavg,ifca",
+            "--param", param, "--workers", "0", "--out", str(tmp_path / "g")]
+    assert main(argv) == 2
+    err = capsys.readouterr().err.strip()
+    assert words in err and len(err.splitlines()) == 1 and "Traceback" not in err
+    assert not (tmp_path / "g").exists()
+
+
+def test_every_cell_is_validated_before_any_runs(tmp_path):
+    bad = small_grid(method_params={"ifca": {"n_clusters": 0}})
+    with pytest.raises(ConfigError, match=r"grid cell rotation x ifca: method 'ifca': "
+                                          r"n_clusters=0 is outside"):
+        run_grid(bad, tmp_path / "g", workers=0, backend=FAKE)
+    assert not (tmp_path / "g").exists()
+    with pytest.raises(ConfigError, match="unknown scenario 'spin'"):
+        small_grid(scenarios=["spin"]).validate()
+    with pytest.raises(ConfigError, match="scenario 'label-swap': unknown parameter 'noise'"):
+        small_grid(scenarios=["feature-skew", "label-swap"],
+                   scenario_params={"*": {"noise": 0.1}}).validate()
 
 
 def test_spec_to_argv_round_trips_through_run_parser():
@@ -172,17 +199,7 @@ def test_report_command_rebuilds_grid_figures_without_recomputing(tmp_path, caps
     assert "--format" in capsys.readouterr().err
 
 
-def _real_runner_or_skip():
-    try:
-        import fedcore.runner  # noqa: F401
-        from fedcore.data import resolve_dataset  # noqa: F401
-        from fedcore.simulation import run_simulation  # noqa: F401
-    except ImportError as exc:
-        pytest.skip(f"fedcore.runner not importable yet: {exc}")
-
-
 def test_real_tiny_grid_cli_is_resumable(tmp_path, capsys):
-    _real_runner_or_skip()
     argv = ["grid", "--data", "digits", "--scenarios", "rotation", "--methods", "fedavg,local",
             "--seeds", "0", "--clients", "4", "--groups", "2", "--samples", "24",
             "--rounds", "2", "--model", "logreg", "--workers", "0", "--formats", "none",

@@ -7,6 +7,7 @@ import pytest
 
 from fedcore.data import load_bundled
 from fedcore.errors import ConfigError
+from fedcore.params import Param
 from fedcore.partition import SCENARIOS, make_scenario, partition_indices
 from fedcore.partition.feature_shift import swap_permutations
 
@@ -161,7 +162,7 @@ def test_natural_with_true_groups(heart):
 def test_parameter_validation(digits):
     with pytest.raises(ConfigError, match="unknown scenario 'spin'"):
         make_scenario(digits, "spin")
-    with pytest.raises(ConfigError, match="has no parameter 'beta'"):
+    with pytest.raises(ConfigError, match="unknown parameter 'beta'"):
         make_scenario(digits, "dirichlet", beta=1)
     with pytest.raises(ConfigError, match="outside"):
         make_scenario(digits, "dirichlet", alpha=0)
@@ -180,5 +181,5 @@ def test_parameter_validation(digits):
 def test_schema_is_ui_ready():
     for sc in SCENARIOS.values():
         for key, spec in sc.params.items():
-            assert {"type", "default", "min", "max", "help"} <= set(spec), (sc.name, key)
-            assert sc.validate({})[key] == spec["default"]
+            assert isinstance(spec, Param) and spec.help, (sc.name, key)
+            assert sc.validate({})[key] == spec.default

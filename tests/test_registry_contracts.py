@@ -4,33 +4,29 @@ own defaults (the UI builds its widgets from these schemas, so a broken entry is
 import numpy as np
 import pytest
 
+from fedcore import params
 from fedcore.clustering import CLUSTERERS, recluster
 from fedcore.data import BUNDLED
 from fedcore.embeddings import EMBEDDERS, embed
 from fedcore.explain import EXPLAINERS
+from fedcore.params import Param
 from fedcore.partition import SCENARIOS
 from fedcore.results import Representation
 from fedcore.strategies import STRATEGIES
 
-TYPES = {"int", "float", "bool", "str", "choice"}
-
 
 def check_schema(owner: str, schema: dict) -> dict:
-    """Each parameter has a known type, a help text and a default inside its own limits."""
-    defaults = {}
+    """Every parameter is a Param with a help text whose default validates unchanged."""
     for name, spec in schema.items():
         where = f"{owner}.{name}"
-        assert spec["type"] in TYPES, where
-        assert spec.get("help"), f"{where} has no help text"
-        default = spec["default"]
-        if spec["type"] == "choice":
-            assert default in spec["choices"], where
-        if spec["type"] in ("int", "float") and default is not None:
-            if spec.get("min") is not None:
-                assert default >= spec["min"], where
-            if spec.get("max") is not None:
-                assert default <= spec["max"], where
-        defaults[name] = default
+        assert isinstance(spec, Param), f"{where} is not a Param"
+        assert spec.help, f"{where} has no help text"
+        assert isinstance(spec.default, spec.type), f"{where}: default is not a {spec.type}"
+        if spec.min is not None and spec.max is not None:
+            assert spec.min <= spec.max, where
+    defaults = params.defaults(schema)
+    assert params.validate(schema, defaults, owner) == defaults, owner
+    assert params.validate(schema, {}, owner) == defaults, owner
     return defaults
 
 

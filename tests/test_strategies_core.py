@@ -106,7 +106,7 @@ def test_same_seed_same_numbers():
 def test_every_registered_strategy_runs_and_records_a_round_per_round():
     for name, cls in STRATEGIES.items():
         assert cls.name == name and cls.paper, name
-        defaults = {k: spec["default"] for k, spec in cls.param_schema.items()}
+        defaults = {k: spec.default for k, spec in cls.param_schema.items()}
         assert cls(**defaults).get_params() == defaults
         params = {"n_clusters": 2} if "n_clusters" in cls.param_schema else {}
         ds, engine, res = simulate(name, rounds=3, **params)

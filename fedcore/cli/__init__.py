@@ -21,6 +21,7 @@ COMMANDS = {
     "grid": ".grid_cmd",
     "report": ".report_cmd",
     "explain": ".explain_cmd",
+    "import": ".import_cmd",
 }
 
 

@@ -36,7 +36,7 @@ def scenario_rows() -> list[dict]:
     from ..partition import SCENARIOS
 
     return [{"name": s.name, "description": s.description,
-             "params": {k: {kk: vv for kk, vv in v.items() if kk != "help"}
+             "params": {k: {kk: vv for kk, vv in v.to_dict().items() if kk != "help"}
                         for k, v in s.params.items()}} for s in SCENARIOS.values()]
 
 

@@ -3,7 +3,8 @@
 Example::
 
     python -m fedcore grid --data digits --scenarios rotation,label-swap \\
-        --methods fedavg,kmeans,ifca --seeds 0,1,2 --rounds 10 --param ifca.k=4 --out results/g1
+        --methods fedavg,kmeans,ifca --seeds 0,1,2 --rounds 10 --param ifca.n_clusters=4 \\
+        --out results/g1
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import sys
 from pathlib import Path
 
 from ..errors import ConfigError
-from .run_cmd import add_training_arguments, config_from_args, parse_params
+from .run_cmd import add_training_arguments, config_from_args
 
 
 def _csv_list(text: str) -> list[str]:
@@ -42,7 +43,7 @@ def register(sub) -> None:
     p.add_argument("--scenario-param", action="append", default=[], metavar="KEY=VALUE",
                    help="parameter for every scenario (repeatable)")
     p.add_argument("--param", action="append", default=[], metavar="NAME.KEY=VALUE",
-                   help="method or scenario parameter, e.g. ifca.k=4 (repeatable)")
+                   help="method or scenario parameter, e.g. ifca.n_clusters=4 (repeatable)")
     add_training_arguments(p)
     p.add_argument("--executor", default="local", choices=["local", "ray"])
     p.add_argument("--ray-address", default=None, help="existing Ray cluster (default: local)")
@@ -60,11 +61,12 @@ def register(sub) -> None:
 
 def grid_from_args(args):
     from ..grid import GridSpec, parse_grid_params
+    from ..grid.spec import parse_common_params
 
     scenarios = [None if s == "none" else s for s in _csv_list(args.scenarios)]
     methods = _csv_list(args.methods)
     method_params, scenario_params = parse_grid_params(args.param, methods, scenarios)
-    common = parse_params(args.scenario_param)
+    common = parse_common_params(args.scenario_param, scenarios)
     if common:
         scenario_params["*"] = common
     args.seed = 0  # replaced per cell by GridSpec
@@ -73,7 +75,7 @@ def grid_from_args(args):
                     seeds=_int_list(args.seeds, "--seeds"), n_clients=args.clients,
                     n_groups=args.groups, samples_per_client=args.samples,
                     data_seed=args.data_seed, scenario_params=scenario_params,
-                    method_params=method_params, config=config)
+                    method_params=method_params, config=config).validate()
 
 
 def run(args) -> int:

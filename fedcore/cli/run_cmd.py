@@ -50,29 +50,6 @@ def add_training_arguments(p) -> None:
     p.add_argument("--hidden", default="200", help="comma-separated hidden sizes, e.g. 200,100")
 
 
-def parse_value(text: str):
-    """'3' -> 3, '0.5' -> 0.5, 'true' -> True, anything else stays a string."""
-    low = text.strip().lower()
-    if low in ("true", "false"):
-        return low == "true"
-    for cast in (int, float):
-        try:
-            return cast(text)
-        except ValueError:
-            pass
-    return text
-
-
-def parse_params(items: list[str]) -> dict:
-    out = {}
-    for item in items:
-        if "=" not in item:
-            raise ConfigError(f"--param {item!r}: expected KEY=VALUE")
-        key, value = item.split("=", 1)
-        out[key.strip()] = parse_value(value)
-    return out
-
-
 def config_from_args(args) -> SimulationConfig:
     try:
         hidden = tuple(int(h) for h in str(args.hidden).split(",") if h.strip())
@@ -86,13 +63,15 @@ def config_from_args(args) -> SimulationConfig:
 
 
 def spec_from_args(args, method: str, method_params: dict):
+    """The run's ExperimentSpec; ``--scenario-param`` text is typed by the scenario's schema."""
+    from ..registries import parse_params
     from ..runner import ExperimentSpec
     return ExperimentSpec(
         data=args.data, method=method, scenario=args.scenario, n_clients=args.clients,
         n_groups=args.groups, samples_per_client=args.samples,
         data_seed=args.seed if args.data_seed is None else args.data_seed,
-        scenario_params=parse_params(args.scenario_param), method_params=method_params,
-        config=config_from_args(args))
+        scenario_params=parse_params("scenario", args.scenario, args.scenario_param),
+        method_params=method_params, config=config_from_args(args))
 
 
 class TerminalProgress:
@@ -114,9 +93,11 @@ class TerminalProgress:
 
 
 def run(args) -> int:
+    from ..registries import parse_params
     from ..runner import run_experiment, summary_dict
     from ..store import save_run
-    spec = spec_from_args(args, args.method, parse_params(args.param))
+    # Every parameter is checked before the data is loaded or TensorFlow starts.
+    spec = spec_from_args(args, args.method, parse_params("method", args.method, args.param))
     progress = TerminalProgress(args.method, enabled=not args.quiet)
     dataset, result = run_experiment(spec, progress=progress)
     summary = summary_dict(spec, dataset, result)

@@ -34,6 +34,7 @@ from fedcore.clustering.linkage import (
 )
 from fedcore.clustering.representation_cache import LINKAGES, RepresentationCache, get_cache
 from fedcore.errors import ConfigError
+from fedcore.params import Param, defaults, validate
 from fedcore.results import Representation
 
 __all__ = [
@@ -46,15 +47,11 @@ __all__ = [
 METRICS = ("euclidean", "cosine", "precomputed")
 
 
-def _p(type_, default, help_, min_=None, max_=None, step=None, choices=None) -> dict:
-    return {"type": type_, "default": default, "min": min_, "max": max_, "step": step,
-            "choices": list(choices) if choices is not None else None, "help": help_}
-
-
-_N_CLUSTERS = _p("int", 3, "Number of clusters.", 1, 50, 1)
-_SEED = _p("int", 0, "Random seed (k-means initialisation).", 0, 2**31 - 1, 1)
-_METRIC = _p("choice", "euclidean", "Distance between client vectors; 'precomputed' uses the "
-             "representation's own distance matrix (e.g. principal angles).", choices=METRICS)
+_N_CLUSTERS = Param(int, 3, 1, 50, help="Number of clusters.", step=1)
+_SEED = Param(int, 0, 0, 2**31 - 1, help="Random seed (k-means initialisation).", step=1)
+_METRIC = Param(str, "euclidean", choices=METRICS,
+                help="Distance between client vectors; 'precomputed' uses the "
+                     "representation's own distance matrix (e.g. principal angles).")
 
 
 @dataclass(frozen=True)
@@ -67,8 +64,8 @@ class ClustererEntry:
     factory : callable
         ``factory(**params) -> estimator`` with ``fit(X) -> self`` and ``labels_``; for
         ``metric="precomputed"`` X is a distance matrix.
-    params : dict
-        name -> {type, default, min, max, step, choices, help}.
+    params : dict of str to Param
+        The method's parameters (:mod:`fedcore.params`).
     supports_precomputed : bool
     fit_cached : callable
         ``fit_cached(cache, params) -> labels`` reusing the cache's distances and trees.
@@ -83,7 +80,7 @@ class ClustererEntry:
     description: str = ""
 
     def defaults(self) -> dict:
-        return {k: v["default"] for k, v in self.params.items()}
+        return defaults(self.params)
 
 
 # -- fast paths -----------------------------------------------------------------------
@@ -151,42 +148,49 @@ def _hdbscan_factory(min_cluster_size=5, metric="euclidean"):
 CLUSTERERS: dict[str, ClustererEntry] = {
     "agglomerative": ClustererEntry(
         "agglomerative", "Agglomerative (hierarchical)", _agglomerative_factory,
-        {"linkage": _p("choice", "average", "How cluster distances are merged; ward needs "
-                       "euclidean distances.", choices=LINKAGES),
+        {"linkage": Param(str, "average", choices=LINKAGES,
+                          help="How cluster distances are merged; ward needs euclidean "
+                               "distances."),
          "metric": _METRIC,
-         "cut": _p("choice", "n_clusters", "Cut the tree into a number of clusters or at a "
-                   "height.", choices=("n_clusters", "distance_threshold")),
+         "cut": Param(str, "n_clusters", choices=("n_clusters", "distance_threshold"),
+                      help="Cut the tree into a number of clusters or at a height."),
          "n_clusters": _N_CLUSTERS,
-         "distance_threshold": _p("float", 1.0, "Height at which the tree is cut (used when "
-                                  "cut = distance_threshold).", 0.0, None, 0.01)},
+         "distance_threshold": Param(float, 1.0, 0.0, None, step=0.01,
+                                     help="Height at which the tree is cut (used when "
+                                          "cut = distance_threshold).")},
         True, _agglomerative_cached,
         "Builds the full merge tree once; moving the cut is instant."),
     "kmeans": ClustererEntry(
         "kmeans", "k-means", _kmeans_factory,
         {"n_clusters": _N_CLUSTERS,
-         "n_init": _p("int", 10, "Number of k-means++ restarts.", 1, 50, 1),
+         "n_init": Param(int, 10, 1, 50, help="Number of k-means++ restarts.", step=1),
          "seed": _SEED},
         True, _kmeans_cached,
         "k-means on PCA scores (<= 50 dims) or on classical-MDS coordinates of a distance."),
     "spectral": ClustererEntry(
         "spectral", "Spectral", _spectral_factory,
         {"n_clusters": _N_CLUSTERS, "metric": _METRIC,
-         "sigma_scale": _p("float", 1.0, "Gaussian kernel width as a multiple of the median "
-                           "pairwise distance.", 0.05, 5.0, 0.05),
-         "n_init": _p("int", 10, "k-means restarts on the spectral embedding.", 1, 50, 1),
+         "sigma_scale": Param(float, 1.0, 0.05, 5.0, step=0.05,
+                              help="Gaussian kernel width as a multiple of the median "
+                                   "pairwise distance."),
+         "n_init": Param(int, 10, 1, 50, help="k-means restarts on the spectral embedding.",
+                         step=1),
          "seed": _SEED},
         True, _spectral_cached,
         "Normalised spectral clustering on exp(-d^2 / 2 sigma^2)."),
     "dbscan": ClustererEntry(
         "dbscan", "DBSCAN", _dbscan_factory,
-        {"eps": _p("float", 0.5, "Neighbourhood radius in distance units.", 0.0, None, 0.01),
-         "min_samples": _p("int", 3, "Neighbours needed to be a core client.", 1, 100, 1),
+        {"eps": Param(float, 0.5, 0.0, None, help="Neighbourhood radius in distance units.",
+                      step=0.01),
+         "min_samples": Param(int, 3, 1, 100, help="Neighbours needed to be a core client.",
+                              step=1),
          "metric": _METRIC},
         True, _dbscan_cached,
         "Density clusters; clients in sparse regions are noise (-1)."),
     "hdbscan": ClustererEntry(
         "hdbscan", "HDBSCAN", _hdbscan_factory,
-        {"min_cluster_size": _p("int", 5, "Smallest group counted as a cluster.", 2, 200, 1),
+        {"min_cluster_size": Param(int, 5, 2, 200, help="Smallest group counted as a cluster.",
+                                   step=1),
          "metric": _METRIC},
         True, _hdbscan_cached,
         "Hierarchical density clusters over all radii; noise is -1."),
@@ -198,30 +202,7 @@ def validate_params(clusterer_name: str, params: dict | None) -> dict:
     if clusterer_name not in CLUSTERERS:
         raise ConfigError(f"unknown clusterer {clusterer_name!r}; choose one of "
                           f"{sorted(CLUSTERERS)}")
-    schema = CLUSTERERS[clusterer_name].params
-    params = dict(params or {})
-    unknown = set(params) - set(schema)
-    if unknown:
-        raise ConfigError(f"{clusterer_name}: unknown parameter(s) {sorted(unknown)}; "
-                          f"known: {sorted(schema)}")
-    out = {}
-    for key, spec in schema.items():
-        value = params.get(key, spec["default"])
-        try:
-            if spec["type"] == "int":
-                value = int(value)
-            elif spec["type"] == "float":
-                value = float(value)
-        except (TypeError, ValueError) as exc:
-            raise ConfigError(f"{clusterer_name}: {key} must be a number, got {value!r}") from exc
-        if spec["choices"] is not None and value not in spec["choices"]:
-            raise ConfigError(f"{clusterer_name}: {key}={value!r} not in {spec['choices']}")
-        if spec["min"] is not None and value < spec["min"]:
-            raise ConfigError(f"{clusterer_name}: {key}={value} is below {spec['min']}")
-        if spec["max"] is not None and value > spec["max"]:
-            raise ConfigError(f"{clusterer_name}: {key}={value} is above {spec['max']}")
-        out[key] = value
-    return out
+    return validate(CLUSTERERS[clusterer_name].params, params, f"clusterer '{clusterer_name}'")
 
 
 def schema_for(clusterer_name: str, cache: RepresentationCache | Representation) -> dict:
@@ -233,30 +214,30 @@ def schema_for(clusterer_name: str, cache: RepresentationCache | Representation)
     """
     validate_params(clusterer_name, {})
     cache = get_cache(cache)
-    schema = {k: dict(v) for k, v in CLUSTERERS[clusterer_name].params.items()}
-    if "metric" in schema:
-        schema["metric"]["choices"] = list(cache.metrics)
-        schema["metric"]["default"] = cache.default_metric()
-    if "linkage" in schema and not cache.has_vectors:
-        schema["linkage"]["choices"] = [x for x in LINKAGES if x != "ward"]
-    if "n_clusters" in schema:
-        schema["n_clusters"]["max"] = int(max(1, min(50, cache.n_clients)))
-        schema["n_clusters"]["default"] = int(min(3, cache.n_clients))
+    schema = dict(CLUSTERERS[clusterer_name].params)
+
+    def adapt(name: str, **changes) -> None:
+        if name in schema:
+            schema[name] = schema[name].with_(**changes)
+
+    adapt("metric", choices=tuple(cache.metrics), default=cache.default_metric())
+    if not cache.has_vectors:
+        adapt("linkage", choices=tuple(x for x in LINKAGES if x != "ward"))
+    adapt("n_clusters", max=int(max(1, min(50, cache.n_clients))),
+          default=int(min(3, cache.n_clients)))
     metric = cache.default_metric()
     if "distance_threshold" in schema and cache.n_clients >= 2:
-        link = schema["linkage"]["default"]
-        top = float(cache.linkage(link, metric)[-1, 2])
-        schema["distance_threshold"].update(max=top * 1.05 or 1.0, default=top / 2,
-                                            step=max(top / 200, 1e-6))
+        top = float(cache.linkage(schema["linkage"].default, metric)[-1, 2])
+        adapt("distance_threshold", max=top * 1.05 or 1.0, default=top / 2,
+              step=max(top / 200, 1e-6))
     if "eps" in schema and cache.n_clients >= 2:
         d = cache.distance(metric)
-        k = min(max(1, schema["min_samples"]["default"]), cache.n_clients - 1)
+        k = min(max(1, schema["min_samples"].default), cache.n_clients - 1)
         knn = np.sort(d, axis=1)[:, k]
-        schema["eps"].update(max=float(d.max()) or 1.0, default=float(np.median(knn)),
-                             step=max(float(d.max()) / 200, 1e-6))
-    if "min_cluster_size" in schema:
-        schema["min_cluster_size"]["max"] = int(max(2, cache.n_clients))
-        schema["min_cluster_size"]["default"] = int(min(5, max(2, cache.n_clients // 4)))
+        adapt("eps", max=float(d.max()) or 1.0, default=float(np.median(knn)),
+              step=max(float(d.max()) / 200, 1e-6))
+    adapt("min_cluster_size", max=int(max(2, cache.n_clients)),
+          default=int(min(5, max(2, cache.n_clients // 4))))
     return schema
 
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from ..params import Param, defaults, validate
 from .bundle import ExplanationBundle, explain_all
 from .descriptors import client_descriptors, descriptor_source, image_sample_features
 from .disagreement import disagreement_rates, prediction_disagreement
@@ -37,9 +38,8 @@ class Explainer:
     description : str
         One or two sentences for researchers.
     function : callable
-    params : dict
-        Tunable parameters as a UI schema: ``name -> dict(type, default, min, max, help,
-        choices)`` (same format as the strategies' ``param_schema``).
+    params : dict of str to Param
+        Tunable parameters (:mod:`fedcore.params`), checked by :meth:`validate`.
     needs_result : bool
         Whether a simulation result (models, representations) is required.
     figures : tuple of str
@@ -54,20 +54,17 @@ class Explainer:
     needs_result: bool = False
     figures: tuple[str, ...] = ()
 
-    @property
-    def param_schema(self) -> dict:
-        return self.params
-
     def defaults(self) -> dict:
         """``{parameter: default}``, ready to pass to :attr:`function`."""
-        return {k: spec["default"] for k, spec in self.params.items()}
+        return defaults(self.params)
+
+    def validate(self, values: dict | None = None) -> dict:
+        """Defaults filled in, values checked (one-line ConfigError otherwise)."""
+        return validate(self.params, values, f"explainer '{self.name}'")
 
 
-def _p(type_: str, default, help_: str, **extra) -> dict:
-    return {"type": type_, "default": default, "help": help_, **extra}
-
-
-SEED = _p("int", 0, "Random seed of the surrogate / sampling.", min=0)
+SEED = Param(int, 0, 0, help="Random seed of the surrogate / sampling.")
+SPLIT = Param(str, "train", choices=("train", "test"), help="Which samples to compare.")
 
 
 EXPLAINERS: dict[str, Explainer] = {
@@ -78,34 +75,33 @@ EXPLAINERS: dict[str, Explainer] = {
         "that drive membership. Fidelity says how well the surrogate reproduces the clustering.",
         explain_membership,
         {"seed": SEED,
-         "threshold": _p("float", 0.8, "Fidelity (balanced accuracy) needed to trust it.",
-                         min=0.5, max=1.0, step=0.05),
-         "n_estimators": _p("int", 100, "Trees of the random-forest surrogate.", min=10,
-                            max=1000)},
+         "threshold": Param(float, 0.8, 0.5, 1.0, step=0.05,
+                            help="Fidelity (balanced accuracy) needed to trust it."),
+         "n_estimators": Param(int, 100, 10, 1000, help="Trees of the random-forest surrogate.")},
         figures=("membership_shap_bar", "membership_source_bar", "membership_shap_beeswarm")),
     "divergence": Explainer(
         "divergence", "Which features differ?",
         "For each cluster against all other clients: standardized mean difference or "
         "Wasserstein distance of every feature (image summaries for images).",
         cluster_feature_divergence,
-        {"measure": _p("choice", "smd", "Standardized mean difference or Wasserstein distance.",
-                       choices=["smd", "wasserstein"]),
-         "split": _p("choice", "train", "Which samples to compare.", choices=["train", "test"])},
+        {"measure": Param(str, "smd", choices=("smd", "wasserstein"),
+                          help="Standardized mean difference or Wasserstein distance."),
+         "split": SPLIT},
         figures=("divergence_heatmap", "pixel_difference")),
     "label_divergence": Explainer(
         "label_divergence", "Which labels differ?",
         "Label mix of each cluster against the rest, with a Jensen-Shannon divergence per "
         "cluster.", label_divergence,
-        {"split": _p("choice", "train", "Which samples to compare.", choices=["train", "test"])},
+        {"split": SPLIT},
         figures=("label_divergence",)),
     "cluster_models": Explainer(
         "cluster_models", "What does each cluster model look at?",
         "SHAP values of each cluster model's predicted-class logit on its clients' test data, "
         "next to the FedAvg model when given.", cluster_model_attributions,
-        {"method": _p("choice", "gradient", "Expected gradients (Keras) or permutation SHAP.",
-                      choices=["gradient", "permutation"]),
-         "n_background": _p("int", 50, "Background samples.", min=5, max=500),
-         "n_explain": _p("int", 100, "Explained test samples per model.", min=5, max=1000),
+        {"method": Param(str, "gradient", choices=("gradient", "permutation"),
+                         help="Expected gradients (Keras) or permutation SHAP."),
+         "n_background": Param(int, 50, 5, 500, help="Background samples."),
+         "n_explain": Param(int, 100, 5, 1000, help="Explained test samples per model."),
          "seed": SEED},
         needs_result=True, figures=("cluster_model_attribution",)),
     "disagreement": Explainer(
@@ -115,15 +111,15 @@ EXPLAINERS: dict[str, Explainer] = {
         "Finds concept shift that data summaries cannot see, e.g. swapped labels "
         "('predicts 8 where the others predict 3 on 91% of such inputs').",
         prediction_disagreement,
-        {"max_rows": _p("int", 2000, "Held-out inputs predicted by every model.", min=50,
-                        max=20000),
+        {"max_rows": Param(int, 2000, 50, 20000,
+                           help="Held-out inputs predicted by every model."),
          "seed": SEED},
         needs_result=True, figures=("prediction_disagreement",)),
     "summary": Explainer(
         "summary", "Plain-language summary",
         "One story per cluster; every sentence cites the figure and the number it comes from, "
         "with a caveat when the surrogate is not faithful.", summarize_clusters,
-        {"top": _p("int", 3, "Statements per source (labels, features).", min=1, max=10)},
+        {"top": Param(int, 3, 1, 10, help="Statements per source (labels, features).")},
         figures=("prediction_disagreement", "membership_shap_bar", "membership_source_bar",
                  "divergence_heatmap", "label_divergence")),
 }

@@ -139,6 +139,10 @@ def explain_all(dataset: FederatedDataset, result: SimulationResult | None = Non
     compare = disagreement and len(in_use) >= 2
     wants_models = result is not None and bool(result.models) and (model_attributions
                                                                    or compare)
+    if result is not None and not result.models and (model_attributions or disagreement):
+        from ..interop.to_run import NO_MODEL_NOTE, is_imported
+        if is_imported(result):
+            errors.append(NO_MODEL_NOTE)
     if wants_models and not same_clusters:
         errors.append("cluster-model attributions and prediction disagreement skipped: the "
                       "models were trained for the run's own clusters, not for this "

@@ -143,6 +143,12 @@ def _reproduce_script(run_entries: list[dict], grid_entries: list[dict],
              'HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"']
     for entry in run_entries:
         spec = read_json(entry["dir"] / "spec.json")
+        if "imported" in spec:  # made outside FedLens: its numbers come from its record
+            src = spec["imported"].get("source", "its exchange record")
+            lines.append(f"# runs/{entry['name']}: imported from {src} "
+                         f"({spec['imported'].get('framework') or 'another framework'}); "
+                         "nothing to re-run (python -m fedcore import re-creates it)")
+            continue
         argv = ["-m", "fedcore", "run", *spec_to_argv(spec)]
         lines.append('"$PY" ' + _command(argv, data_files)
                      + f' --quiet --out "$OUT/runs/{entry["name"]}"')
@@ -278,7 +284,8 @@ def verify_bundle(zip_path: str | Path, workdir: str | Path | None = None,
     bundle, out = work / "bundle", work / "reproduced"
     with zipfile.ZipFile(zip_path) as zf:
         zf.extractall(bundle)
-    run_dirs = sorted(p for p in (bundle / "runs").glob("*") if p.is_dir())
+    run_dirs = sorted(p for p in (bundle / "runs").glob("*") if p.is_dir()
+                      and "imported" not in read_json(p / "spec.json"))  # nothing to re-run
     grid_dirs = sorted(p for p in (bundle / "grids").glob("*") if p.is_dir())
     if mode == "script":
         env = dict(os.environ, PYTHON=python or sys.executable, OUT=str(out))

@@ -47,6 +47,7 @@ def run_grid(grid: GridSpec, out_dir: str | Path, executor: str = "local",
         Store every client representation of every cell (large); by default cells keep
         only the small ones (last layer, loss profile, data summary, principal angles).
     """
+    grid.validate()  # every cell, before anything is written or started
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     cells = grid.cells()

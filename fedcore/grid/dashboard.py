@@ -85,7 +85,7 @@ def build_grid(data: str, scenarios: list[str], methods: list[str], seeds: list[
                     seeds=list(seeds), n_clients=int(n_clients), n_groups=int(n_groups),
                     samples_per_client=int(samples_per_client), data_seed=data_seed,
                     scenario_params=scenario_params, method_params=method_params,
-                    config=config.to_dict())
+                    config=config.to_dict()).validate()
 
 
 def grid_command(grid: GridSpec, out_dir: str | Path) -> list[str]:

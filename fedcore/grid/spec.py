@@ -93,6 +93,25 @@ class GridSpec:
         if unknown:
             raise ConfigError(f"parameters for scenario(s) not in the grid: {sorted(unknown)}")
 
+    def validate(self) -> GridSpec:
+        """Check every cell's method, scenario and parameters before any cell runs.
+
+        Raises
+        ------
+        ConfigError
+            One line naming the first bad cell and what is wrong with it.
+        """
+        from ..registries import check_overrides
+
+        for cell in self.cells():
+            try:
+                check_overrides("method", cell.method, cell.spec["method_params"])
+                check_overrides("scenario", cell.scenario, cell.spec["scenario_params"])
+            except ConfigError as exc:
+                raise ConfigError(f"grid cell {cell.scenario or NO_SCENARIO} x "
+                                  f"{cell.method}: {exc}") from None
+        return self
+
     def to_dict(self) -> dict:
         return copy.deepcopy(asdict(self))
 
@@ -146,9 +165,10 @@ def parse_grid_params(items: list[str], methods: list[str],
                       scenarios: list[str | None]) -> tuple[dict, dict]:
     """``["ifca.k=4", "rotation.angle=90"]`` -> (method_params, scenario_params).
 
-    The prefix before the first dot names a method or a scenario of the grid.
+    The prefix before the first dot names a method or a scenario of the grid; the value is
+    typed by that entry's parameter schema (an unknown key or a bad value is an error).
     """
-    from ..cli.run_cmd import parse_value
+    from ..registries import parse_params
 
     method_params: dict = {}
     scenario_params: dict = {}
@@ -160,17 +180,30 @@ def parse_grid_params(items: list[str], methods: list[str],
                               "method or scenario of the grid, e.g. ifca.k=4")
         prefix, key = prefix.strip(), key.strip()
         if prefix in methods:
-            method_params.setdefault(prefix, {})[key] = parse_value(value)
+            method_params.setdefault(prefix, {}).update(
+                parse_params("method", prefix, f"{key}={value}"))
         elif prefix in scenarios:
-            scenario_params.setdefault(prefix, {})[key] = parse_value(value)
+            scenario_params.setdefault(prefix, {}).update(
+                parse_params("scenario", prefix, f"{key}={value}"))
         else:
             raise ConfigError(f"--param {item!r}: {prefix!r} is not a method "
                               f"({', '.join(methods)}) or scenario of this grid")
     return method_params, scenario_params
 
 
+def parse_common_params(items: list[str], scenarios: list[str | None]) -> dict:
+    """``--scenario-param KEY=VALUE`` for every scenario of the grid: each scenario must have
+    the parameter (typed by the first scenario's schema, checked against all)."""
+    from ..registries import parse_params
+
+    common: dict = {}
+    for scenario in reversed(scenarios):
+        common = parse_params("scenario", scenario, items)
+    return common
+
+
 def format_value(value) -> str:
-    """Inverse of ``run_cmd.parse_value`` for the values a spec holds."""
+    """Inverse of :func:`fedcore.params.parse` for the values a spec holds."""
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, float):

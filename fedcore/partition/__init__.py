@@ -15,6 +15,7 @@ import numpy as np
 
 from ..dataset import FederatedDataset, PooledData
 from ..errors import ConfigError
+from ..params import Param
 from . import feature_shift, label_skew, natural
 from .base import Scenario
 from .federate import check_test_fraction, federate, stratified_split
@@ -23,36 +24,32 @@ __all__ = ["SCENARIOS", "Scenario", "make_scenario", "partition_indices", "feder
            "stratified_split"]
 
 
-def _p(kind, default, low, high, help_text):
-    return {"type": kind, "default": default, "min": low, "max": high, "help": help_text}
-
-
 SCENARIOS: dict[str, Scenario] = {s.name: s for s in [
     Scenario("iid", "Uniform random samples: every client has the same distribution "
              "(one true group; the no-heterogeneity baseline).", {}, label_skew.iid),
     Scenario("dirichlet", "Label skew: each group draws class proportions from "
              "Dirichlet(alpha); small alpha = few classes per client.",
-             {"alpha": _p("float", 0.5, 0.01, 100.0, "Dirichlet concentration; lower is "
+             {"alpha": Param(float, 0.5, 0.01, 100.0, help="Dirichlet concentration; lower is "
                           "more skewed"),
-              "per_client": _p("bool", False, None, None, "Draw proportions per client "
+              "per_client": Param(bool, False, help="Draw proportions per client "
                                "instead of per group (then there are no true groups)")},
              label_skew.dirichlet),
     Scenario("label-skew", "Each group owns a block of classes that dominates its "
              "clients' data.",
-             {"dominant_fraction": _p("float", 0.8, 0.0, 1.0, "Share of each client's "
+             {"dominant_fraction": Param(float, 0.8, 0.0, 1.0, help="Share of each client's "
                                       "samples taken from its group's classes")},
              label_skew.label_skew),
     Scenario("quantity-skew", "Groups differ only in how many samples their clients "
              "hold (sizes shrink geometrically by group); labels are IID.",
-             {"ratio": _p("float", 0.5, 0.05, 1.0, "Size of group g is "
+             {"ratio": Param(float, 0.5, 0.05, 1.0, help="Size of group g is "
                           "samples_per_client x ratio^g")},
              label_skew.quantity_skew),
     Scenario("feature-skew", "Covariate shift per group: images get thicker/thinner "
              "strokes (dilation/erosion), tabular features a per-group shift; group 0 "
              "is unchanged.",
-             {"strength": _p("float", 1.0, 0.0, 10.0, "Images: window growth; tabular: "
+             {"strength": Param(float, 1.0, 0.0, 10.0, help="Images: window growth; tabular: "
                              "shift in standard deviations"),
-              "noise": _p("float", 0.0, 0.0, 5.0, "Gaussian noise std of the last group "
+              "noise": Param(float, 0.0, 0.0, 5.0, help="Gaussian noise std of the last group "
                           "(grows linearly from 0 for group 0)")},
              label_skew.grouped_iid, feature_shift.feature_skew),
     Scenario("rotation", "Concept shift on features: images rotated by 360*g/groups "
@@ -61,11 +58,11 @@ SCENARIOS: dict[str, Scenario] = {s.name: s for s in [
              feature_shift.rotation),
     Scenario("label-swap", "Concept shift on labels: each group swaps its own pairs of "
              "classes (group 0 keeps the true labels).",
-             {"n_pairs": _p("int", 1, 1, 3, "Swapped label pairs per group")},
+             {"n_pairs": Param(int, 1, 1, 3, help="Swapped label pairs per group")},
              label_skew.grouped_iid, feature_shift.label_swap),
     Scenario("natural", "The data's own clients (hospital, station, upload client "
              "column); n_clients and samples_per_client are ignored.",
-             {"true_groups": _p("str", "", None, None, "Optional known groups, e.g. "
+             {"true_groups": Param(str, "", help="Optional known groups, e.g. "
                                 "'Cleveland=0, Hungary=1'")},
              natural.natural),
 ]}

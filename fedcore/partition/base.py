@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..errors import ConfigError
+from ..params import validate
 
 #: Per-group transform: (X flat float32 (n, d), y int64 (n,), rng) -> (X, y).
 GroupTransform = Callable[[np.ndarray, np.ndarray, np.random.Generator],
@@ -32,8 +33,8 @@ class Scenario:
     Attributes
     ----------
     name, description : str
-    params : dict
-        UI schema ``name -> {"type", "default", "min", "max", "help"}``.
+    params : dict of str to Param
+        The scenario's parameters (:mod:`fedcore.params`).
     partition : callable
         ``(y, n_clients, n_groups, samples_per_client, rng, params, pool)
         -> (dict client -> index array, true_groups or None)``.
@@ -50,38 +51,7 @@ class Scenario:
 
     def validate(self, given: dict) -> dict:
         """Fill defaults, coerce types, check ranges; unknown names are an error."""
-        unknown = sorted(set(given) - set(self.params))
-        if unknown:
-            known = ", ".join(self.params) or "none"
-            raise ConfigError(f"scenario '{self.name}' has no parameter "
-                              f"{', '.join(repr(u) for u in unknown)}; parameters: {known}")
-        out = {}
-        for key, spec in self.params.items():
-            value = given.get(key, spec["default"])
-            out[key] = coerce_param(self.name, key, value, spec)
-        return out
-
-
-def coerce_param(scenario: str, key: str, value, spec: dict):
-    kind = spec["type"]
-    try:
-        if kind == "int":
-            value = int(value)
-        elif kind == "float":
-            value = float(value)
-        elif kind == "bool":
-            value = (value.strip().lower() in ("1", "true", "yes", "on")
-                     if isinstance(value, str) else bool(value))
-        elif kind == "str" and not isinstance(value, (str, dict)):
-            value = str(value)
-    except (TypeError, ValueError):
-        raise ConfigError(f"scenario '{scenario}': parameter '{key}' must be a {kind}, "
-                          f"got {value!r}") from None
-    low, high = spec.get("min"), spec.get("max")
-    if low is not None and value < low or high is not None and value > high:
-        raise ConfigError(f"scenario '{scenario}': parameter '{key}' = {value} is outside "
-                          f"[{low}, {high}]")
-    return value
+        return validate(self.params, given, f"scenario '{self.name}'")
 
 
 def client_names(n_clients: int) -> list[str]:

@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..params import Param, validate
+
 
 @dataclass
 class ServerState:
@@ -89,16 +91,12 @@ class Strategy:
 
     name = "base"
     paper = ""
-    #: Hyper-parameters the UI exposes: name -> dict(type, default, min, max, help, choices).
-    param_schema: dict = {}
+    #: Hyper-parameters: name -> :class:`fedcore.params.Param` (the UI, CLI and grid use it).
+    param_schema: dict[str, Param] = {}
 
     def __init__(self, **params):
-        unknown = set(params) - set(self.param_schema)
-        if unknown:
-            from ..errors import ConfigError
-            raise ConfigError(f"{self.name}: unknown parameter(s) {', '.join(sorted(unknown))}")
-        self.params = {k: spec["default"] for k, spec in self.param_schema.items()}
-        self.params.update(params)
+        # Checked here, at construction: IFCA(n_clusters="banana") fails before any round.
+        self.params = validate(self.param_schema, params, f"method '{self.name}'")
 
     def get_params(self) -> dict:
         return dict(self.params)

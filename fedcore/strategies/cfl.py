@@ -46,7 +46,7 @@ import numpy as np
 from scipy.cluster.hierarchy import fcluster, linkage
 from scipy.spatial.distance import squareform
 
-from ..errors import ConfigError
+from ..params import Param
 from .base import ServerState, Strategy
 
 _EPS = 1e-12
@@ -88,32 +88,24 @@ class CFL(Strategy):
     name = "cfl"
     paper = "Sattler, Müller, Samek, IEEE TNNLS 2021"
     param_schema = {
-        "criterion": {"type": "choice", "default": "relative", "choices": ["relative", "absolute"],
-                      "help": "absolute: the paper's norms; relative: norms in units of the "
-                              "largest update norm of the cluster's first round"},
-        "eps1": {"type": "float", "default": 0.4, "min": 0.0, "max": 100.0,
-                 "help": "split only if the norm of the cluster's mean update is below this"},
-        "eps2": {"type": "float", "default": 0.6, "min": 0.0, "max": 100.0,
-                 "help": "split only if the largest client update norm is above this"},
-        "warmup_rounds": {"type": "int", "default": 5, "min": 0, "max": 500,
-                          "help": "rounds of plain (clustered) FedAvg before any split"},
-        "min_cluster_size": {"type": "int", "default": 2, "min": 1, "max": 100,
-                             "help": "both halves of a split need at least this many clients"},
-        "max_clusters": {"type": "int", "default": 0, "min": 0, "max": 100,
-                         "help": "stop splitting at this many clusters (0 = no limit)"},
-        "max_cross_similarity": {"type": "float", "default": 0.5, "min": -1.0, "max": 1.0,
-                                 "help": "accept a split only if the largest cosine similarity "
-                                         "across the two halves is below this (1 = always, "
-                                         "as the reference code)"},
+        "criterion": Param(str, "relative", choices=("relative", "absolute"),
+                           help="absolute: the paper's norms; relative: norms in units of the "
+                                "largest update norm of the cluster's first round"),
+        "eps1": Param(float, 0.4, 0.0, None,
+                      help="split only if the norm of the cluster's mean update is below this"),
+        "eps2": Param(float, 0.6, 0.0, None,
+                      help="split only if the largest client update norm is above this"),
+        "warmup_rounds": Param(int, 5, 0, 500,
+                               help="rounds of plain (clustered) FedAvg before any split"),
+        "min_cluster_size": Param(int, 2, 1, 100,
+                                  help="both halves of a split need at least this many clients"),
+        "max_clusters": Param(int, 0, 0, 100,
+                              help="stop splitting at this many clusters (0 = no limit)"),
+        "max_cross_similarity": Param(float, 0.5, -1.0, 1.0,
+                                      help="accept a split only if the largest cosine "
+                                           "similarity across the two halves is below this "
+                                           "(1 = always, as the reference code)"),
     }
-
-    def __init__(self, **params):
-        super().__init__(**params)
-        if self.params["criterion"] not in ("relative", "absolute"):
-            raise ConfigError(f"cfl: criterion must be relative or absolute, "
-                              f"not {self.params['criterion']!r}")
-        if self.params["min_cluster_size"] < 1:
-            raise ConfigError("cfl: min_cluster_size must be >= 1")
 
     def initialize(self, ctx) -> ServerState:
         state = super().initialize(ctx)

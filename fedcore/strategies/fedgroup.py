@@ -26,7 +26,7 @@ from __future__ import annotations
 import numpy as np
 from sklearn.cluster import KMeans
 
-from ..errors import ConfigError
+from ..params import Param
 from .base import FitPlan, ServerState, Strategy, sample_clients, weighted_average_by_key
 from .cfl import weighted_mean
 
@@ -64,26 +64,20 @@ class FedGroup(Strategy):
     name = "fedgroup"
     paper = "Duan et al., FedGroup, IEEE ISPA 2021; FlexCFL, IEEE TPDS 2022"
     param_schema = {
-        "n_clusters": {"type": "int", "default": 4, "min": 1, "max": 50,
-                       "help": "number of groups K"},
-        "pretrain_scale": {"type": "int", "default": 20, "min": 1, "max": 100,
-                           "help": "alpha: pretrain_scale * K random clients are clustered "
-                                   "(the rest join by cosine similarity)"},
-        "migration": {"type": "choice", "default": "off", "choices": ["off", "on"],
-                      "help": "FlexCFL: let clients move to a more similar group"},
-        "migration_margin": {"type": "float", "default": 0.1, "min": 0.0, "max": 2.0,
-                             "help": "cosine-similarity gain needed to migrate"},
+        "n_clusters": Param(int, 4, 1, 50, help="number of groups K"),
+        "pretrain_scale": Param(int, 20, 1, 100,
+                                help="alpha: pretrain_scale * K random clients are clustered "
+                                     "(the rest join by cosine similarity)"),
+        "migration": Param(str, "off", choices=("off", "on"),
+                           help="FlexCFL: let clients move to a more similar group"),
+        "migration_margin": Param(float, 0.1, 0.0, 2.0,
+                                  help="cosine-similarity gain needed to migrate"),
     }
 
     def __init__(self, **params):
         if isinstance(params.get("migration"), bool):
             params["migration"] = "on" if params["migration"] else "off"
         super().__init__(**params)
-        if self.params["migration"] not in ("off", "on"):
-            raise ConfigError(f"fedgroup: migration must be on or off, "
-                              f"not {self.params['migration']!r}")
-        if int(self.params["n_clusters"]) < 1 or int(self.params["pretrain_scale"]) < 1:
-            raise ConfigError("fedgroup: n_clusters and pretrain_scale must be >= 1")
 
     def configure_fit(self, server_round, state, ctx) -> FitPlan:
         # The cold start pre-trains every client once from the initial model (retried next

@@ -22,7 +22,7 @@ from __future__ import annotations
 import numpy as np
 from sklearn.cluster import KMeans
 
-from ..errors import ConfigError
+from ..params import Param
 from .base import FitPlan, ServerState, Strategy, sample_clients, weighted_average_by_key
 
 
@@ -69,26 +69,15 @@ class FeSEM(Strategy):
     name = "fesem"
     paper = "Xie et al., Multi-Center Federated Learning, WWW journal 2023 (arXiv 2005.01026)"
     param_schema = {
-        "n_clusters": {"type": "int", "default": 4, "min": 1, "max": 50,
-                       "help": "number of centre models K"},
-        "warmup_rounds": {"type": "int", "default": 1, "min": 0, "max": 100,
-                          "help": "FedAvg rounds before the centres are seeded"},
-        "init": {"type": "choice", "default": "kmeans",
-                 "choices": ["kmeans", "kmeans++", "random_clients"],
-                 "help": "centres from the first local models: k-means (EM run to convergence), "
-                         "k-means++ seeds, or K random clients (FlexCFL)"},
-        "weighting": {"type": "choice", "default": "uniform", "choices": ["uniform", "examples"],
-                      "help": "M-step mean: plain (as the paper) or by client sample counts"},
+        "n_clusters": Param(int, 4, 1, 50, help="number of centre models K"),
+        "warmup_rounds": Param(int, 1, 0, 100,
+                               help="FedAvg rounds before the centres are seeded"),
+        "init": Param(str, "kmeans", choices=("kmeans", "kmeans++", "random_clients"),
+                      help="centres from the first local models: k-means (EM run to "
+                           "convergence), k-means++ seeds, or K random clients (FlexCFL)"),
+        "weighting": Param(str, "uniform", choices=("uniform", "examples"),
+                           help="M-step mean: plain (as the paper) or by client sample counts"),
     }
-
-    def __init__(self, **params):
-        super().__init__(**params)
-        if self.params["init"] not in self.param_schema["init"]["choices"]:
-            raise ConfigError(f"fesem: unknown init {self.params['init']!r}")
-        if self.params["weighting"] not in ("uniform", "examples"):
-            raise ConfigError(f"fesem: unknown weighting {self.params['weighting']!r}")
-        if int(self.params["n_clusters"]) < 1:
-            raise ConfigError("fesem: n_clusters must be >= 1")
 
     def _seed_round(self) -> int:
         return int(self.params["warmup_rounds"]) + 1

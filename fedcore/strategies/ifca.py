@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..params import Param
 from .base import FitPlan, ServerState, Strategy, sample_clients
 
 
@@ -19,8 +20,7 @@ class IFCA(Strategy):
     name = "ifca"
     paper = "Ghosh, Chung, Yin, Ramchandran, NeurIPS 2020"
     param_schema = {
-        "n_clusters": {"type": "int", "default": 4, "min": 1, "max": 50,
-                       "help": "number of cluster models K"},
+        "n_clusters": Param(int, 4, 1, 50, help="number of cluster models K"),
     }
 
     def initialize(self, ctx) -> ServerState:

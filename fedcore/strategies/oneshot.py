@@ -17,6 +17,7 @@ from __future__ import annotations
 import numpy as np
 from sklearn.cluster import DBSCAN, HDBSCAN, AgglomerativeClustering, KMeans, SpectralClustering
 
+from ..params import Param
 from .base import FitPlan, ServerState, Strategy, sample_clients, weighted_average_by_key
 
 
@@ -79,21 +80,19 @@ class OneShotClustering(Strategy):
     name = "oneshot"
     paper = "Briggs et al., IJCNN 2020"
     param_schema = {
-        "warmup_rounds": {"type": "int", "default": 3, "min": 1, "max": 50,
-                          "help": "FedAvg rounds before the clients are clustered"},
-        "clusterer": {"type": "choice", "default": "agglomerative",
-                      "choices": list(CLUSTERER_FACTORIES), "help": "scikit-learn clusterer"},
-        "representation": {"type": "choice", "default": "updates",
-                           "choices": ["updates", "weights", "last_layer"],
-                           "help": "what describes a client"},
-        "n_clusters": {"type": "int", "default": 4, "min": 0, "max": 50,
-                       "help": "number of clusters (0 = cut by the distance threshold)"},
-        "distance_threshold": {"type": "float", "default": 0.5, "min": 0.01, "max": 1.0,
-                               "help": "cut height / DBSCAN eps, relative to the largest "
-                                       "pairwise distance"},
-        "linkage": {"type": "choice", "default": "ward",
-                    "choices": ["ward", "average", "complete", "single"],
-                    "help": "agglomerative linkage"},
+        "warmup_rounds": Param(int, 3, 1, 50,
+                               help="FedAvg rounds before the clients are clustered"),
+        "clusterer": Param(str, "agglomerative", choices=tuple(CLUSTERER_FACTORIES),
+                           help="scikit-learn clusterer"),
+        "representation": Param(str, "updates", choices=("updates", "weights", "last_layer"),
+                                help="what describes a client"),
+        "n_clusters": Param(int, 4, 0, 50,
+                            help="number of clusters (0 = cut by the distance threshold)"),
+        "distance_threshold": Param(float, 0.5, 0.01, 1.0,
+                                    help="cut height / DBSCAN eps, relative to the largest "
+                                         "pairwise distance"),
+        "linkage": Param(str, "ward", choices=("ward", "average", "complete", "single"),
+                         help="agglomerative linkage"),
     }
 
     def clustering_round(self, ctx) -> int:
@@ -145,7 +144,7 @@ class KMeansOneShot(OneShotClustering):
     paper = "k-means one-shot baseline (e.g. Ghosh et al., NeurIPS 2020)"
     param_schema = {
         **OneShotClustering.param_schema,
-        "clusterer": {**OneShotClustering.param_schema["clusterer"], "default": "kmeans"},
-        "representation": {**OneShotClustering.param_schema["representation"],
-                           "default": "weights"},
+        "clusterer": OneShotClustering.param_schema["clusterer"].with_(default="kmeans"),
+        "representation": OneShotClustering.param_schema["representation"].with_(
+            default="weights"),
     }

@@ -25,7 +25,8 @@ import numpy as np
 from scipy.cluster.hierarchy import fcluster, linkage
 from scipy.spatial.distance import squareform
 
-from ..errors import ConfigError, DataError
+from ..errors import DataError
+from ..params import Param
 from .base import ServerState, Strategy
 
 _EIG_TOL = 1e-12
@@ -182,33 +183,23 @@ class PACFL(Strategy):
     name = "pacfl"
     paper = "Vahidian et al., AAAI 2023"
     param_schema = {
-        "n_basis": {"type": "int", "default": 3, "min": 1, "max": 50,
-                    "help": "p: principal vectors per class (or per client)"},
-        "per_class": {"type": "choice", "default": "yes", "choices": ["yes", "no"],
-                      "help": "one subspace per class (reference code) or per client"},
-        "measure": {"type": "choice", "default": "smallest", "choices": ["smallest", "mean"],
-                    "help": "proximity: smallest principal angle (paper) or mean angle"},
-        "threshold": {"type": "float", "default": 15.0, "min": 0.0, "max": 90.0,
-                      "help": "beta: cut the dendrogram at this angle (degrees)"},
-        "n_clusters": {"type": "int", "default": 0, "min": 0, "max": 50,
-                       "help": "number of clusters (0 = cut by the threshold)"},
-        "linkage": {"type": "choice", "default": "average",
-                    "choices": ["average", "complete", "single", "weighted"],
-                    "help": "hierarchical linkage (the reference's 'average' is 'weighted')"},
+        "n_basis": Param(int, 3, 1, 50, help="p: principal vectors per class (or per client)"),
+        "per_class": Param(str, "yes", choices=("yes", "no"),
+                           help="one subspace per class (reference code) or per client"),
+        "measure": Param(str, "smallest", choices=("smallest", "mean"),
+                         help="proximity: smallest principal angle (paper) or mean angle"),
+        "threshold": Param(float, 15.0, 0.0, 90.0,
+                           help="beta: cut the dendrogram at this angle (degrees)"),
+        "n_clusters": Param(int, 0, 0, 50,
+                            help="number of clusters (0 = cut by the threshold)"),
+        "linkage": Param(str, "average", choices=("average", "complete", "single", "weighted"),
+                         help="hierarchical linkage (the reference's 'average' is 'weighted')"),
     }
 
     def __init__(self, **params):
         if isinstance(params.get("per_class"), bool):
             params["per_class"] = "yes" if params["per_class"] else "no"
         super().__init__(**params)
-        p = self.params
-        for name in ("per_class", "measure", "linkage"):
-            if p[name] not in self.param_schema[name]["choices"]:
-                raise ConfigError(f"pacfl: {name} must be one of "
-                                  f"{', '.join(self.param_schema[name]['choices'])}, "
-                                  f"not {p[name]!r}")
-        if int(p["n_basis"]) < 1 or int(p["n_clusters"]) < 0:
-            raise ConfigError("pacfl: n_basis must be >= 1 and n_clusters >= 0")
 
     def initialize(self, ctx) -> ServerState:
         ds = ctx.dataset

@@ -81,7 +81,7 @@ def clustering_controls(cache, prefix: str, n_clusters: int | None = None) -> tu
                         help="Re-clusters the cached representation; no retraining.")
     st.caption(CLUSTERERS[name].description)
     schema = _fit_to_clients(schema_for(name, cache), cache.n_clients, n_clusters)
-    choices = {k: v for k, v in schema.items() if v.get("choices") is not None}
+    choices = {k: v for k, v in schema.items() if v.kind == "choice"}
     params = schema_widgets(choices, f"{prefix}.{name}")
     skip = set(choices)
     if "cut" in params:
@@ -95,15 +95,13 @@ def clustering_controls(cache, prefix: str, n_clusters: int | None = None) -> tu
 
 def _fit_to_clients(schema: dict, n_clients: int, n_clusters: int | None) -> dict:
     """Counts of clients never exceed N; the number of clusters starts at ``n_clusters``."""
-    out = {}
+    out = dict(schema)
     for name, spec in schema.items():
-        spec = dict(spec)
-        if name in ("min_samples", "min_cluster_size") and spec.get("max") is not None:
-            spec["max"] = max(int(spec.get("min") or 1), min(int(spec["max"]), n_clients))
-            spec["default"] = min(int(spec["default"]), spec["max"])
-        if name == "n_clusters" and n_clusters is not None and spec.get("max") is not None:
-            spec["default"] = int(min(max(n_clusters, spec.get("min") or 1), spec["max"]))
-        out[name] = spec
+        if name in ("min_samples", "min_cluster_size") and spec.max is not None:
+            top = max(int(spec.min or 1), min(int(spec.max), n_clients))
+            out[name] = spec.with_(max=top, default=min(int(spec.default), top))
+        if name == "n_clusters" and n_clusters is not None and spec.max is not None:
+            out[name] = spec.with_(default=int(min(max(n_clusters, spec.min or 1), spec.max)))
     return out
 
 

@@ -65,8 +65,7 @@ def bundled_controls() -> dict | None:
 
 
 def _scenario_schema(scenario) -> dict:
-    return dict(getattr(scenario, "params", None) or getattr(scenario, "param_schema", None)
-                or {})
+    return dict(scenario.params)
 
 
 def _bundled_label(bundled: dict, name: str) -> str:

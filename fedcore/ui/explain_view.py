@@ -28,6 +28,25 @@ def target(results: dict) -> tuple[str, object, np.ndarray, str] | None:
     return key, results[key], np.asarray(results[key].assignments), f"{key}: its own clusters"
 
 
+def data_note(result, dataset) -> str | None:
+    """Why ``dataset`` cannot explain ``result`` (other clients: e.g. an imported run without
+    client data), or None when it can."""
+    if dataset is None or list(dataset.client_ids) != list(result.client_ids):
+        from fedcore.interop import is_imported
+        if is_imported(result):
+            return ("This imported run has no client data, so the data-based explanations "
+                    "(membership SHAP, divergence, label shift) cannot be computed: include "
+                    "`client_data` in the exchange record. Its cluster-model explanations "
+                    "need the cluster models, which an imported run does not have.")
+        return "The loaded dataset's clients are not this run's clients: load its dataset."
+    return None
+
+
+def _no_model_note(bundle) -> str | None:
+    from fedcore.interop import NO_MODEL_NOTE
+    return NO_MODEL_NOTE if NO_MODEL_NOTE in bundle.errors else None
+
+
 def explain(key: str, result, labels: np.ndarray, dataset, attributions: bool):
     """:func:`fedcore.explain.explain_all`, memoised per (result, labels, options)."""
     from fedcore.explain import explain_all
@@ -87,6 +106,9 @@ def show_models(bundle) -> None:
     from fedcore.plots.explain_plots import cluster_model_attribution_bars
 
     if bundle.model_attributions is None or not len(bundle.model_attributions):
+        if _no_model_note(bundle):
+            st.info(_no_model_note(bundle).capitalize() + ".")
+            return
         st.info("No cluster-model attributions: tick the option above (they explain the run's "
                 "own clusters only, since the models were trained for those).")
         return
@@ -101,6 +123,7 @@ def show_disagreement(bundle) -> None:
     table = bundle.disagreement
     if table is None or not len(table):
         note = getattr(table, "attrs", {}).get("note") if table is not None else None
+        note = note or _no_model_note(bundle)
         st.info(note or "No prediction disagreement: it compares the run's own cluster models "
                         "(at least 2) on the same held-out inputs.")
         return

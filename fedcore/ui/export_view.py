@@ -101,12 +101,16 @@ def bundle_zip(results: dict, dataset, source: dict, figures: dict | None = None
         ``name -> (figure, tidy data)`` exported into the bundle in ``formats``.
     """
     from fedcore.export import make_bundle
+    from fedcore.interop import is_imported, run_record, spec_of
     from fedcore.runner import summary_dict
 
     from .runs_view import spec_for
 
     runs = []
     for result in results.values():
+        if is_imported(result):  # made elsewhere: its own record, not the session's data
+            runs.append((*run_record(spec_of(result), result), result))
+            continue
         spec = spec_for(result, source)
         runs.append((spec.to_dict(), summary_dict(spec, dataset, result), result))
     with tempfile.TemporaryDirectory(prefix="fedlens_bundle_") as tmp:

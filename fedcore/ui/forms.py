@@ -1,38 +1,20 @@
 """Widget groups generated from the registries' parameter schemas.
 
-A schema maps a parameter name to ``dict(type, default, min, max, step, help, choices)``
-(the ``param_schema`` of strategies, scenarios, clusterers and explainers). ``type`` may be a
-string (``"int"``, ``"float"``, ``"bool"``, ``"str"``, ``"choice"``, ``"ints"``) or a Python type.
+A schema maps a parameter name to a :class:`fedcore.params.Param` (the ``param_schema`` of
+strategies and the ``params`` of scenarios, clusterers, embedders and explainers); its
+:attr:`~fedcore.params.Param.kind` picks the widget.
 """
 
 from __future__ import annotations
 
-import ast
-
 import streamlit as st
 
 from fedcore.errors import ConfigError
+from fedcore.params import Param
 
 
-def _kind(spec: dict) -> str:
-    t = spec.get("type", type(spec.get("default")))
-    name = t if isinstance(t, str) else getattr(t, "__name__", str(t))
-    name = name.lower()
-    if spec.get("choices") is not None:
-        return "choice"
-    if name in ("int", "integer"):
-        return "int"
-    if name in ("float", "number", "double"):
-        return "float"
-    if name in ("bool", "boolean"):
-        return "bool"
-    if name in ("ints", "tuple", "list", "int_list", "tuple[int]"):
-        return "ints"
-    return "str"
-
-
-def _label(name: str, spec: dict) -> str:
-    return spec.get("label") or name.replace("_", " ")
+def _label(name: str) -> str:
+    return name.replace("_", " ")
 
 
 def schema_widgets(schema: dict, key_prefix: str, sliders: bool = False,
@@ -61,47 +43,38 @@ def schema_widgets(schema: dict, key_prefix: str, sliders: bool = False,
     return values
 
 
-def _widget(target, name: str, spec: dict, key: str, sliders: bool):
-    kind, label, default = _kind(spec), _label(name, spec), spec.get("default")
-    help_text = spec.get("help")
-    lo, hi = spec.get("min"), spec.get("max")
-    _fit_remembered_value(key, kind, spec, lo, hi)
+def _widget(target, name: str, spec: Param, key: str, sliders: bool):
+    kind, label, help_text = spec.kind, _label(name), spec.help or None
+    _fit_remembered_value(key, spec)
     if kind == "choice":
-        choices = list(spec["choices"])
-        index = choices.index(default) if default in choices else 0
+        choices = list(spec.choices)
+        index = choices.index(spec.default) if spec.default in choices else 0
         return target.selectbox(label, choices, index=index, key=key, help=help_text)
     if kind == "bool":
-        return target.checkbox(label, value=bool(default), key=key, help=help_text)
-    if kind == "int":
-        value = int(_clip(default if default is not None else (lo or 0), lo, hi))
-        step = int(spec.get("step") or 1)
-        if sliders and lo is not None and hi is not None and int(hi) > int(lo):
-            return int(target.slider(label, int(lo), int(hi), value, step=step, key=key,
-                                     help=help_text))
-        return int(target.number_input(label, min_value=None if lo is None else int(lo),
-                                       max_value=None if hi is None else int(hi), value=value,
-                                       step=step, key=key, help=help_text))
-    if kind == "float":
-        value = float(_clip(default if default is not None else (lo or 0.0), lo, hi))
-        step = spec.get("step")
-        if sliders and lo is not None and hi is not None and float(hi) > float(lo):
-            step = float(step or (float(hi) - float(lo)) / 100)
-            return float(target.slider(label, float(lo), float(hi), value, step=step, key=key,
-                                       help=help_text))
-        return float(target.number_input(label, min_value=None if lo is None else float(lo),
-                                         max_value=None if hi is None else float(hi),
-                                         value=value, step=None if step is None else float(step),
-                                         format="%g", key=key, help=help_text))
-    if kind == "ints":
-        text = target.text_input(label, ", ".join(str(v) for v in (default or ())), key=key,
-                                 help=(help_text or "") + " (comma-separated integers)")
-        return parse_ints(text, name)
-    text = target.text_input(label, "" if default is None else str(default), key=key,
-                             help=help_text)
-    return _literal(text) if not isinstance(default, str) else text
+        return target.checkbox(label, value=bool(spec.default), key=key, help=help_text)
+    if kind in ("int", "float"):
+        return _number(target, label, spec, key, help_text, sliders)
+    return target.text_input(label, "" if spec.default is None else str(spec.default),
+                             key=key, help=help_text)
 
 
-def _fit_remembered_value(key: str, kind: str, spec: dict, lo, hi) -> None:
+def _number(target, label: str, spec: Param, key: str, help_text, sliders: bool):
+    cast, lo, hi = spec.type, spec.min, spec.max
+    lo, hi = (None if lo is None else cast(lo)), (None if hi is None else cast(hi))
+    value = cast(_clip(spec.default if spec.default is not None else (lo or 0), lo, hi))
+    step = spec.step
+    if sliders and lo is not None and hi is not None and hi > lo:
+        step = cast(step or (1 if cast is int else (hi - lo) / 100))
+        return cast(target.slider(label, lo, hi, value, step=step, key=key, help=help_text))
+    if cast is int:
+        return int(target.number_input(label, min_value=lo, max_value=hi, value=value,
+                                       step=int(step or 1), key=key, help=help_text))
+    return float(target.number_input(label, min_value=lo, max_value=hi, value=value,
+                                     step=None if step is None else float(step), format="%g",
+                                     key=key, help=help_text))
+
+
+def _fit_remembered_value(key: str, spec: Param) -> None:
     """Make a value remembered from an earlier run valid for this run's schema.
 
     Ranges depend on the data (cluster counts are capped at the number of clients,
@@ -111,14 +84,14 @@ def _fit_remembered_value(key: str, kind: str, spec: dict, lo, hi) -> None:
     if key not in st.session_state:
         return
     value = st.session_state[key]
-    if kind == "choice":
-        if value not in list(spec["choices"]):
+    if spec.kind == "choice":
+        if value not in spec.choices:
             del st.session_state[key]
-    elif kind in ("int", "float") and isinstance(value, int | float) and not isinstance(
+    elif spec.kind in ("int", "float") and isinstance(value, int | float) and not isinstance(
             value, bool):
-        clipped = _clip(value, lo, hi)
+        clipped = _clip(value, spec.min, spec.max)
         if clipped != value:
-            st.session_state[key] = int(clipped) if kind == "int" else float(clipped)
+            st.session_state[key] = spec.type(clipped)
 
 
 def _clip(value, lo, hi):
@@ -139,10 +112,3 @@ def parse_ints(text: str, name: str = "value") -> tuple[int, ...]:
     if any(v < 1 for v in values):
         raise ConfigError(f"{name}: every value must be >= 1, got {text!r}")
     return values
-
-
-def _literal(text: str):
-    try:
-        return ast.literal_eval(text)
-    except (ValueError, SyntaxError):
-        return text

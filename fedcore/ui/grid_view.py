@@ -83,7 +83,7 @@ def launch_form(root: str) -> tuple | None:
         params = st.text_area("Parameters, one NAME.KEY=VALUE per line",
                               gd.source_param_lines(src), key="w.grid.params", height=68,
                               help="NAME is a method or a scenario of the grid, e.g. "
-                                   "ifca.k=4 or dirichlet.alpha=0.1")
+                                   "ifca.n_clusters=4 or dirichlet.alpha=0.1")
         c1, c2, c3 = st.columns([2, 1, 2])
         name = c1.text_input("Grid name", f"{src['name']}-grid", key="w.grid.name",
                              help=f"Written to {Path(root) / 'grids'}/<name>; launching an "

@@ -51,7 +51,7 @@ def run_form(n_clients: int, is_image: bool = False) -> tuple | None:
                    "selected above; hover the ⓘ icons for what each one does):")
         params = {}
         for m in names:
-            schema = getattr(STRATEGIES[m], "param_schema", {}) or {}
+            schema = STRATEGIES[m].param_schema
             if schema:
                 with st.expander(f"{m} parameters"):
                     params[m] = _param_grid(_fit_schema(schema, n_clients), f"w.sim.p.{m}")
@@ -95,7 +95,7 @@ def _follow_defaults(schema: dict, prefix: str) -> None:
     """
     seen = st.session_state.setdefault("fl.sim_param_defaults", {})
     for name, spec in schema.items():
-        key, default = f"{prefix}.{name}", spec.get("default")
+        key, default = f"{prefix}.{name}", spec.default
         if key in seen and key in st.session_state and st.session_state[key] == seen[key] \
                 and default != seen[key]:
             st.session_state[key] = default
@@ -109,16 +109,14 @@ def _fit_schema(schema: dict, n_clients: int) -> dict:
     of 4 would give every client its own model (local training in disguise), so it
     is capped at half the clients.
     """
-    out = {}
+    out = dict(schema)
     for name, spec in schema.items():
-        spec = dict(spec)
-        if name in ("n_clusters", "k", "max_clusters") and spec.get("type") == "int":
-            spec["max"] = min(int(spec.get("max", n_clients)), max(n_clients, 1))
-            default = int(spec.get("default", 2))
+        if name in ("n_clusters", "max_clusters") and spec.kind == "int":
+            top = min(int(spec.max if spec.max is not None else n_clients), max(n_clients, 1))
+            default = int(spec.default)
             if default > 0:
                 default = min(default, max(2, n_clients // 2))
-            spec["default"] = max(min(default, spec["max"]), int(spec.get("min") or 0))
-        out[name] = spec
+            out[name] = spec.with_(max=top, default=max(min(default, top), int(spec.min or 0)))
     return out
 
 

@@ -1,0 +1,72 @@
+"""Every registry of named, parameterised things, looked up the same way.
+
+The CLI (``--param``), the grid (every cell before any runs), the forms and the
+reproducibility bundle resolve a ``(kind, name)`` pair here and check values with the
+entry's :class:`~fedcore.params.Param` schema, so a bad value gives the same one line
+everywhere. Registries are imported on first use: listing methods must not load the
+partitioners, and this module must stay importable without TensorFlow.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from .errors import ConfigError
+from .params import Param, parse, validate
+
+#: kind -> (module, registry attribute, attribute holding an entry's schema)
+_REGISTRIES = {
+    "method": ("fedcore.strategies", "STRATEGIES", "param_schema"),
+    "scenario": ("fedcore.partition", "SCENARIOS", "params"),
+    "clusterer": ("fedcore.clustering", "CLUSTERERS", "params"),
+    "embedding": ("fedcore.embeddings", "EMBEDDERS", "params"),
+    "explainer": ("fedcore.explain", "EXPLAINERS", "params"),
+}
+KINDS = tuple(_REGISTRIES)
+
+#: A run without a scenario uses the data's own clients.
+NATURAL = "natural"
+
+
+def registry(kind: str) -> dict:
+    """The registry dict of ``kind`` (``"method"``, ``"scenario"``, ...)."""
+    import importlib
+
+    if kind not in _REGISTRIES:
+        raise ConfigError(f"unknown registry {kind!r}; one of {', '.join(KINDS)}")
+    module, attribute, _ = _REGISTRIES[kind]
+    return getattr(importlib.import_module(module), attribute)
+
+
+def schema(kind: str, name: str | None) -> dict[str, Param]:
+    """The parameter schema of one entry; ConfigError naming the choices if unknown."""
+    entries = registry(kind)
+    name = NATURAL if kind == "scenario" and name is None else name
+    if name not in entries:
+        raise ConfigError(f"unknown {kind} {name!r}; choose one of {', '.join(entries)}")
+    return getattr(entries[name], _REGISTRIES[kind][2])
+
+
+def owner(kind: str, name: str | None) -> str:
+    """How error messages name an entry: ``"method 'ifca'"``."""
+    return f"{kind} '{NATURAL if kind == 'scenario' and name is None else name}'"
+
+
+def validate_params(kind: str, name: str | None, values: dict | None = None) -> dict:
+    """:func:`fedcore.params.validate` against the entry's schema (defaults filled in)."""
+    return validate(schema(kind, name), values, owner(kind, name))
+
+
+def parse_params(kind: str, name: str | None, items: str | Iterable[str]) -> dict:
+    """``--param k=v`` text -> typed values of the entry's schema (only those given)."""
+    return parse(schema(kind, name), items, owner(kind, name))
+
+
+def check_overrides(kind: str, name: str | None, values: dict | None) -> dict:
+    """Check ``values`` and return them coerced, WITHOUT filling defaults in.
+
+    Run specs record only what the user chose; this keeps that while still rejecting a
+    bad value before anything runs.
+    """
+    checked = validate_params(kind, name, values)
+    return {k: checked[k] for k in (values or {})}
