@@ -64,61 +64,79 @@ def simulate_lockstep(datasets: list, strategies: list, configs: list, shared=No
         return _simulate(datasets, strategies, configs, shared)
 
 
-def _simulate(datasets, strategies, configs, shared) -> list:
+def _attempt(cell: _Cell, step) -> bool:
+    """Run ``step()`` for a cell; a raising cell is marked failed, the batch goes on."""
+    try:
+        step()
+        return True
+    except Exception:  # noqa: BLE001 - reported for this cell only
+        cell.fail()
+        return False
+
+
+def _start(dataset, strategy, config, shared) -> _Cell:
+    engine = shared.view(dataset, config.seed)
+    ctx = SimulationContext.create(dataset, engine, config)
+    cell = _Cell(strategy, ctx, None,
+                 ClientTrace(dataset.n_clients, engine.n_params, engine.last_layer_slice(),
+                             seed=config.seed),
+                 RunRecorder(dataset))
+
+    def init():
+        cell.state = strategy.initialize(ctx)
+
+    _attempt(cell, init)
+    return cell
+
+
+def _round(cells: list[_Cell], r: int, shared, fit) -> bool:
+    """One lockstep round of every live cell; False when no cell is left."""
     from ..engine.multi_cell import FitRequest
+    active, plans = [], []
+    for cell in cells:
+        if cell.error is not None or r > cell.ctx.config.rounds:
+            continue
+
+        def begin(cell=cell):
+            cell.state, plan = begin_round(cell.strategy, cell.state, cell.ctx, r)
+            plans.append(plan)
+
+        if _attempt(cell, begin):
+            active.append(cell)
+    if not active:
+        return False
+    outputs = shared.fit_many(
+        [FitRequest(c.ctx.engine, p.start, p.fit.clients, p.round_seed, p.fit.start_keys)
+         for c, p in zip(active, plans)], fit)
+    for cell, plan, out in zip(active, plans, outputs):
+
+        def finish(cell=cell, plan=plan, out=out):
+            cell.state, record = finish_round(cell.strategy, cell.state, cell.ctx, r, plan, out)
+            cell.trace.record(plan.fit.clients, plan.start, out)
+            cell.recorder.add(record)
+
+        _attempt(cell, finish)
+    return True
+
+
+def _simulate(datasets, strategies, configs, shared) -> list:
     if shared is None:
         from ..engine.multi_cell import SharedEngine
         shared = SharedEngine(datasets, configs[0].model)
     t0 = time.perf_counter()
-    cells = []
-    for dataset, strategy, config in zip(datasets, strategies, configs):
-        engine = shared.view(dataset, config.seed)
-        ctx = SimulationContext.create(dataset, engine, config)
-        cell = _Cell(strategy, ctx, None, ClientTrace(dataset.n_clients, engine.n_params,
-                                                      engine.last_layer_slice(),
-                                                      seed=config.seed),
-                     RunRecorder(dataset))
-        try:
-            cell.state = strategy.initialize(ctx)
-        except Exception:  # noqa: BLE001 - reported for this cell only
-            cell.fail()
-        cells.append(cell)
+    cells = [_start(d, s, c, shared) for d, s, c in zip(datasets, strategies, configs)]
     for r in range(1, max(c.rounds for c in configs) + 1):
-        active, plans = [], []
-        for cell in cells:
-            if cell.error is None and r <= cell.ctx.config.rounds:
-                try:
-                    cell.state, plan = begin_round(cell.strategy, cell.state, cell.ctx, r)
-                except Exception:  # noqa: BLE001
-                    cell.fail()
-                    continue
-                active.append(cell)
-                plans.append(plan)
-        if not active:
+        if not _round(cells, r, shared, configs[0].fit):
             break
-        outputs = shared.fit_many(
-            [FitRequest(c.ctx.engine, p.start, p.fit.clients, p.round_seed, p.fit.start_keys)
-             for c, p in zip(active, plans)], configs[0].fit)
-        for cell, plan, out in zip(active, plans, outputs):
-            try:
-                cell.state, record = finish_round(cell.strategy, cell.state, cell.ctx, r,
-                                                  plan, out)
-                cell.trace.record(plan.fit.clients, plan.start, out)
-                cell.recorder.add(record)
-            except Exception:  # noqa: BLE001
-                cell.fail()
     # Wall time is shared: each cell is charged an equal part of the batch.
     share = (time.perf_counter() - t0) / max(len(cells), 1)
     results = []
     for cell in cells:
+        built = []
         if cell.error is None:
-            try:
-                results.append(build_result(cell.strategy, cell.state, cell.ctx, cell.recorder,
-                                            cell.trace, share))
-                continue
-            except Exception:  # noqa: BLE001
-                cell.fail()
-        results.append(cell.error)
+            _attempt(cell, lambda cell=cell, built=built: built.append(build_result(
+                cell.strategy, cell.state, cell.ctx, cell.recorder, cell.trace, share)))
+        results.append(built[0] if built else cell.error)
     return results
 
 

@@ -1,0 +1,179 @@
+"""Benchmark: a fixed 24-cell grid, cells one after another vs lockstep batches, same process.
+
+Grid: mnist_5k; rotation and label-swap; fedavg, kmeans, ifca, cfl; seeds 0, 1, 2; 20 clients
+x 200 samples, 4 groups; 20 rounds; MLP 784-200-10, batch 32, 1 epoch, SGD lr 0.05.
+
+Paths, all in this process:
+
+* ``baseline``: the pre-lockstep grid path -- every cell alone through
+  :func:`fedcore.grid.executors.run_spec`, compiled programs traced again for each cell (the
+  program cache is cleared before each cell, as every cell's fresh engine did before);
+* ``sequential``: cells one after another, compiled programs reused across cells;
+* ``lockstep``: all cells in lockstep batches (:mod:`fedcore.grid.lockstep`), one engine
+  call per round for every cell of a batch.
+
+Prints seconds, ratios, cells per minute, the training floor (the engine's pure ``fit`` time
+summed over the cells of the sequential path, i.e. what the cells' training alone costs) and
+the lockstep path's own fit time, and checks that all paths give the same summaries
+(assignments identical, metrics equal to 1e-6).
+
+Usage: ``python benchmarks/grid.py [--quick] [--batch-cells N]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "1")
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+
+from fedcore.config import FitConfig, ModelSpec, SimulationConfig  # noqa: E402
+from fedcore.grid.batches import plan_batches  # noqa: E402
+from fedcore.grid.spec import GridSpec  # noqa: E402
+
+METRICS = ("mean_accuracy", "worst_accuracy", "mean_loss", "train_loss", "n_clusters")
+
+
+def benchmark_grid(quick: bool) -> GridSpec:
+    config = SimulationConfig(rounds=5 if quick else 20, model=ModelSpec("mlp", (200,)),
+                              fit=FitConfig(local_epochs=1, batch_size=32, lr=0.05))
+    return GridSpec(data="mnist_5k", scenarios=["rotation", "label-swap"],
+                    methods=["fedavg", "kmeans", "ifca", "cfl"],
+                    seeds=[0] if quick else [0, 1, 2], n_clients=20, n_groups=4,
+                    samples_per_client=200, config=config.to_dict())
+
+
+class FitTimer:
+    """Sums the wall time of every ``VectorisedEngine.fit_indexed`` call while active."""
+
+    def __init__(self):
+        from fedcore.engine.vectorised import VectorisedEngine
+        self.cls, self.original, self.seconds = VectorisedEngine, None, 0.0
+
+    def __enter__(self):
+        self.original = original = self.cls.fit_indexed
+
+        def timed(engine, *args, **kwargs):
+            t0 = time.perf_counter()
+            try:
+                return original(engine, *args, **kwargs)
+            finally:
+                self.seconds += time.perf_counter() - t0
+
+        self.cls.fit_indexed = timed
+        return self
+
+    def __exit__(self, *exc):
+        self.cls.fit_indexed = self.original
+
+
+def run_one_by_one(cells, retrace: bool) -> tuple[float, float, dict]:
+    """(seconds, fit seconds, {cell_id: summary}) of the cells run alone, in order."""
+    from fedcore.engine.programs import clear_program_cache
+    from fedcore.grid.executors import run_spec
+    out = {}
+    t0 = time.perf_counter()
+    with FitTimer() as timer:
+        for cell in cells:
+            if retrace:
+                clear_program_cache()
+            out[cell.cell_id] = run_spec(cell.spec)[1]
+    return time.perf_counter() - t0, timer.seconds, out
+
+
+def run_lockstep(cells, batch_cells: int | None) -> tuple[float, float, dict, int]:
+    from fedcore.grid.lockstep import run_specs_lockstep
+    batches = plan_batches(cells, batch_cells)
+    out = {}
+    t0 = time.perf_counter()
+    with FitTimer() as timer:
+        for batch in batches:
+            for cell, res in zip(batch, run_specs_lockstep([c.spec for c in batch])):
+                if isinstance(res, str):
+                    raise RuntimeError(f"{cell.cell_id} failed:\n{res}")
+                out[cell.cell_id] = res[1]
+    return time.perf_counter() - t0, timer.seconds, out, len(batches)
+
+
+def compare(reference: dict, other: dict) -> tuple[bool, float]:
+    """(assignments identical everywhere, largest metric difference)."""
+    same, worst = True, 0.0
+    for cid, ref in reference.items():
+        got = other[cid]
+        same &= ref["assignments"] == got["assignments"]
+        for key in ("mean_client_accuracy", "worst_client_accuracy", "ari"):
+            if ref[key] is not None:
+                worst = max(worst, abs(ref[key] - got[key]))
+        for a, b in zip(ref["rounds"], got["rounds"]):
+            for key in METRICS:
+                if a[key] is not None:
+                    worst = max(worst, abs(a[key] - b[key]))
+        accs = [(ref["client_accuracy"][c], got["client_accuracy"][c])
+                for c in ref["client_accuracy"]]
+        worst = max([worst] + [abs(a - b) for a, b in accs if a is not None])
+    return same, worst
+
+
+def load_note() -> str:
+    try:
+        return f"1-min load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs"
+    except OSError:
+        return ""
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="1 seed, 5 rounds (8 cells)")
+    parser.add_argument("--batch-cells", type=int, default=None,
+                        help="cells per lockstep batch (default: automatic)")
+    parser.add_argument("--skip-baseline", action="store_true",
+                        help="only the sequential (programs reused) and lockstep paths")
+    args = parser.parse_args(argv)
+    grid = benchmark_grid(args.quick)
+    cells = grid.cells()
+    rounds = grid.config["rounds"]
+    print(f"grid benchmark: {len(cells)} cells x {rounds} rounds ({load_note()})")
+    from fedcore.data.bundled import load_bundled
+    load_bundled("mnist_5k")  # read the bundled CSV once, outside every timing
+    from fedcore.engine.vectorised import VectorisedEngine  # noqa: F401  (TF import untimed)
+
+    times = {}
+    if not args.skip_baseline:
+        sec, fit_sec, base = run_one_by_one(cells, retrace=True)
+        times["baseline"] = sec
+        print(f"baseline (cells one by one, programs traced per cell): {sec:.1f} s "
+              f"({60 * len(cells) / sec:.1f} cells/min; engine fit {fit_sec:.1f} s incl. "
+              "tracing)")
+    sec, floor, seq = run_one_by_one(cells, retrace=False)
+    times["sequential"] = sec
+    print(f"sequential (cells one by one, programs reused): {sec:.1f} s "
+          f"({60 * len(cells) / sec:.1f} cells/min)")
+    print(f"training floor (engine fit time summed over the cells, 20 clients per call): "
+          f"{floor:.1f} s")
+    sec, lock_fit, lock, n_batches = run_lockstep(cells, args.batch_cells)
+    times["lockstep"] = sec
+    print(f"lockstep ({n_batches} batch(es)): {sec:.1f} s ({60 * len(cells) / sec:.1f} "
+          f"cells/min; its batched fit calls {lock_fit:.1f} s)")
+    reference = seq if args.skip_baseline else base
+    for name, other in (("sequential", seq), ("lockstep", lock)):
+        same, worst = compare(reference, other)
+        print(f"equality {name} vs {'sequential' if args.skip_baseline else 'baseline'}: "
+              f"assignments identical: {same}; largest metric difference {worst:.2e} "
+              f"({'OK' if same and worst <= 1e-6 else 'MISMATCH'})")
+    if "baseline" in times:
+        print(f"SPEED RATIO baseline / lockstep: {times['baseline'] / times['lockstep']:.1f}x")
+    print(f"SPEED RATIO sequential / lockstep: {times['sequential'] / times['lockstep']:.1f}x")
+    print(f"lockstep / training floor: {times['lockstep'] / floor:.2f}x")
+    print(f"benchmark end ({load_note()})")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
