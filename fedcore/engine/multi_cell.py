@@ -87,12 +87,16 @@ class SharedEngine:
 
     def __init__(self, datasets: list[FederatedDataset], model_spec):
         self.model_spec = model_spec
-        distinct, self._slot = [], {}
+        distinct, by_content, self._slot = [], {}, {}
         for ds in datasets:
+            if id(ds) in self._slot:  # the same object: no need to hash its data again
+                continue
             key = ds.fingerprint()
-            if key not in self._slot:
-                self._slot[key] = len(distinct)
+            if key not in by_content:
+                by_content[key] = len(distinct)
                 distinct.append(ds)
+            self._slot[id(ds)] = by_content[key]
+        self._datasets = list(datasets)  # keeps the ids above valid
         sizes = [ds.n_clients for ds in distinct]
         self._offsets = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
         self.engine = VectorisedEngine(concatenate_datasets(distinct), model_spec, seed=0)
@@ -100,7 +104,9 @@ class SharedEngine:
 
     def view(self, dataset: FederatedDataset, seed: int) -> CellEngine:
         """The engine protocol of one run (``dataset`` must be one of the datasets given)."""
-        slot = self._slot[dataset.fingerprint()]
+        if id(dataset) not in self._slot:
+            raise ValueError("the dataset is not one of this shared engine's datasets")
+        slot = self._slot[id(dataset)]
         return CellEngine(self, dataset, int(self._offsets[slot]), int(seed))
 
     def fit_many(self, requests: list[FitRequest], fit) -> list:
