@@ -40,14 +40,15 @@ def run_spec(spec_dict: dict):
     return spec.to_dict(), summary_dict(spec, dataset, result), result
 
 
-def _run_spec_batch(spec_dicts: list[dict]) -> list:
+def _run_spec_batch(spec_dicts: list[dict], max_representation_floats: int | None = None) -> list:
     """Lockstep batch of the real backend (:mod:`fedcore.grid.lockstep`)."""
     from .lockstep import run_specs_lockstep
-    return run_specs_lockstep(spec_dicts)
+    return run_specs_lockstep(spec_dicts, max_representation_floats)
 
 
 #: A backend with a ``batch`` attribute computes a whole batch of cells together:
-#: ``batch(spec_dicts) -> [(spec, summary, result) or error text, ...]``.
+#: ``batch(spec_dicts, max_representation_floats) -> [(spec, summary, result) or error
+#: text, ...]``; it may skip representations larger than the grid stores.
 run_spec.batch = _run_spec_batch
 
 
@@ -69,7 +70,8 @@ def execute_cell(cell_id: str, spec: dict, backend: str = DEFAULT_BACKEND) -> di
                 "seconds": time.perf_counter() - start}
 
 
-def execute_batch(cells: list[tuple[str, dict]], backend: str = DEFAULT_BACKEND) -> list[dict]:
+def execute_batch(cells: list[tuple[str, dict]], backend: str = DEFAULT_BACKEND,
+                  max_representation_floats: int | None = None) -> list[dict]:
     """Compute a batch of ``(cell_id, spec)`` (one task); one :func:`execute_cell` dict each.
 
     With a backend that has a ``batch`` function the cells run in lockstep (one engine call
@@ -81,7 +83,7 @@ def execute_batch(cells: list[tuple[str, dict]], backend: str = DEFAULT_BACKEND)
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     start = time.perf_counter()
     try:
-        outs = fn.batch([spec for _, spec in cells])
+        outs = fn.batch([spec for _, spec in cells], max_representation_floats)
     except Exception:  # noqa: BLE001 - every cell of the batch records the error
         outs = [traceback.format_exc()] * len(cells)
     seconds = (time.perf_counter() - start) / len(cells)  # a shared batch: equal parts
@@ -147,15 +149,16 @@ def _tasks(batches: list[list[GridCell]]) -> list[list[tuple[str, dict]]]:
     return [[(c.cell_id, c.spec) for c in batch] for batch in batches]
 
 
-def _iter_local(batches: list[list[GridCell]], workers: int, backend: str):
+def _iter_local(batches: list[list[GridCell]], workers: int, backend: str, floats: int | None):
     if workers <= 0:  # in-process (tests, debugging)
         for task in _tasks(batches):
-            yield from execute_batch(task, backend)
+            yield from execute_batch(task, backend, floats)
         return
     pool = cf.ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("spawn"))
     finished = False
     try:
-        futures = [pool.submit(execute_batch, task, backend) for task in _tasks(batches)]
+        futures = [pool.submit(execute_batch, task, backend, floats)
+                   for task in _tasks(batches)]
         for fut in cf.as_completed(futures):
             yield from fut.result()
         finished = True
@@ -190,13 +193,14 @@ def _ray_init(address: str | None, workers: int) -> bool:
     return True
 
 
-def _iter_ray(batches: list[list[GridCell]], workers: int, backend: str, address: str | None):
+def _iter_ray(batches: list[list[GridCell]], workers: int, backend: str, address: str | None,
+              floats: int | None):
     import ray
     started = _ray_init(address, workers)
     try:
         # One task = one lockstep batch of cells.
         remote = ray.remote(num_cpus=1, max_retries=0)(execute_batch)
-        refs = [remote.remote(task, backend) for task in _tasks(batches)]
+        refs = [remote.remote(task, backend, floats) for task in _tasks(batches)]
         while refs:
             ready, refs = ray.wait(refs, num_returns=1)
             yield from ray.get(ready[0])
@@ -247,8 +251,9 @@ def run_cells(cells: list[GridCell], out_dir: str | Path, executor: str = "local
         raise ConfigError(f"--batch-cells must be >= 1 (got {batch_cells})")
     batches = plan_batches(pending, batch_cells, workers=max(workers, 1))
     workers = min(workers, len(batches)) if workers > 0 else 0
-    outcomes = (_iter_ray(batches, workers, backend, ray_address) if executor == "ray"
-                else _iter_local(batches, workers, backend))
+    floats = max_representation_floats
+    outcomes = (_iter_ray(batches, workers, backend, ray_address, floats) if executor == "ray"
+                else _iter_local(batches, workers, backend, floats))
     for outcome in outcomes:
         _record(out_dir, outcome, max_representation_floats)
         if outcome["ok"]:

@@ -140,11 +140,14 @@ def _simulate(datasets, strategies, configs, shared) -> list:
     return results
 
 
-def run_specs_lockstep(spec_dicts: list[dict]) -> list:
+def run_specs_lockstep(spec_dicts: list[dict],
+                       max_representation_floats: int | None = None) -> list:
     """The real grid backend for a batch: ``(spec, summary, result)`` or error text per spec.
 
     Cells of one batch that use the same data (same scenario and data seed) share one
-    dataset and its rows in the engine.
+    dataset and its rows in the engine. With ``max_representation_floats`` (what the grid
+    stores), per-client weight and update representations larger than that are not recorded
+    at all (the store would drop them).
     """
     from ..runner import ExperimentSpec, load_spec_dataset, make_strategy, summary_dict
     specs = [ExperimentSpec.from_dict(d) for d in spec_dicts]
