@@ -25,7 +25,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from fedcore.clustering.geometry import limited_threads
+from fedcore.clustering.linalg import limited_threads
 from fedcore.clustering.representation_cache import RepresentationCache, get_cache
 from fedcore.errors import ConfigError
 from fedcore.params import Param, defaults, validate
@@ -75,7 +75,7 @@ def _pca(cache: RepresentationCache, seed: int = 0) -> tuple[np.ndarray, dict]:
 
 def _mds(cache: RepresentationCache, seed: int = 0, metric: str = "euclidean",
          smacof: bool = False) -> tuple[np.ndarray, dict]:
-    from fedcore.clustering.geometry import classical_mds
+    from fedcore.clustering.linalg import classical_mds
 
     metric = cache.resolve_metric(metric)
     d = cache.distance(metric)

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 from sklearn import metrics as skm
 
-from fedcore.clustering.geometry import limited_threads
+from fedcore.clustering.linalg import limited_threads
 from fedcore.errors import ConfigError
 from fedcore.results import SimulationResult
 

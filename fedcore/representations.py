@@ -18,6 +18,7 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
+from .clustering.geometry import principal_angle_matrix
 from .results import Representation
 
 EXACT_MAX_FLOATS = 20_000_000
@@ -92,9 +93,14 @@ def data_summary(dataset) -> np.ndarray:
     return np.hstack([label_dist, means]).astype(np.float32)
 
 
-def collect_representations(dataset, engine, trace: ClientTrace, state,
+def collect_representations(dataset, engine, trace: ClientTrace,
+                            extra: dict[str, Representation] | None = None,
                             seed: int = 0) -> dict[str, Representation]:
-    """All representations of a finished run, keyed by their registry name."""
+    """All representations of a finished run, keyed by their registry name.
+
+    ``extra`` holds what the strategy adds (:meth:`Strategy.representations`); it wins over
+    the generic ones of the same name (PACFL's own principal angles over the default ones).
+    """
     note = ("" if trace.sketch is None else
             f" Count-sketch to {SKETCH_DIMS} dims (inner products preserved in expectation).")
     reps = {
@@ -117,19 +123,22 @@ def collect_representations(dataset, engine, trace: ClientTrace, state,
             "loss_profile", X=loss.T.astype(np.float32),
             description=f"Training loss of each client under the local models of "
                         f"{len(trace.anchors)} anchor clients (cross-loss profile).")
-    angles = state.extra.get("principal_angles")
-    if angles is None:
+    extra = dict(extra or {})
+    if "principal_angles" not in extra:
         angles = _principal_angles_or_none(dataset)
-    if angles is not None:
-        reps["principal_angles"] = Representation(
-            "principal_angles", distance=np.asarray(angles, dtype=np.float64),
-            description="Principal angles (degrees) between the clients' data subspaces "
-                        "(PACFL, Vahidian et al., 2023).")
-    return reps
+        if angles is not None:
+            extra["principal_angles"] = principal_angles_representation(angles)
+    return {**reps, **extra}
+
+
+def principal_angles_representation(angles: np.ndarray) -> Representation:
+    """The ``principal_angles`` representation: a distance matrix in degrees."""
+    return Representation("principal_angles", distance=np.asarray(angles, dtype=np.float64),
+                          description="Principal angles (degrees) between the clients' data "
+                                      "subspaces (PACFL, Vahidian et al., 2023).")
 
 
 def _principal_angles_or_none(dataset, max_clients: int = 300):
     if dataset.n_clients > max_clients:
         return None
-    from .strategies.pacfl import principal_angle_matrix
     return principal_angle_matrix(dataset.x_train)

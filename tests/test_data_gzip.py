@@ -35,7 +35,8 @@ def test_csv_gz_reads_exactly_like_the_plain_csv():
     (gzip.compress(table_csv())[:-20], "cut.csv.gz", "truncated gzip"),
     (b"this is not gzip at all", "fake.csv.gz", "not valid gzip"),
     (gzip.compress(b"PAR1"), "t.parquet.gz", "only text formats"),
-])
+], ids=["bomb", "truncated", "not-gzip", "parquet-in-gzip"])  # gzip bytes hold a timestamp: ids
+# must not, or pytest-xdist workers collect different test names
 def test_bad_gzip_uploads_get_a_clear_message(content, name, message):
     with pytest.raises(DataError, match=message):
         load_upload(content, filename=name)

@@ -7,19 +7,29 @@ import pytest
 from fake_engine import FakeEngine, make_context, run_rounds, tiny_dataset
 from scipy.linalg import subspace_angles
 
-from fedcore.errors import ConfigError
-from fedcore.strategies.cfl import CFL, bipartition, cosine_similarity_matrix
-from fedcore.strategies.fedgroup import FedGroup, edc_representation
-from fedcore.strategies.fesem import FeSEM, e_step, kmeans_plus_plus, m_step
-from fedcore.strategies.pacfl import (
-    PACFL,
+from fedcore.clustering.geometry import (
     client_basis,
-    cluster_by_angles,
+    cosine_similarity_matrix,
+    kmeans_plus_plus,
     principal_angle_matrix,
-    principal_angles,
     proximity_matrix,
-    subspace_set_angle,
 )
+from fedcore.errors import ConfigError
+from fedcore.strategies.cfl import CFL, bipartition
+from fedcore.strategies.fedgroup import FedGroup, edc_representation
+from fedcore.strategies.fesem import FeSEM, e_step, m_step
+from fedcore.strategies.pacfl import PACFL, cluster_by_angles
+
+
+def subspace_set_angle(blocks_a, blocks_b, measure="smallest") -> float:
+    """Reference proximity (radians) of two sets of subspaces, pair by pair with scipy."""
+    if not blocks_a or not blocks_b:
+        return float(np.pi / 2)
+    angles = [[subspace_angles(a, b) for b in blocks_b] for a in blocks_a]
+    if measure == "smallest":
+        return float(min(t.min() for row in angles for t in row))
+    mean = np.array([[t.mean() for t in row] for row in angles])
+    return float((mean.min(1).mean() + mean.min(0).mean()) / 2)
 
 
 def same_partition(a, b) -> bool:
@@ -230,15 +240,13 @@ def test_fedgroup_migration_moves_a_client_that_changed_concept():
     for mode in ("off", "on"):
         strategy = FedGroup(n_clusters=2, migration=mode)
         engine = FakeEngine(targets=targets, step=0.5)
-        ctx = make_context(engine, seed=0)
-        state = strategy.initialize(ctx)
-        for r in (1, 2, 3):
+
+        def concept_change(r, engine=engine):
             if r == 3:
                 engine.targets[0] = -targets[0]  # client 0 now behaves like group 1
-            plan = strategy.configure_fit(r, state, ctx)
-            start = np.stack([state.models[int(k)] for k in plan.start_keys])
-            state = strategy.aggregate_fit(r, state, plan, engine.fit(start, plan.clients), ctx)
-        results[mode] = (state.assignments.copy(), state.diagnostics["migrated"])
+
+        state, hist = run_rounds(strategy, make_context(engine, seed=0), 3, concept_change)
+        results[mode] = (state.assignments.copy(), hist[-1]["diagnostics"]["migrated"])
     assert results["off"][0][0] == results["off"][0][1]
     assert results["on"][0][0] == results["on"][0][4]
     assert results["on"][1] == [(0, int(results["off"][0][0]), int(results["on"][0][4]))]
@@ -258,8 +266,9 @@ def test_pacfl_angles_equal_scipy_subspace_angles():
     for k1, k2 in ((1, 1), (3, 2), (4, 4)):
         a = np.linalg.qr(rng.normal(size=(12, k1)))[0]
         b = np.linalg.qr(rng.normal(size=(12, k2)))[0]
-        np.testing.assert_allclose(np.sort(principal_angles(a, b)),
-                                   np.sort(subspace_angles(a, b)), atol=1e-7)
+        for measure, reduce in (("smallest", np.min), ("mean", np.mean)):
+            fast = proximity_matrix([[a], [b]], measure)[0, 1]
+            assert fast == pytest.approx(np.degrees(reduce(subspace_angles(a, b))), abs=1e-5)
     x = rng.normal(size=(20, 8))
     y = np.repeat([0, 1], 10)
     blocks = client_basis(x, y, 2)
@@ -340,9 +349,10 @@ def test_pacfl_strategy_state_diagnostics_and_fedavg_inside_clusters():
     offsets = np.arange(12, dtype=np.float64).reshape(6, 2)
     engine = FakeEngine(offsets=offsets, num_examples=[1, 2, 3, 1, 1, 2])
     ctx = make_context(engine, dataset=tiny_dataset(6, xs, ys))
-    state, hist = run_rounds(PACFL(threshold=30.0), ctx, 2)
+    strategy = PACFL(threshold=30.0)
+    state, hist = run_rounds(strategy, ctx, 2)
     np.testing.assert_array_equal(state.assignments, groups)
-    a = state.extra["principal_angles"]
+    a = strategy.representations(state, ctx)["principal_angles"].distance
     assert a.shape == (6, 6) and np.all(np.diag(a) == 0) and a[0, 3] > 80
     assert "principal_angles" in hist[0]["diagnostics"]
     assert "principal_angles" not in hist[1]["diagnostics"]
@@ -388,14 +398,13 @@ def test_clustering_round_is_retried_when_every_client_diverged(make):
     targets, groups = two_group_targets(n_per_group=3)
     engine = FakeEngine(targets=targets, step=0.5, diverged=range(6))
     ctx = make_context(engine)
-    strategy = make()
-    state = strategy.initialize(ctx)
-    for r in (1, 2):
-        plan = strategy.configure_fit(r, state, ctx)
-        assert len(plan.clients) == 6  # the clustering round always includes everybody
-        start = np.stack([state.models[int(k)] for k in plan.start_keys])
-        state = strategy.aggregate_fit(r, state, plan, engine.fit(start, plan.clients), ctx)
-        assert set(state.assignments.tolist()) <= set(state.models)
-        engine.diverged = set()
+
+    def heal_after_round_1(r):
+        if r == 2:
+            engine.diverged = set()
+
+    state, hist = run_rounds(make(), ctx, 2, heal_after_round_1)
+    for h in hist:  # the clustering round always includes everybody
+        assert len(h["record"].plan.fit.clients) == 6
     assert same_partition(state.assignments, groups)
     assert all(np.isfinite(m).all() for m in state.models.values())

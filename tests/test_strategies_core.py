@@ -2,7 +2,7 @@
 
 import numpy as np
 import pytest
-from sim_fakes import two_group_dataset
+from fake_engine import two_group_dataset
 from sklearn.metrics import adjusted_rand_score
 
 from fedcore.config import SimulationConfig
@@ -39,7 +39,7 @@ def test_weighted_average_skips_diverged_clients_and_keeps_empty_keys():
 
 def test_diverged_client_is_reported_not_averaged():
     ds, engine = two_group_dataset()
-    engine.diverge = {1}
+    engine.diverged = {1}
     _, _, res = simulate("fedavg", rounds=2, ds_engine=(ds, engine))
     assert np.isfinite(res.models[0]).all()
     assert res.client_metrics["nonfinite"].tolist() == [False, True, False, False, False, False]
@@ -53,6 +53,17 @@ def test_local_only_keeps_each_clients_own_model():
     for i in range(ds.n_clients):
         np.testing.assert_allclose(res.models[i], 0.75 * engine.targets[i], rtol=1e-6)
     assert res.assignments.tolist() == list(range(ds.n_clients))
+
+
+def test_local_only_diverged_client_keeps_its_model_and_runs_are_deterministic():
+    ds, engine = two_group_dataset()
+    engine.diverged = {2}
+    _, _, res = simulate("local", rounds=2, ds_engine=(ds, engine))
+    np.testing.assert_array_equal(res.models[2], np.zeros(3, dtype=np.float32))
+    np.testing.assert_allclose(res.models[1], 0.75 * engine.targets[1], rtol=1e-6)
+    again = simulate("local", rounds=2, ds_engine=(ds, engine))[2]
+    for k in res.models:
+        np.testing.assert_array_equal(res.models[k], again.models[k])
 
 
 def test_oracle_averages_within_true_groups():

@@ -20,12 +20,11 @@ from sklearn.cluster import DBSCAN, HDBSCAN, KMeans
 
 from fedcore.clustering.estimators import (
     LinkageClustering,
-    MDSKMeans,
     SpectralDistanceClustering,
     kmeans_on_rows,
     spectral_labels,
 )
-from fedcore.clustering.geometry import limited_threads
+from fedcore.clustering.linalg import limited_threads
 from fedcore.clustering.linkage import (
     canonical_labels,
     cut_height_for,
@@ -39,8 +38,8 @@ from fedcore.results import Representation
 
 __all__ = [
     "CLUSTERERS", "ClustererEntry", "RepresentationCache", "get_cache", "recluster",
-    "linkage_for", "label_alignment", "cut_linkage", "cut_height_for", "schema_for",
-    "validate_params", "canonical_labels", "MDSKMeans", "LinkageClustering",
+    "label_alignment", "cut_linkage", "cut_height_for", "schema_for",
+    "validate_params", "canonical_labels", "LinkageClustering",
     "SpectralDistanceClustering",
 ]
 
@@ -269,9 +268,3 @@ def recluster(representation: Representation | RepresentationCache, clusterer_na
         return np.zeros(1, dtype=np.int64)
     with limited_threads():
         return CLUSTERERS[clusterer_name].fit_cached(cache, p)
-
-
-def linkage_for(cache: RepresentationCache | Representation, linkage: str = "average",
-                metric: str = "euclidean") -> np.ndarray:
-    """The (memoised) scipy linkage matrix behind a dendrogram."""
-    return get_cache(cache).linkage(linkage, metric)

@@ -5,9 +5,6 @@
 * :class:`SpectralDistanceClustering` -- normalised spectral clustering on a Gaussian
   affinity of a distance matrix (Ng, Jordan & Weiss 2002, "On spectral clustering:
   analysis and an algorithm"; von Luxburg 2007, "A tutorial on spectral clustering").
-* :class:`MDSKMeans` -- k-means (Lloyd 1982; k-means++ seeding, Arthur & Vassilvitskii
-  2007) on classical MDS coordinates (Torgerson 1952), so distance-only
-  representations such as PACFL's principal angles can use k-means.
 
 Hyper-parameters live in ``__init__``; ``fit(X)`` returns ``self`` and sets ``labels_``.
 ``metric="precomputed"`` means ``X`` is an (N, N) distance matrix.
@@ -20,9 +17,9 @@ from scipy.cluster.hierarchy import linkage as scipy_linkage
 from scipy.spatial.distance import pdist, squareform
 from sklearn.base import BaseEstimator, ClusterMixin
 from sklearn.cluster import KMeans
+from sklearn.utils.validation import validate_data
 
-from fedcore.clustering.geometry import (
-    classical_mds,
+from fedcore.clustering.linalg import (
     limited_threads,
     spectral_basis_from_distance,
 )
@@ -30,13 +27,26 @@ from fedcore.clustering.linkage import canonical_labels, cut_linkage
 from fedcore.errors import ConfigError
 
 
-def _distance_matrix(X: np.ndarray, metric: str) -> np.ndarray:
-    X = np.asarray(X, dtype=np.float64)
-    if metric == "precomputed":
-        return X
-    if metric not in ("euclidean", "cosine"):
+def _distance_matrix(estimator, X) -> np.ndarray:
+    """Validate ``X`` as scikit-learn does (sets ``n_features_in_``) and return distances."""
+    metric = estimator.metric
+    if metric not in ("euclidean", "cosine", "precomputed"):
         raise ConfigError(f"unknown metric {metric!r}; use euclidean, cosine or precomputed")
+    X = validate_data(estimator, X, dtype=np.float64, ensure_min_samples=2)
+    if metric == "precomputed":
+        if X.shape[0] != X.shape[1]:
+            raise ValueError(f"a precomputed distance matrix must be square, got {X.shape}")
+        return X
     return squareform(pdist(X, metric=metric))
+
+
+class _DistanceClusterer(ClusterMixin, BaseEstimator):
+    """Shared tags: with ``metric="precomputed"`` the input is a pairwise distance matrix."""
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.pairwise = self.metric == "precomputed"
+        return tags
 
 
 def kmeans_on_rows(Y: np.ndarray, n_clusters: int, n_init: int, seed: int) -> np.ndarray:
@@ -57,12 +67,12 @@ def spectral_labels(basis: np.ndarray, n_clusters: int, n_init: int, seed: int) 
     return kmeans_on_rows(rows / norms, k, n_init, seed)
 
 
-class LinkageClustering(ClusterMixin, BaseEstimator):
+class LinkageClustering(_DistanceClusterer):
     """Agglomerative clustering via a scipy linkage tree.
 
     Parameters
     ----------
-    linkage : {"ward", "average", "complete", "single"}
+    linkage : {"ward", "average", "complete", "single", "weighted"}
     metric : {"euclidean", "cosine", "precomputed"}
         ``ward`` requires euclidean distances.
     n_clusters : int or None
@@ -85,14 +95,14 @@ class LinkageClustering(ClusterMixin, BaseEstimator):
     def fit(self, X, y=None):
         if self.linkage == "ward" and self.metric != "euclidean":
             raise ConfigError("ward linkage needs metric='euclidean'")
-        d = _distance_matrix(X, self.metric)
+        d = _distance_matrix(self, X)
         self.linkage_matrix_ = scipy_linkage(squareform(d, checks=False), method=self.linkage)
         self.labels_ = cut_linkage(self.linkage_matrix_, self.n_clusters,
                                    self.distance_threshold)
         return self
 
 
-class SpectralDistanceClustering(ClusterMixin, BaseEstimator):
+class SpectralDistanceClustering(_DistanceClusterer):
     """Normalised spectral clustering on ``exp(-d^2 / (2 sigma^2))``.
 
     Parameters
@@ -114,32 +124,7 @@ class SpectralDistanceClustering(ClusterMixin, BaseEstimator):
         self.random_state = random_state
 
     def fit(self, X, y=None):
-        d = _distance_matrix(X, self.metric)
+        d = _distance_matrix(self, X)
         basis = spectral_basis_from_distance(d, self.sigma_scale, int(self.n_clusters))
         self.labels_ = spectral_labels(basis, self.n_clusters, self.n_init, self.random_state)
-        return self
-
-
-class MDSKMeans(ClusterMixin, BaseEstimator):
-    """k-means on classical MDS coordinates of a distance matrix (or on the rows of X).
-
-    Parameters
-    ----------
-    n_clusters : int
-    n_init : int
-    random_state : int
-    metric : {"euclidean", "precomputed"}
-        With ``precomputed``, X is a distance matrix and is embedded first.
-    """
-
-    def __init__(self, n_clusters=2, n_init=10, random_state=0, metric="euclidean"):
-        self.n_clusters = n_clusters
-        self.n_init = n_init
-        self.random_state = random_state
-        self.metric = metric
-
-    def fit(self, X, y=None):
-        X = np.asarray(X, dtype=np.float64)
-        coords = classical_mds(X)[0] if self.metric == "precomputed" else X
-        self.labels_ = kmeans_on_rows(coords, self.n_clusters, self.n_init, self.random_state)
         return self

@@ -31,13 +31,13 @@ from __future__ import annotations
 
 import threading
 import weakref
-from collections import Counter, OrderedDict
+from collections import Counter
 
 import numpy as np
 from scipy.cluster.hierarchy import linkage as scipy_linkage
 from scipy.spatial.distance import squareform
 
-from fedcore.clustering.geometry import (
+from fedcore.clustering.linalg import (
     classical_mds,
     gram_centred,
     limited_threads,
@@ -49,7 +49,8 @@ from fedcore.results import Representation
 
 SMALL_D = 50
 MAX_COMPONENTS = 50
-LINKAGES = ("ward", "average", "complete", "single")
+#: scipy linkage methods offered everywhere (``weighted`` is WPGMA, PACFL's reference linkage).
+LINKAGES = ("ward", "average", "complete", "single", "weighted")
 
 
 def _clean_distance(distance: np.ndarray) -> np.ndarray:
@@ -257,39 +258,20 @@ class RepresentationCache:
             self._memo[key] = basis
             return basis[:, :n_vectors]
 
-# -- one cache per live Representation object (or per caller-supplied key) --------------
+# -- one cache per live Representation object ----------------------------------------------
 _CACHES: dict[int, tuple[weakref.ref, RepresentationCache]] = {}
-_KEYED: OrderedDict[str, RepresentationCache] = OrderedDict()
-KEYED_CAPACITY = 8
 _CACHES_LOCK = threading.Lock()
 
 
-def get_cache(representation: Representation | RepresentationCache,
-              key: str | None = None) -> RepresentationCache:
+def get_cache(representation: Representation | RepresentationCache) -> RepresentationCache:
     """Return the shared cache of ``representation``, building it on first use.
 
-    Parameters
-    ----------
-    representation : Representation or RepresentationCache
-        A cache is returned as is.
-    key : str, optional
-        Stable identity such as ``f"{dataset_fingerprint}/{method}/{name}"``. Use it when
-        the same representation arrives as a fresh copy on every call (e.g. from
-        ``st.cache_data``); the last ``KEYED_CAPACITY`` keyed caches are kept. Without a
-        key the cache is tied to the object's identity and dropped when it is collected.
+    The cache is tied to the object's identity and dropped when the representation is
+    garbage collected; a :class:`RepresentationCache` is returned as is.
     """
     if isinstance(representation, RepresentationCache):
         return representation
     with _CACHES_LOCK:
-        if key is not None:
-            cache = _KEYED.get(key)
-            if cache is None:
-                cache = RepresentationCache(representation)
-                _KEYED[key] = cache
-                while len(_KEYED) > KEYED_CAPACITY:
-                    _KEYED.popitem(last=False)
-            _KEYED.move_to_end(key)
-            return cache
         ident = id(representation)
         entry = _CACHES.get(ident)
         if entry is not None and entry[0]() is representation:

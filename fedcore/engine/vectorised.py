@@ -10,7 +10,6 @@ JAX"), here with TensorFlow and Keras-defined models.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 
 import keras
 import numpy as np
@@ -27,6 +26,7 @@ from ..models import (
 )
 from .batching import ConcatenatedSplit, epoch_orders, evaluation_steps, training_steps
 from .programs import architecture_key, programs_for
+from .protocol import FitOutput
 
 #: Floats one compiled call may allocate for activations and weight copies (~0.5 GB);
 #: larger requests are split into client (or row) chunks run one after another.
@@ -38,30 +38,6 @@ MEMORY_BUDGET_FLOATS = 2 ** 27
 #: 1.5-2x faster per client than one 160-client call on the 2-core machine (32 MB L3), while
 #: much smaller blocks pay per-step overhead (``benchmarks/engine.py`` prints the sweep).
 CACHE_BLOCK_FLOATS = 6_000_000
-
-
-@dataclass
-class FitOutput:
-    """Result of one round of local training.
-
-    Attributes
-    ----------
-    weights : ndarray (C, P) float32
-        Each participating client's weights after local training.
-    num_examples : ndarray (C,) int64
-        Training-set size of each client (FedAvg weights).
-    train_loss : ndarray (C,) float64
-        Mean cross-entropy over the samples of the last local epoch, each batch's loss
-        measured before its update (Keras' ``history["loss"]``); nan if the client has no
-        training data or diverged. The FedProx term is not included.
-    finite : ndarray (C,) bool
-        False if any weight or batch loss of that client became nan/inf.
-    """
-
-    weights: np.ndarray
-    num_examples: np.ndarray
-    train_loss: np.ndarray
-    finite: np.ndarray
 
 
 def _check_split(dataset, split: ConcatenatedSplit, name: str) -> None:

@@ -219,32 +219,16 @@ def validate(ex: Exchange) -> None:
     DataError
         One line naming the array and the problem.
     """
-    ids = [str(c) for c in ex.client_ids]
-    if not ids:
-        _fail("'client_ids' is empty")
-    if any(not c.strip() for c in ids):
-        _fail("'client_ids' contains an empty id")
-    dup = sorted({c for c in ids if ids.count(c) > 1}) if len(set(ids)) != len(ids) else []
-    if dup:
-        _fail(f"'client_ids' are not unique (repeated: {', '.join(dup[:5])})")
-    ex.client_ids = ids
-    n = len(ids)
+    ex.client_ids = _valid_client_ids(ex.client_ids)
+    n = len(ex.client_ids)
     a = np.asarray(ex.assignments)
     if a.ndim == 1:
         a = a[None, :]
     if a.ndim != 2 or a.shape[0] < 1:
         _fail(f"'assignments' has shape {np.shape(ex.assignments)}; expected (rounds, {n})")
     ex.assignments = _as_int("assignments", a, (a.shape[0], n))
+    _validate_metrics(ex)
     shape = ex.assignments.shape
-    ex.accuracy = _as_float("accuracy", _rounds_2d(ex.accuracy, shape), shape)
-    acc = ex.accuracy[np.isfinite(ex.accuracy)]
-    if acc.size and (acc.min() < 0 or acc.max() > 1):
-        _fail("'accuracy' must be fractions in [0, 1] (NaN = not evaluated)")
-    if np.isnan(ex.accuracy).all(axis=0).any():
-        c = ids[int(np.flatnonzero(np.isnan(ex.accuracy).all(axis=0))[0])]
-        _fail(f"'accuracy': client {c!r} was never evaluated")
-    loss = np.full(shape, np.nan) if ex.loss is None else _rounds_2d(ex.loss, shape)
-    ex.loss = _as_float("loss", loss, shape)
     reps = {k: v for k, v in (ex.representations or {}).items() if v is not None}
     unknown = set(reps) - set(REPRESENTATIONS)
     if unknown:
@@ -253,12 +237,43 @@ def validate(ex: Exchange) -> None:
     if not reps:
         _fail("no client representation: give 'updates' and/or 'weights'")
     ex.representations = {k: _check_representation(k, v, shape[0], n) for k, v in reps.items()}
+    _validate_optional(ex, n, shape[0])
+
+
+def _valid_client_ids(client_ids) -> list[str]:
+    ids = [str(c) for c in client_ids]
+    if not ids:
+        _fail("'client_ids' is empty")
+    if any(not c.strip() for c in ids):
+        _fail("'client_ids' contains an empty id")
+    dup = sorted({c for c in ids if ids.count(c) > 1}) if len(set(ids)) != len(ids) else []
+    if dup:
+        _fail(f"'client_ids' are not unique (repeated: {', '.join(dup[:5])})")
+    return ids
+
+
+def _validate_metrics(ex: Exchange) -> None:
+    """Accuracy (fractions, every client evaluated at least once) and loss, per round."""
+    shape = ex.assignments.shape
+    ex.accuracy = _as_float("accuracy", _rounds_2d(ex.accuracy, shape), shape)
+    acc = ex.accuracy[np.isfinite(ex.accuracy)]
+    if acc.size and (acc.min() < 0 or acc.max() > 1):
+        _fail("'accuracy' must be fractions in [0, 1] (NaN = not evaluated)")
+    if np.isnan(ex.accuracy).all(axis=0).any():
+        c = ex.client_ids[int(np.flatnonzero(np.isnan(ex.accuracy).all(axis=0))[0])]
+        _fail(f"'accuracy': client {c!r} was never evaluated")
+    loss = np.full(shape, np.nan) if ex.loss is None else _rounds_2d(ex.loss, shape)
+    ex.loss = _as_float("loss", loss, shape)
+
+
+def _validate_optional(ex: Exchange, n: int, n_rounds: int) -> None:
+    """True groups, example counts, round numbers, method name and parameters."""
     if ex.true_groups is not None:
         ex.true_groups = _as_int("true_groups", ex.true_groups, (n,))
     if ex.num_examples is not None:
         ex.num_examples = _as_int("num_examples", ex.num_examples, (n,))
     if ex.rounds is not None:
-        ex.rounds = _as_int("rounds", ex.rounds, (shape[0],), minimum=None)
+        ex.rounds = _as_int("rounds", ex.rounds, (n_rounds,), minimum=None)
         if (np.diff(ex.rounds) <= 0).any():
             _fail("'rounds' must be strictly increasing")
     if not isinstance(ex.params, dict):

@@ -6,14 +6,15 @@ every entry exposes ``name``, ``paper`` and ``param_schema`` for the dashboard's
 
 from __future__ import annotations
 
-from .base import FitPlan, ServerState, SimulationContext, Strategy
+from .base import EvaluateOutput, EvaluatePlan, FitPlan, ServerState, SimulationContext, Strategy
 from .cfl import CFL
 from .fedavg import FedAvg
 from .fedgroup import FedGroup
 from .fesem import FeSEM
+from .flhc import FLHC
 from .ifca import IFCA
+from .kmeans_oneshot import KMeansOneShot
 from .local import LocalOnly
-from .oneshot import FLHC, KMeansOneShot
 from .oracle import Oracle
 from .pacfl import PACFL
 
@@ -22,4 +23,5 @@ STRATEGIES: dict[str, type[Strategy]] = {
     for cls in (FedAvg, LocalOnly, Oracle, FLHC, KMeansOneShot, CFL, IFCA, FeSEM, FedGroup, PACFL)
 }
 
-__all__ = ["STRATEGIES", "Strategy", "ServerState", "FitPlan", "SimulationContext"]
+__all__ = ["STRATEGIES", "Strategy", "ServerState", "FitPlan", "EvaluatePlan", "EvaluateOutput",
+           "SimulationContext"]

@@ -1,29 +1,41 @@
-"""The strategy contract: Flower's hook names over an explicit server state.
+"""The strategy contract: Flower's hook names over an explicit, immutable server state.
 
 Every CFL method is a :class:`Strategy` subclass registered in
-:data:`fedcore.strategies.STRATEGIES`. The single round loop in
-:mod:`fedcore.simulation` calls, each round::
+:data:`fedcore.strategies.STRATEGIES`. The single round step in :mod:`fedcore.rounds` calls,
+each round::
 
-    plan = strategy.configure_fit(server_round, state, ctx)      # who trains from which model
-    out = ctx.engine.fit(start_weights, plan.clients, ...)       # one vectorised program
+    plan = strategy.configure_fit(server_round, state, ctx)          # who trains from which model
+    out = ctx.engine.fit(start_weights, plan.clients, ...)           # one vectorised program
     state = strategy.aggregate_fit(server_round, state, plan, out, ctx)
+    eplan = strategy.configure_evaluate(server_round, state, ctx)    # which model per client
+    state, metrics = strategy.aggregate_evaluate(server_round, state, eplan, eval_out, ctx)
 
-and evaluates every client with ``state.models[state.assignments[i]]``.
+Hooks are pure in the state: they never modify the ``state`` they receive (nor its arrays or
+dicts) and return a new one (:func:`dataclasses.replace`). A strategy's own memory is a small
+frozen dataclass in ``state.private``; only the strategy reads it. What a strategy adds for the
+dashboard (e.g. PACFL's principal angles) comes out through :meth:`Strategy.representations`.
 Weights are flat float32 vectors (``ctx.engine.n_params`` long) so aggregation is numpy.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from ..params import Param, validate
 
+if TYPE_CHECKING:
+    from ..config import SimulationConfig
+    from ..dataset import FederatedDataset
+    from ..engine.protocol import Engine, FitOutput, Split
+    from ..results import Representation
 
-@dataclass
+
+@dataclass(frozen=True)
 class ServerState:
-    """The server's whole memory between rounds.
+    """The server's whole memory between rounds (never modified in place).
 
     Attributes
     ----------
@@ -31,19 +43,20 @@ class ServerState:
         Cluster id -> flat model weights.
     assignments : ndarray of int, shape (n_clients,)
         Cluster id each client currently belongs to (and is evaluated with).
-    extra : dict
-        Strategy-private state (CFL's split bookkeeping, momentum...).
+    private : frozen dataclass or None
+        Strategy-private memory (CFL's norm scales, FedGroup's directions...); its class is
+        defined next to the strategy and nothing else reads it.
     diagnostics : dict
         Diagnostics of the current round; the loop stores a copy each round.
     """
 
     models: dict[int, np.ndarray]
     assignments: np.ndarray
-    extra: dict = field(default_factory=dict)
+    private: Any = None
     diagnostics: dict = field(default_factory=dict)
 
 
-@dataclass
+@dataclass(frozen=True)
 class FitPlan:
     """Which clients train this round, and from which cluster model each starts.
 
@@ -53,10 +66,31 @@ class FitPlan:
         Indices of the participating clients.
     start_keys : ndarray of int
         ``state.models`` key each participating client starts from (same length).
+    diagnostics : dict
+        What the strategy measured while configuring (IFCA's loss matrix); merged into the
+        round's diagnostics.
     """
 
     clients: np.ndarray
     start_keys: np.ndarray
+    diagnostics: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class EvaluatePlan:
+    """Which clients are evaluated this round, with which model, on which split."""
+
+    clients: np.ndarray
+    model_keys: np.ndarray
+    split: Split = "test"
+
+
+@dataclass(frozen=True)
+class EvaluateOutput:
+    """Loss and accuracy of each client of an :class:`EvaluatePlan` (same order)."""
+
+    loss: np.ndarray
+    accuracy: np.ndarray
 
 
 @dataclass
@@ -66,7 +100,7 @@ class SimulationContext:
     Attributes
     ----------
     dataset : FederatedDataset
-    engine : fedcore.engine.VectorisedEngine
+    engine : Engine
         Already holds the dataset; use it for loss matrices (IFCA) or extra fits.
     config : SimulationConfig
     rng : numpy.random.Generator
@@ -75,11 +109,19 @@ class SimulationContext:
         The seeded initial global model (flat).
     """
 
-    dataset: object
-    engine: object
-    config: object
+    dataset: FederatedDataset
+    engine: Engine
+    config: SimulationConfig
     rng: np.random.Generator
     initial_weights: np.ndarray
+
+    @classmethod
+    def create(cls, dataset: FederatedDataset, engine: Engine,
+               config: SimulationConfig) -> SimulationContext:
+        """The context of a run: strategy randomness seeded by ``(config.seed, 7)``."""
+        return cls(dataset=dataset, engine=engine, config=config,
+                   rng=np.random.default_rng([config.seed, 7]),
+                   initial_weights=engine.initial_weights())
 
 
 class Strategy:
@@ -103,21 +145,59 @@ class Strategy:
 
     # ---- hooks -------------------------------------------------------------------------
     def initialize(self, ctx: SimulationContext) -> ServerState:
+        """The state before round 1 (default: one model, every client in cluster 0)."""
         n = ctx.dataset.n_clients
         return ServerState(models={0: ctx.initial_weights.copy()},
                            assignments=np.zeros(n, dtype=np.int64))
 
     def configure_fit(self, server_round: int, state: ServerState,
                       ctx: SimulationContext) -> FitPlan:
+        """This round's participants and their start models (default: own cluster's model)."""
         clients = sample_clients(ctx)
         return FitPlan(clients=clients, start_keys=state.assignments[clients].copy())
 
     def aggregate_fit(self, server_round: int, state: ServerState, plan: FitPlan,
-                      fit_out, ctx: SimulationContext) -> ServerState:
-        state.models = weighted_average_by_key(plan.start_keys, fit_out.weights,
-                                               fit_out.num_examples, fit_out.finite,
-                                               previous=state.models)
-        return state
+                      fit_out: FitOutput, ctx: SimulationContext) -> ServerState:
+        """The state after training (default: FedAvg inside every start model's cluster)."""
+        models = weighted_average_by_key(plan.start_keys, fit_out.weights,
+                                         fit_out.num_examples, fit_out.finite,
+                                         previous=state.models)
+        return replace(state, models=models)
+
+    def configure_evaluate(self, server_round: int, state: ServerState,
+                           ctx: SimulationContext) -> EvaluatePlan:
+        """Who is evaluated with which model (default: everybody, own cluster, test split)."""
+        n = ctx.dataset.n_clients
+        return EvaluatePlan(clients=np.arange(n), model_keys=state.assignments.copy())
+
+    def aggregate_evaluate(self, server_round: int, state: ServerState, plan: EvaluatePlan,
+                           eval_out: EvaluateOutput,
+                           ctx: SimulationContext) -> tuple[ServerState, dict]:
+        """The round's headline metrics (default: mean/worst accuracy, mean finite loss)."""
+        return state, {"mean_accuracy": float(np.nanmean(eval_out.accuracy)),
+                       "worst_accuracy": float(np.nanmin(eval_out.accuracy)),
+                       "mean_loss": finite_mean(eval_out.loss)}
+
+    def representations(self, state: ServerState,
+                        ctx: SimulationContext) -> dict[str, Representation]:
+        """Client representations this strategy adds to a result (default: none)."""
+        return {}
+
+
+def finite_mean(values: np.ndarray) -> float:
+    """Mean over the finite entries (NaN when there are none); diverged clients are reported
+    separately, never averaged in."""
+    values = np.asarray(values, dtype=np.float64)
+    ok = np.isfinite(values)
+    return float(values[ok].mean()) if ok.any() else float("nan")
+
+
+def with_assignments(state: ServerState, clients: np.ndarray, keys: np.ndarray,
+                     **changes) -> ServerState:
+    """A new state whose ``assignments[clients]`` are ``keys`` (the input stays untouched)."""
+    assignments = state.assignments.copy()
+    assignments[np.asarray(clients, dtype=np.int64)] = keys
+    return replace(state, assignments=assignments, **changes)
 
 
 def sample_clients(ctx: SimulationContext) -> np.ndarray:
@@ -135,7 +215,7 @@ def weighted_average_by_key(keys: np.ndarray, weights: np.ndarray, num_examples:
     """FedAvg within each key: ``sum_i n_i w_i / sum_i n_i`` over clients with that key.
 
     Clients whose local training diverged (``finite`` False) are excluded, not averaged in;
-    a key with no usable client keeps its previous model.
+    a key with no usable client keeps its previous model. Returns a new dict.
     """
     models = dict(previous)
     for key in np.unique(keys):

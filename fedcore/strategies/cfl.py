@@ -42,22 +42,14 @@ the max falls below 0.6 about when the mean falls below 0.4, so the margin is th
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field, replace
+
 import numpy as np
-from scipy.cluster.hierarchy import fcluster, linkage
-from scipy.spatial.distance import squareform
 
+from ..clustering.estimators import LinkageClustering
+from ..clustering.geometry import cosine_similarity_matrix, weighted_mean
 from ..params import Param
-from .base import ServerState, Strategy
-
-_EPS = 1e-12
-
-
-def cosine_similarity_matrix(updates: np.ndarray) -> np.ndarray:
-    """Pairwise cosine similarity of the rows of ``updates`` (a zero row is similar to nothing)."""
-    u = np.asarray(updates, dtype=np.float64)
-    norms = np.linalg.norm(u, axis=1)
-    s = (u @ u.T) / (np.outer(norms, norms) + _EPS)
-    return np.clip(s, -1.0, 1.0)
+from .base import ServerState, Strategy, with_assignments
 
 
 def bipartition(similarity: np.ndarray) -> np.ndarray:
@@ -71,15 +63,15 @@ def bipartition(similarity: np.ndarray) -> np.ndarray:
         return np.zeros(n, dtype=bool)
     dist = np.clip(1.0 - similarity, 0.0, None)
     np.fill_diagonal(dist, 0.0)
-    z = linkage(squareform((dist + dist.T) / 2, checks=False), method="complete")
-    labels = fcluster(z, t=2, criterion="maxclust")
-    return labels != labels[0]
+    tree = LinkageClustering(linkage="complete", metric="precomputed", n_clusters=2)
+    return tree.fit((dist + dist.T) / 2).labels_ != 0
 
 
-def weighted_mean(rows: np.ndarray, num_examples: np.ndarray) -> np.ndarray:
-    """``sum_i n_i row_i / sum_i n_i`` in float64."""
-    n = np.asarray(num_examples, dtype=np.float64)
-    return n @ np.asarray(rows, dtype=np.float64) / max(n.sum(), _EPS)
+@dataclass(frozen=True)
+class CFLState:
+    """CFL's private memory: each cluster's reference update norm (relative criterion)."""
+
+    norm_scale: dict[int, float] = field(default_factory=dict)
 
 
 class CFL(Strategy):
@@ -108,9 +100,7 @@ class CFL(Strategy):
     }
 
     def initialize(self, ctx) -> ServerState:
-        state = super().initialize(ctx)
-        state.extra["norm_scale"] = {}
-        return state
+        return replace(super().initialize(ctx), private=CFLState())
 
     # configure_fit: the base hook already starts every client from its cluster's model.
 
@@ -129,6 +119,7 @@ class CFL(Strategy):
                 "split": [], "n_splits": 0}
         new_keys = keys.copy()
         next_key = max(state.models) + 1
+        scales = dict(state.private.norm_scale)
         for key in np.unique(keys):
             key = int(key)
             rows = np.flatnonzero((keys == key) & ok)
@@ -136,7 +127,7 @@ class CFL(Strategy):
                 continue
             mean_norm = float(np.linalg.norm(weighted_mean(updates[rows], n_ex[rows])))
             max_norm = float(norms[rows].max())
-            scale = self._scale(state, key, max_norm)
+            scale = self._scale(scales, key, max_norm)
             diag["mean_norm"][key], diag["max_norm"][key] = mean_norm, max_norm
             diag["norm_scale"][key] = scale
             if not self._wants_split(server_round, state, len(rows), mean_norm, max_norm, scale):
@@ -148,22 +139,23 @@ class CFL(Strategy):
             if small or cross >= self.params["max_cross_similarity"]:
                 continue
             new_keys[rows[part]] = next_key
-            state.extra["norm_scale"][next_key] = scale
+            scales[next_key] = scale
             diag["split"].append((key, next_key))
             next_key += 1
 
-        state.models = self._aggregate(state.models, keys, new_keys, updates, n_ex, ok)
-        state.assignments[clients] = new_keys
+        models = self._aggregate(state.models, keys, new_keys, updates, n_ex, ok)
         diag["n_splits"] = len(diag["split"])
-        diag["n_clusters"] = len(state.models)
-        state.diagnostics = diag
-        return state
+        diag["n_clusters"] = len(models)
+        return with_assignments(state, clients, new_keys, models=models, diagnostics=diag,
+                                private=CFLState(norm_scale=scales))
 
-    def _scale(self, state, key, max_norm) -> float:
-        """The cluster's reference norm (first round's largest update; 1 in absolute mode)."""
+    def _scale(self, scales: dict, key, max_norm) -> float:
+        """The cluster's reference norm (first round's largest update; 1 in absolute mode).
+
+        Records a new cluster's reference in ``scales`` (the caller's fresh copy).
+        """
         if self.params["criterion"] == "absolute":
             return 1.0
-        scales = state.extra.setdefault("norm_scale", {})
         if key not in scales and max_norm > 0 and np.isfinite(max_norm):
             scales[key] = max_norm
         return float(scales.get(key, 1.0))

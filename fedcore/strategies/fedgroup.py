@@ -23,14 +23,21 @@ group after the round (its update still counts for the group it trained in).
 
 from __future__ import annotations
 
+from dataclasses import dataclass, replace
+
 import numpy as np
 from sklearn.cluster import KMeans
 
+from ..clustering.geometry import cosine_similarity_matrix, weighted_mean
 from ..params import Param
-from .base import FitPlan, ServerState, Strategy, sample_clients, weighted_average_by_key
-from .cfl import weighted_mean
-
-_EPS = 1e-12
+from .base import (
+    FitPlan,
+    ServerState,
+    Strategy,
+    sample_clients,
+    weighted_average_by_key,
+    with_assignments,
+)
 
 
 def edc_representation(updates: np.ndarray, n_directions: int) -> np.ndarray:
@@ -45,17 +52,14 @@ def edc_representation(updates: np.ndarray, n_directions: int) -> np.ndarray:
     _, s, vt = np.linalg.svd(u, full_matrices=False)
     k = min(n_directions, len(s))
     directions = vt[:k]  # (k, n_params), unit rows
-    norms = np.linalg.norm(u, axis=1, keepdims=True)
-    return (u @ directions.T) / (norms + _EPS)
+    return cosine_similarity_matrix(u, directions)
 
 
-def cosine_to(rows: np.ndarray, directions: np.ndarray) -> np.ndarray:
-    """Cosine similarity (n_rows, n_directions) between two sets of vectors."""
-    a = np.asarray(rows, dtype=np.float64)
-    b = np.asarray(directions, dtype=np.float64)
-    na = np.linalg.norm(a, axis=1, keepdims=True)
-    nb = np.linalg.norm(b, axis=1, keepdims=True)
-    return (a @ b.T) / (na @ nb.T + _EPS)
+@dataclass(frozen=True)
+class FedGroupState:
+    """FedGroup's private memory: each group's update direction (None before the cold start)."""
+
+    directions: dict[int, np.ndarray] | None = None
 
 
 class FedGroup(Strategy):
@@ -79,10 +83,13 @@ class FedGroup(Strategy):
             params["migration"] = "on" if params["migration"] else "off"
         super().__init__(**params)
 
+    def initialize(self, ctx) -> ServerState:
+        return replace(super().initialize(ctx), private=FedGroupState())
+
     def configure_fit(self, server_round, state, ctx) -> FitPlan:
         # The cold start pre-trains every client once from the initial model (retried next
         # round if every client diverged).
-        cold = "directions" not in state.extra
+        cold = state.private.directions is None
         clients = np.arange(ctx.dataset.n_clients) if cold else sample_clients(ctx)
         return FitPlan(clients=clients, start_keys=state.assignments[clients].copy())
 
@@ -90,29 +97,29 @@ class FedGroup(Strategy):
         start = np.stack([state.models[int(k)] for k in plan.start_keys]).astype(np.float64)
         updates = fit_out.weights.astype(np.float64) - start
         ok = np.asarray(fit_out.finite, dtype=bool)
-        if "directions" not in state.extra:
+        if state.private.directions is None:
             return self._cold_start(state, plan, fit_out, updates, ok, ctx)
         keys = np.asarray(plan.start_keys)
-        state.models = weighted_average_by_key(keys, fit_out.weights, fit_out.num_examples, ok,
-                                               previous=state.models)
+        models = weighted_average_by_key(keys, fit_out.weights, fit_out.num_examples, ok,
+                                         previous=state.models)
         diag = {"clients": np.asarray(plan.clients), "migrated": []}
+        assignments = state.assignments
         if self.params["migration"] == "on":
             # Compared with last round's directions: this round's would contain the client itself.
-            diag["migrated"] = self._migrate(state, plan, updates, ok)
-        directions = state.extra["directions"]
+            assignments, diag["migrated"] = self._migrate(state, plan, updates, ok)
+        directions = dict(state.private.directions)
         for key in np.unique(keys[ok]):
             sel = ok & (keys == key)
             directions[int(key)] = weighted_mean(updates[sel], fit_out.num_examples[sel])
-        diag["n_clusters"] = len(state.models)
-        state.diagnostics = diag
-        return state
+        diag["n_clusters"] = len(models)
+        return replace(state, models=models, assignments=assignments, diagnostics=diag,
+                       private=FedGroupState(directions=directions))
 
     def _cold_start(self, state, plan, fit_out, updates, ok, ctx) -> ServerState:
         clients = np.asarray(plan.clients)
         usable = np.flatnonzero(ok)
         if len(usable) == 0:
-            state.diagnostics = {"cold_start": False}
-            return state
+            return replace(state, diagnostics={"cold_start": False})
         k = min(int(self.params["n_clusters"]), len(usable))
         n_sub = min(int(self.params["pretrain_scale"]) * k, len(usable))
         sub = np.sort(ctx.rng.choice(usable, size=n_sub, replace=False))
@@ -133,22 +140,26 @@ class FedGroup(Strategy):
         rest = np.setdiff1d(np.arange(len(clients)), sub)
         group_ids = np.array(sorted(directions), dtype=np.int64)
         if len(rest):
-            sims = cosine_to(np.where(ok[rest, None], updates[rest], 0.0),
+            sims = cosine_similarity_matrix(np.where(ok[rest, None], updates[rest], 0.0),
                              np.stack([directions[int(g)] for g in group_ids]))
             keys[rest] = group_ids[np.argmax(sims, axis=1)]
-        state.models = models
-        state.assignments[clients] = keys
-        state.extra["directions"] = directions
-        state.diagnostics = {"cold_start": True, "edc": edc, "clustered_clients": clients[sub],
-                             "edc_labels": labels, "assignments": state.assignments.copy(),
-                             "n_clusters": len(models)}
-        return state
+        state = with_assignments(state, clients, keys, models=models,
+                                 private=FedGroupState(directions=directions))
+        return replace(state, diagnostics={
+            "cold_start": True, "edc": edc, "clustered_clients": clients[sub],
+            "edc_labels": labels, "assignments": state.assignments.copy(),
+            "n_clusters": len(models)})
 
-    def _migrate(self, state, plan, updates, ok) -> list[tuple[int, int, int]]:
-        """Move clients whose update points clearly closer to another group's direction."""
-        directions = state.extra["directions"]
+    def _migrate(self, state, plan, updates, ok) -> tuple[np.ndarray, list[tuple[int, int, int]]]:
+        """Move clients whose update points clearly closer to another group's direction.
+
+        Returns the new assignments (a copy) and the moves ``(client, from, to)``.
+        """
+        directions = state.private.directions
         group_ids = np.array(sorted(directions), dtype=np.int64)
-        sims = cosine_to(updates, np.stack([directions[int(g)] for g in group_ids]))
+        usable = np.where(ok[:, None], updates, 0.0)  # diverged rows are NaN (skipped below)
+        sims = cosine_similarity_matrix(usable, np.stack([directions[int(g)] for g in group_ids]))
+        assignments = state.assignments.copy()
         moved = []
         for row, client in enumerate(np.asarray(plan.clients)):
             if not ok[row]:
@@ -157,6 +168,6 @@ class FedGroup(Strategy):
             best = int(np.argmax(sims[row]))
             gain = sims[row, best] - sims[row, np.searchsorted(group_ids, own)]
             if group_ids[best] != own and gain > self.params["migration_margin"]:
-                state.assignments[client] = group_ids[best]
+                assignments[client] = group_ids[best]
                 moved.append((int(client), own, int(group_ids[best])))
-        return moved
+        return assignments, moved

@@ -19,34 +19,14 @@ from its own centre and stays closest to it.
 
 from __future__ import annotations
 
+from dataclasses import dataclass, replace
+
 import numpy as np
 from sklearn.cluster import KMeans
 
+from ..clustering.geometry import kmeans_plus_plus, squared_distances
 from ..params import Param
 from .base import FitPlan, ServerState, Strategy, sample_clients, weighted_average_by_key
-
-
-def squared_distances(points: np.ndarray, centres: np.ndarray) -> np.ndarray:
-    """Squared Euclidean distances (n_points, n_centres), in float64 and never negative."""
-    p = np.asarray(points, dtype=np.float64)
-    c = np.asarray(centres, dtype=np.float64)
-    d2 = (p * p).sum(1)[:, None] + (c * c).sum(1)[None, :] - 2.0 * p @ c.T
-    return np.maximum(d2, 0.0)
-
-
-def kmeans_plus_plus(points: np.ndarray, k: int, rng: np.random.Generator) -> np.ndarray:
-    """Row indices of ``k`` seeds picked by k-means++ D^2 sampling (Arthur & Vassilvitskii 2007)."""
-    n = len(points)
-    chosen = [int(rng.integers(n))]
-    for _ in range(1, min(k, n)):
-        d2 = squared_distances(points, points[chosen]).min(1)
-        total = d2.sum()
-        if total <= 0:  # every point coincides with a seed: nothing left to separate
-            remaining = np.setdiff1d(np.arange(n), chosen)
-            chosen.append(int(rng.choice(remaining)))
-            continue
-        chosen.append(int(rng.choice(n, p=d2 / total)))
-    return np.asarray(chosen, dtype=np.int64)
 
 
 def e_step(local: np.ndarray, centres: dict[int, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
@@ -61,6 +41,13 @@ def m_step(keys: np.ndarray, local: np.ndarray, num_examples: np.ndarray,
     """Centre = (weighted) mean of its clients' local models; unchosen centres stay put."""
     n = np.ones(len(keys)) if weighting == "uniform" else np.asarray(num_examples)
     return weighted_average_by_key(keys, local, n, np.ones(len(keys), dtype=bool), previous)
+
+
+@dataclass(frozen=True)
+class FeSEMState:
+    """FeSEM's private memory: the round whose local models seeded the centres."""
+
+    seeded_round: int | None = None
 
 
 class FeSEM(Strategy):
@@ -79,12 +66,15 @@ class FeSEM(Strategy):
                            help="M-step mean: plain (as the paper) or by client sample counts"),
     }
 
+    def initialize(self, ctx) -> ServerState:
+        return replace(super().initialize(ctx), private=FeSEMState())
+
     def _seed_round(self) -> int:
         return int(self.params["warmup_rounds"]) + 1
 
     def _seeding(self, server_round, state) -> bool:
         """Whether this round seeds the centres (retried if every client diverged)."""
-        return server_round >= self._seed_round() and "seeded_round" not in state.extra
+        return server_round >= self._seed_round() and state.private.seeded_round is None
 
     def configure_fit(self, server_round, state, ctx) -> FitPlan:
         # Every client takes part in the seeding round, so every client gets a centre.
@@ -97,33 +87,33 @@ class FeSEM(Strategy):
     def aggregate_fit(self, server_round, state, plan, fit_out, ctx) -> ServerState:
         if server_round < self._seed_round():
             state = super().aggregate_fit(server_round, state, plan, fit_out, ctx)
-            state.diagnostics = {"phase": "warmup"}
-            return state
+            return replace(state, diagnostics={"phase": "warmup"})
         ok = np.asarray(fit_out.finite, dtype=bool)
         clients = np.asarray(plan.clients)[ok]
         local = fit_out.weights[ok]
         n_ex = np.asarray(fit_out.num_examples)[ok]
         if len(clients) == 0:
-            state.diagnostics = {"phase": "em", "clients": clients}
-            return state
-        centres = state.models
+            return replace(state, diagnostics={"phase": "em", "clients": clients})
+        centres, private = state.models, state.private
         seeded = None
         seeding = self._seeding(server_round, state)
         if seeding:
             seeded, centres = self._seed(local, ctx.rng)
-            state.extra["seeded_round"] = server_round
+            private = FeSEMState(seeded_round=server_round)
         keys, dist = e_step(local, centres)
-        state.models = m_step(keys, local, n_ex, centres, self.params["weighting"])
-        state.assignments[clients] = keys
+        models = m_step(keys, local, n_ex, centres, self.params["weighting"])
+        assignments = state.assignments.copy()
+        assignments[clients] = keys
         if seeding:
             # Clients whose training diverged in the seeding round still need a valid centre.
-            stale = ~np.isin(state.assignments, list(state.models))
-            state.assignments[stale] = min(state.models)
-        state.diagnostics = {"phase": "em", "clients": clients, "distance": dist,
-                             "centre_keys": np.array(sorted(centres)),
-                             "seed_clients": None if seeded is None else clients[seeded],
-                             "n_clusters": int(len(np.unique(keys)))}
-        return state
+            stale = ~np.isin(assignments, list(models))
+            assignments[stale] = min(models)
+        diag = {"phase": "em", "clients": clients, "distance": dist,
+                "centre_keys": np.array(sorted(centres)),
+                "seed_clients": None if seeded is None else clients[seeded],
+                "n_clusters": int(len(np.unique(keys)))}
+        return replace(state, models=models, assignments=assignments, private=private,
+                       diagnostics=diag)
 
     def _seed(self, local: np.ndarray, rng: np.random.Generator):
         """Initial centres from the first local models: (seed rows or None, centres dict)."""

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..params import Param
-from .base import FitPlan, ServerState, Strategy, sample_clients
+from .base import FitPlan, ServerState, Strategy, sample_clients, with_assignments
 
 
 class IFCA(Strategy):
@@ -41,6 +41,10 @@ class IFCA(Strategy):
         # A model whose loss is NaN (diverged) must never win the argmin.
         loss = np.where(np.isfinite(loss), loss, np.inf)
         choice = keys[np.argmin(loss, axis=0)]
-        state.assignments[clients] = choice
-        state.diagnostics = {"loss_matrix": loss, "clients": clients}
-        return FitPlan(clients=clients, start_keys=choice)
+        return FitPlan(clients=clients, start_keys=choice,
+                       diagnostics={"loss_matrix": loss, "clients": clients})
+
+    def aggregate_fit(self, server_round, state, plan, fit_out, ctx) -> ServerState:
+        # Every participant joins the model it chose (and trained) this round.
+        state = with_assignments(state, plan.clients, plan.start_keys)
+        return super().aggregate_fit(server_round, state, plan, fit_out, ctx)

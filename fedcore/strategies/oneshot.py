@@ -1,41 +1,20 @@
-"""One-shot server-side clustering after warm-up rounds of FedAvg.
+"""The one-shot clustering template shared by ``flhc`` (:mod:`.flhc`) and ``kmeans``
+(:mod:`.kmeans_oneshot`): FedAvg for ``warmup_rounds``, then the server clusters the clients
+once on their local models (Briggs, Fan, Andras, IJCNN 2020, generalised) and runs independent
+FedAvg inside each cluster. Not registered itself; each method file sets its defaults.
 
-* ``flhc`` — FL+HC: Briggs, Fan, Andras (2020), "Federated learning with hierarchical
-  clustering of local updates to improve training on non-IID data", IJCNN. Agglomerative
-  (Ward, Euclidean) clustering of the clients' local updates after ``warmup_rounds`` of FedAvg,
-  then independent FedAvg inside each cluster.
-* ``kmeans`` — k-means on the clients' local model weights, the one-shot baseline of the
-  standard CFL comparisons (e.g. Ghosh et al., 2020; Long et al., 2023, "Multi-center federated
-  learning", WWW journal).
-
-Any scikit-learn clusterer from :data:`CLUSTERER_FACTORIES` and any representation
+Any clusterer of :data:`fedcore.clustering.CLUSTERERS` and any representation
 (``weights``, ``updates``, ``last_layer``) can be combined through the parameters.
 """
 
 from __future__ import annotations
 
 import numpy as np
-from sklearn.cluster import DBSCAN, HDBSCAN, AgglomerativeClustering, KMeans, SpectralClustering
+from sklearn.metrics.pairwise import euclidean_distances
 
+from ..clustering import CLUSTERERS, canonical_labels
 from ..params import Param
-from .base import FitPlan, ServerState, Strategy, sample_clients, weighted_average_by_key
-
-
-def _agglomerative(n_clusters, threshold, linkage, seed):
-    if n_clusters > 0:
-        return AgglomerativeClustering(n_clusters=n_clusters, linkage=linkage)
-    return AgglomerativeClustering(n_clusters=None, distance_threshold=threshold, linkage=linkage)
-
-
-#: name -> factory(n_clusters, distance_threshold, linkage, seed) -> sklearn estimator.
-CLUSTERER_FACTORIES = {
-    "agglomerative": _agglomerative,
-    "kmeans": lambda k, t, link, seed: KMeans(n_clusters=max(k, 1), n_init=10, random_state=seed),
-    "spectral": lambda k, t, link, seed: SpectralClustering(
-        n_clusters=max(k, 2), affinity="nearest_neighbors", random_state=seed),
-    "dbscan": lambda k, t, link, seed: DBSCAN(eps=t, min_samples=2),
-    "hdbscan": lambda k, t, link, seed: HDBSCAN(min_cluster_size=2),
-}
+from .base import FitPlan, ServerState, Strategy, weighted_average_by_key, with_assignments
 
 
 def client_representation(kind: str, local: np.ndarray, start: np.ndarray,
@@ -51,27 +30,34 @@ def client_representation(kind: str, local: np.ndarray, start: np.ndarray,
 
 
 def cluster_rows(X: np.ndarray, clusterer: str, n_clusters: int, relative_threshold: float,
-                 linkage: str, seed: int) -> np.ndarray:
-    """Cluster rows of ``X``; thresholds are relative to the largest pairwise distance.
+                 linkage: str, seed: int) -> tuple[np.ndarray, float]:
+    """Cluster rows of ``X`` with an estimator of :data:`fedcore.clustering.CLUSTERERS`.
 
-    A relative threshold keeps one setting meaningful across models and learning rates,
-    whose update scales differ by orders of magnitude. DBSCAN/HDBSCAN noise points (-1)
-    become singleton clusters so that every client still gets a model.
+    Returns the labels (numbered by first client) and the absolute threshold used.
+    The threshold is relative to the largest pairwise Euclidean distance: it is the height at
+    which the agglomerative tree is cut (the same scipy tree and cut as on the Clusters page,
+    where the height is shown in absolute units) or DBSCAN's ``eps``. A relative threshold
+    keeps one setting meaningful across models and learning rates, whose update scales differ
+    by orders of magnitude. DBSCAN/HDBSCAN noise points (-1) become singleton clusters so that
+    every client still gets a model.
     """
     X = np.asarray(X, dtype=np.float64)
     n = len(X)
     if n < 2:
-        return np.zeros(n, dtype=np.int64)
-    sq = np.einsum("ij,ij->i", X, X)
-    d2 = np.maximum(sq[:, None] + sq[None, :] - 2 * X @ X.T, 0)
-    threshold = float(np.sqrt(d2.max())) * relative_threshold
-    k = min(n_clusters, n)
-    est = CLUSTERER_FACTORIES[clusterer](k, max(threshold, 1e-12), linkage, seed)
+        return np.zeros(n, dtype=np.int64), 0.0
+    threshold = max(float(euclidean_distances(X).max()) * relative_threshold, 1e-12)
+    k = max(min(n_clusters, n), 1)
+    entry = CLUSTERERS[clusterer]
+    # Translate the strategy's few settings into whichever the chosen estimator takes.
+    offered = {"n_clusters": k, "cut": "n_clusters" if n_clusters > 0 else "distance_threshold",
+               "distance_threshold": threshold, "eps": threshold, "linkage": linkage,
+               "metric": "euclidean", "min_samples": 2, "min_cluster_size": 2, "n_init": 10,
+               "seed": seed}
+    est = entry.factory(**{name: offered[name] for name in entry.params if name in offered})
     labels = np.asarray(est.fit(X).labels_, dtype=np.int64)
     noise = labels < 0
     labels[noise] = labels.max() + 1 + np.arange(noise.sum())
-    _, labels = np.unique(labels, return_inverse=True)
-    return labels.astype(np.int64)
+    return canonical_labels(labels), threshold
 
 
 class OneShotClustering(Strategy):
@@ -82,8 +68,8 @@ class OneShotClustering(Strategy):
     param_schema = {
         "warmup_rounds": Param(int, 3, 1, 50,
                                help="FedAvg rounds before the clients are clustered"),
-        "clusterer": Param(str, "agglomerative", choices=tuple(CLUSTERER_FACTORIES),
-                           help="scikit-learn clusterer"),
+        "clusterer": Param(str, "agglomerative", choices=tuple(CLUSTERERS),
+                           help="clusterer of fedcore.clustering (as on the Clusters page)"),
         "representation": Param(str, "updates", choices=("updates", "weights", "last_layer"),
                                 help="what describes a client"),
         "n_clusters": Param(int, 4, 0, 50,
@@ -100,11 +86,10 @@ class OneShotClustering(Strategy):
         return min(int(self.params["warmup_rounds"]), int(ctx.config.rounds))
 
     def configure_fit(self, server_round, state, ctx) -> FitPlan:
+        if server_round != self.clustering_round(ctx):
+            return super().configure_fit(server_round, state, ctx)
         # Everybody takes part in the clustering round, so every client gets a cluster.
-        if server_round == self.clustering_round(ctx):
-            clients = np.arange(ctx.dataset.n_clients)
-        else:
-            clients = sample_clients(ctx)
+        clients = np.arange(ctx.dataset.n_clients)
         return FitPlan(clients=clients, start_keys=state.assignments[clients].copy())
 
     def aggregate_fit(self, server_round, state, plan, fit_out, ctx) -> ServerState:
@@ -116,35 +101,16 @@ class OneShotClustering(Strategy):
                                   start[finite], ctx.engine.last_layer_slice())
         labels = np.zeros(len(plan.clients), dtype=np.int64)
         seed = int(ctx.rng.integers(2**31 - 1))
-        labels[finite] = cluster_rows(X, self.params["clusterer"], self.params["n_clusters"],
-                                      self.params["distance_threshold"], self.params["linkage"],
-                                      seed)
+        labels[finite], threshold = cluster_rows(
+            X, self.params["clusterer"], self.params["n_clusters"],
+            self.params["distance_threshold"], self.params["linkage"], seed)
         # A diverged client has no usable update; it joins cluster 0 and is reported per client.
-        state.assignments[plan.clients] = labels
         global_model = state.models[0]
-        state.models = weighted_average_by_key(labels, fit_out.weights, fit_out.num_examples,
-                                               finite, previous={})
+        models = weighted_average_by_key(labels, fit_out.weights, fit_out.num_examples,
+                                         finite, previous={})
         for key in np.unique(labels):
-            state.models.setdefault(int(key), global_model.copy())
-        state.diagnostics = {"clustered": True, "n_clusters": int(labels.max() + 1)}
-        return state
-
-
-class FLHC(OneShotClustering):
-    """FL+HC (Briggs et al., 2020): agglomerative clustering of local updates."""
-
-    name = "flhc"
-    paper = "Briggs, Fan, Andras, IJCNN 2020"
-
-
-class KMeansOneShot(OneShotClustering):
-    """k-means on the clients' local weights after warm-up (standard CFL comparison)."""
-
-    name = "kmeans"
-    paper = "k-means one-shot baseline (e.g. Ghosh et al., NeurIPS 2020)"
-    param_schema = {
-        **OneShotClustering.param_schema,
-        "clusterer": OneShotClustering.param_schema["clusterer"].with_(default="kmeans"),
-        "representation": OneShotClustering.param_schema["representation"].with_(
-            default="weights"),
-    }
+            models.setdefault(int(key), global_model.copy())
+        return with_assignments(state, plan.clients, labels, models=models,
+                                diagnostics={"clustered": True,
+                                             "n_clusters": int(labels.max() + 1),
+                                             "distance_threshold": threshold})

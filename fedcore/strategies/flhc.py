@@ -1,0 +1,21 @@
+"""FL+HC: federated learning with hierarchical clustering of local updates.
+
+Briggs, Fan, Andras (2020). "Federated learning with hierarchical clustering of local updates
+to improve training on non-IID data". IJCNN 2020 (arXiv:2004.11791). After ``warmup_rounds``
+of FedAvg every client trains once more; the server clusters their local updates
+agglomeratively (Ward linkage, Euclidean distance) and from then on runs independent FedAvg
+inside each cluster. The paper cuts the tree at a distance threshold; here the default cuts
+into ``n_clusters`` (set ``n_clusters=0`` for the paper's threshold cut, whose height is
+relative to the largest pairwise distance, see :func:`.oneshot.cluster_rows`).
+"""
+
+from __future__ import annotations
+
+from .oneshot import OneShotClustering
+
+
+class FLHC(OneShotClustering):
+    """FL+HC (Briggs et al., 2020): agglomerative clustering of local updates."""
+
+    name = "flhc"
+    paper = "Briggs, Fan, Andras, IJCNN 2020"
