@@ -21,7 +21,8 @@ import numpy as np
 from ..dataset import FederatedDataset
 from ..models import build_model, initial_flat_weights, set_flat_weights
 from .batching import epoch_orders
-from .vectorised import FitOutput, VectorisedEngine
+from .protocol import FitOutput
+from .vectorised import VectorisedEngine
 
 
 def concatenate_datasets(datasets: list[FederatedDataset]) -> FederatedDataset:

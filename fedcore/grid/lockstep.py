@@ -47,7 +47,8 @@ class _Cell:
         self.error = traceback.format_exc()
 
 
-def simulate_lockstep(datasets: list, strategies: list, configs: list, shared=None) -> list:
+def simulate_lockstep(datasets: list, strategies: list, configs: list, shared=None,
+                      max_representation_floats: int | None = None) -> list:
     """Simulate several runs together; one ``SimulationResult`` (or error text) per run.
 
     Parameters
@@ -57,11 +58,13 @@ def simulate_lockstep(datasets: list, strategies: list, configs: list, shared=No
         the same ``model`` and ``fit``.
     shared : object with ``view(dataset, seed)`` and ``fit_many(requests, fit)``, optional
         Default: a :class:`~fedcore.engine.multi_cell.SharedEngine` over the datasets.
+    max_representation_floats : int, optional
+        Do not record per-client weights/updates larger than this (see ``ClientTrace``).
     """
     if len({(c.model, c.fit) for c in configs}) > 1:
         raise ConfigError("a lockstep batch needs one model and one local-training setting")
     with threadpool_limits(limits=1, user_api="blas"):  # see fedcore.simulation.run_simulation
-        return _simulate(datasets, strategies, configs, shared)
+        return _simulate(datasets, strategies, configs, shared, max_representation_floats)
 
 
 def _attempt(cell: _Cell, step) -> bool:
@@ -74,12 +77,12 @@ def _attempt(cell: _Cell, step) -> bool:
         return False
 
 
-def _start(dataset, strategy, config, shared) -> _Cell:
+def _start(dataset, strategy, config, shared, max_floats) -> _Cell:
     engine = shared.view(dataset, config.seed)
     ctx = SimulationContext.create(dataset, engine, config)
     cell = _Cell(strategy, ctx, None,
                  ClientTrace(dataset.n_clients, engine.n_params, engine.last_layer_slice(),
-                             seed=config.seed),
+                             seed=config.seed, max_floats=max_floats),
                  RunRecorder(dataset))
 
     def init():
@@ -119,12 +122,13 @@ def _round(cells: list[_Cell], r: int, shared, fit) -> bool:
     return True
 
 
-def _simulate(datasets, strategies, configs, shared) -> list:
+def _simulate(datasets, strategies, configs, shared, max_floats) -> list:
     if shared is None:
         from ..engine.multi_cell import SharedEngine
         shared = SharedEngine(datasets, configs[0].model)
     t0 = time.perf_counter()
-    cells = [_start(d, s, c, shared) for d, s, c in zip(datasets, strategies, configs)]
+    cells = [_start(d, s, c, shared, max_floats)
+             for d, s, c in zip(datasets, strategies, configs)]
     for r in range(1, max(c.rounds for c in configs) + 1):
         if not _round(cells, r, shared, configs[0].fit):
             break
@@ -167,7 +171,8 @@ def run_specs_lockstep(spec_dicts: list[dict],
         datasets.append(by_data[key])
         runnable.append(i)
     if runnable:
-        results = simulate_lockstep(datasets, strategies, [specs[i].config for i in runnable])
+        results = simulate_lockstep(datasets, strategies, [specs[i].config for i in runnable],
+                                    max_representation_floats=max_representation_floats)
         for i, dataset, result in zip(runnable, datasets, results):
             out[i] = result if isinstance(result, str) else (
                 specs[i].to_dict(), summary_dict(specs[i], dataset, result), result)
