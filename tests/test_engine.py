@@ -297,3 +297,16 @@ def test_cache_blocks_and_indexed_starts_give_same_result(uneven, monkeypatch):
     np.testing.assert_allclose(mixed.weights[1], alone.weights[0], atol=1e-6, rtol=0)
     with pytest.raises(ConfigError, match="start_index"):
         engine.fit_indexed(models, [2, 0], [0, 1], fit, round_seed=1)
+
+
+def test_engines_of_one_architecture_share_compiled_programs(uneven):
+    """A new engine (grid cell) with the same model shape reuses the traced programs."""
+    spec = ModelSpec("mlp", (6,))
+    first = VectorisedEngine(uneven, spec, seed=0)
+    other = VectorisedEngine(make_dataset([5, 7], seed=3), spec, seed=1)
+    assert other._train is first._train and other._eval is first._eval
+    fit = FitConfig(batch_size=4, lr=0.1)
+    first.fit(np.tile(first.initial_weights(), (3, 1)), [0, 1, 2], fit, round_seed=1)
+    other.fit(np.tile(other.initial_weights(), (2, 1)), [0, 1], fit, round_seed=2)
+    assert first._train("sgd", False).experimental_get_tracing_count() == 1
+    assert VectorisedEngine(uneven, ModelSpec("mlp", (7,)), seed=0)._train is not first._train
