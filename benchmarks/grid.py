@@ -13,8 +13,8 @@ Paths, all in this process:
   call per round for every cell of a batch.
 
 Prints seconds, ratios, cells per minute, the training floor (the engine's pure ``fit`` time
-summed over the cells of the sequential path, i.e. what the cells' training alone costs) and
-the lockstep path's own fit time, and checks that all paths give the same summaries
+summed over the cells of the sequential path, i.e. what the cells' training alone costs), the
+lockstep path's own fit and evaluation time, and checks that all paths give the same summaries
 (assignments identical, metrics equal to 1e-6).
 
 Usage: ``python benchmarks/grid.py [--quick] [--batch-cells N]``.
@@ -36,6 +36,7 @@ sys.path.insert(0, str(ROOT))
 
 from fedcore.config import FitConfig, ModelSpec, SimulationConfig  # noqa: E402
 from fedcore.grid.batches import plan_batches  # noqa: E402
+from fedcore.grid.executors import GRID_REPRESENTATION_FLOATS  # noqa: E402
 from fedcore.grid.spec import GridSpec  # noqa: E402
 
 METRICS = ("mean_accuracy", "worst_accuracy", "mean_loss", "train_loss", "n_clusters")
@@ -50,37 +51,44 @@ def benchmark_grid(quick: bool) -> GridSpec:
                     samples_per_client=200, config=config.to_dict())
 
 
-class FitTimer:
-    """Sums the wall time of every ``VectorisedEngine.fit_indexed`` call while active."""
+class EngineTimer:
+    """Sums the wall time of the engine's training and evaluation calls while active."""
+
+    METHODS = {"fit": ("fit_indexed",), "evaluate": ("evaluate_matrix", "evaluate_own")}
 
     def __init__(self):
         from fedcore.engine.vectorised import VectorisedEngine
-        self.cls, self.original, self.seconds = VectorisedEngine, None, 0.0
+        self.cls, self.originals = VectorisedEngine, {}
+        self.seconds = dict.fromkeys(self.METHODS, 0.0)
 
-    def __enter__(self):
-        self.original = original = self.cls.fit_indexed
-
+    def _wrap(self, kind, original):
         def timed(engine, *args, **kwargs):
             t0 = time.perf_counter()
             try:
                 return original(engine, *args, **kwargs)
             finally:
-                self.seconds += time.perf_counter() - t0
+                self.seconds[kind] += time.perf_counter() - t0
+        return timed
 
-        self.cls.fit_indexed = timed
+    def __enter__(self):
+        for kind, names in self.METHODS.items():
+            for name in names:
+                self.originals[name] = getattr(self.cls, name)
+                setattr(self.cls, name, self._wrap(kind, self.originals[name]))
         return self
 
     def __exit__(self, *exc):
-        self.cls.fit_indexed = self.original
+        for name, original in self.originals.items():
+            setattr(self.cls, name, original)
 
 
-def run_one_by_one(cells, retrace: bool) -> tuple[float, float, dict]:
-    """(seconds, fit seconds, {cell_id: summary}) of the cells run alone, in order."""
+def run_one_by_one(cells, retrace: bool) -> tuple[float, dict, dict]:
+    """(seconds, engine seconds by kind, {cell_id: summary}) of the cells run alone."""
     from fedcore.engine.programs import clear_program_cache
     from fedcore.grid.executors import run_spec
     out = {}
     t0 = time.perf_counter()
-    with FitTimer() as timer:
+    with EngineTimer() as timer:
         for cell in cells:
             if retrace:
                 clear_program_cache()
@@ -88,14 +96,15 @@ def run_one_by_one(cells, retrace: bool) -> tuple[float, float, dict]:
     return time.perf_counter() - t0, timer.seconds, out
 
 
-def run_lockstep(cells, batch_cells: int | None) -> tuple[float, float, dict, int]:
+def run_lockstep(cells, batch_cells: int | None) -> tuple[float, dict, dict, int]:
     from fedcore.grid.lockstep import run_specs_lockstep
     batches = plan_batches(cells, batch_cells)
     out = {}
     t0 = time.perf_counter()
-    with FitTimer() as timer:
+    with EngineTimer() as timer:
         for batch in batches:
-            for cell, res in zip(batch, run_specs_lockstep([c.spec for c in batch])):
+            specs = [c.spec for c in batch]
+            for cell, res in zip(batch, run_specs_lockstep(specs, GRID_REPRESENTATION_FLOATS)):
                 if isinstance(res, str):
                     raise RuntimeError(f"{cell.cell_id} failed:\n{res}")
                 out[cell.cell_id] = res[1]
@@ -146,21 +155,26 @@ def main(argv=None) -> int:
 
     times = {}
     if not args.skip_baseline:
-        sec, fit_sec, base = run_one_by_one(cells, retrace=True)
+        sec, engine_sec, base = run_one_by_one(cells, retrace=True)
         times["baseline"] = sec
         print(f"baseline (cells one by one, programs traced per cell): {sec:.1f} s "
-              f"({60 * len(cells) / sec:.1f} cells/min; engine fit {fit_sec:.1f} s incl. "
-              "tracing)")
-    sec, floor, seq = run_one_by_one(cells, retrace=False)
+              f"({60 * len(cells) / sec:.1f} cells/min; engine fit {engine_sec['fit']:.1f} s "
+              f"incl. tracing, evaluation {engine_sec['evaluate']:.1f} s)")
+    sec, engine_sec, seq = run_one_by_one(cells, retrace=False)
     times["sequential"] = sec
+    floor = engine_sec["fit"]
     print(f"sequential (cells one by one, programs reused): {sec:.1f} s "
-          f"({60 * len(cells) / sec:.1f} cells/min)")
+          f"({60 * len(cells) / sec:.1f} cells/min; engine evaluation "
+          f"{engine_sec['evaluate']:.1f} s)")
     print(f"training floor (engine fit time summed over the cells, 20 clients per call): "
           f"{floor:.1f} s")
-    sec, lock_fit, lock, n_batches = run_lockstep(cells, args.batch_cells)
+    sec, engine_sec, lock, n_batches = run_lockstep(cells, args.batch_cells)
     times["lockstep"] = sec
     print(f"lockstep ({n_batches} batch(es)): {sec:.1f} s ({60 * len(cells) / sec:.1f} "
-          f"cells/min; its batched fit calls {lock_fit:.1f} s)")
+          f"cells/min; its batched fit calls {engine_sec['fit']:.1f} s, engine evaluation "
+          f"{engine_sec['evaluate']:.1f} s (the strategies' loss matrices, per-round "
+          f"evaluation and loss profiles), the rest {sec - sum(engine_sec.values()):.1f} s "
+          "(strategies' numpy/sklearn work, data, summaries))")
     reference = seq if args.skip_baseline else base
     for name, other in (("sequential", seq), ("lockstep", lock)):
         same, worst = compare(reference, other)
