@@ -10,14 +10,16 @@ Paths, all in this process:
   program cache is cleared before each cell, as every cell's fresh engine did before);
 * ``sequential``: cells one after another, compiled programs reused across cells;
 * ``lockstep``: all cells in lockstep batches (:mod:`fedcore.grid.lockstep`), one engine
-  call per round for every cell of a batch.
+  call per round for every cell of a batch;
+* ``grid command``: what ``python -m fedcore grid`` does -- :func:`run_cells` with lockstep
+  batches on ``--workers`` processes (default 2), results stored and read back.
 
 Prints seconds, ratios, cells per minute, the training floor (the engine's pure ``fit`` time
 summed over the cells of the sequential path, i.e. what the cells' training alone costs), the
 lockstep path's own fit and evaluation time, and checks that all paths give the same summaries
 (assignments identical, metrics equal to 1e-6).
 
-Usage: ``python benchmarks/grid.py [--quick] [--batch-cells N]``.
+Usage: ``python benchmarks/grid.py [--quick] [--batch-cells N] [--workers N]``.
 """
 
 from __future__ import annotations
@@ -111,6 +113,24 @@ def run_lockstep(cells, batch_cells: int | None) -> tuple[float, dict, dict, int
     return time.perf_counter() - t0, timer.seconds, out, len(batches)
 
 
+def run_grid_command_path(cells, workers: int) -> tuple[float, dict]:
+    """The ``python -m fedcore grid`` path: run_cells with lockstep batches on ``workers``
+    processes, results saved to (and read back from) a temporary grid directory."""
+    import json
+    import tempfile
+
+    from fedcore.grid.executors import run_cells
+    with tempfile.TemporaryDirectory(prefix="grid-bench-") as tmp:
+        t0 = time.perf_counter()
+        report = run_cells(cells, tmp, workers=workers)
+        sec = time.perf_counter() - t0
+        if report.failed:
+            raise RuntimeError(f"cells failed: {report.failed}")
+        out = {c.cell_id: json.loads((Path(tmp) / "cells" / c.cell_id / "summary.json")
+                                     .read_text()) for c in cells}
+    return sec, out
+
+
 def compare(reference: dict, other: dict) -> tuple[bool, float]:
     """(assignments identical everywhere, largest metric difference)."""
     same, worst = True, 0.0
@@ -142,6 +162,8 @@ def main(argv=None) -> int:
     parser.add_argument("--quick", action="store_true", help="1 seed, 5 rounds (8 cells)")
     parser.add_argument("--batch-cells", type=int, default=None,
                         help="cells per lockstep batch (default: automatic)")
+    parser.add_argument("--workers", type=int, default=2,
+                        help="worker processes of the grid-command path (0: skip that path)")
     parser.add_argument("--skip-baseline", action="store_true",
                         help="only the sequential (programs reused) and lockstep paths")
     args = parser.parse_args(argv)
@@ -175,14 +197,24 @@ def main(argv=None) -> int:
           f"{engine_sec['evaluate']:.1f} s (the strategies' loss matrices, per-round "
           f"evaluation and loss profiles), the rest {sec - sum(engine_sec.values()):.1f} s "
           "(strategies' numpy/sklearn work, data, summaries))")
+    paths = [("sequential", seq), ("lockstep", lock)]
+    if args.workers:
+        sec, grid_out = run_grid_command_path(cells, args.workers)
+        times["grid"] = sec
+        paths.append(("grid command", grid_out))
+        print(f"grid command path (run_cells, lockstep batches on {args.workers} worker "
+              f"processes, results stored): {sec:.1f} s ({60 * len(cells) / sec:.1f} cells/min)")
     reference = seq if args.skip_baseline else base
-    for name, other in (("sequential", seq), ("lockstep", lock)):
+    for name, other in paths:
         same, worst = compare(reference, other)
         print(f"equality {name} vs {'sequential' if args.skip_baseline else 'baseline'}: "
               f"assignments identical: {same}; largest metric difference {worst:.2e} "
               f"({'OK' if same and worst <= 1e-6 else 'MISMATCH'})")
     if "baseline" in times:
         print(f"SPEED RATIO baseline / lockstep: {times['baseline'] / times['lockstep']:.1f}x")
+        if "grid" in times:
+            print(f"SPEED RATIO baseline / grid command path: "
+                  f"{times['baseline'] / times['grid']:.1f}x")
     print(f"SPEED RATIO sequential / lockstep: {times['sequential'] / times['lockstep']:.1f}x")
     print(f"lockstep / training floor: {times['lockstep'] / floor:.2f}x")
     print(f"benchmark end ({load_note()})")
