@@ -1,14 +1,21 @@
 """FedLens: the Streamlit frame. Pages place widgets; logic lives in fedcore.ui and fedcore.
 
-Run ``streamlit run app.py`` (binds 127.0.0.1, see .streamlit/config.toml); on a lab server
-add ``--server.address 0.0.0.0`` to serve other machines on a trusted network.
+Run ``streamlit run app.py`` (binds 127.0.0.1, see .streamlit/config.toml). Served on any
+other address (``--server.address 0.0.0.0``) it asks for the access token from
+``$FEDLENS_TOKEN`` before showing anything, and refuses to run without one
+(:mod:`fedcore.ui.access`).
 """
+
+from pathlib import Path
 
 import streamlit as st
 
-from fedcore.ui import cached, state
+from fedcore.ui import access, cached, state
 
-st.set_page_config(page_title="FedLens", page_icon=":material/hub:", layout="wide")
+# A local file, not ":material/...": Streamlit fetches material favicons from a font CDN.
+ICON = Path(__file__).parent / "fedcore" / "ui" / "assets" / "fedlens_icon.png"
+st.set_page_config(page_title="FedLens", page_icon=str(ICON), layout="wide")
+access.require_access()  # before anything is shown or loaded
 
 PAGES = [
     st.Page("pages/data.py", title="Data", icon=":material/database:", default=True),

@@ -13,6 +13,18 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from .errors import DataError
+
+#: Every client needs one sample to train on and one to test on.
+MIN_CLIENT_SAMPLES = 2
+
+
+def too_few_samples(client: str, n: int) -> DataError:
+    """The error for a client that cannot be split into a train and a test part."""
+    noun = "sample" if n == 1 else "samples"
+    return DataError(f"client '{client}' has {n} {noun}; each client needs at least "
+                     f"{MIN_CLIENT_SAMPLES} (one to train, one to test)")
+
 
 @dataclass
 class PooledData:

@@ -68,7 +68,7 @@ def _pca(cache: RepresentationCache, seed: int = 0) -> tuple[np.ndarray, dict]:
     var = cache.coords_variance
     info = {"used": "pca" if cache.has_vectors else "mds"}
     if cache.has_vectors and var.size:
-        total = float(np.trace(cache._gram()[0])) or 1.0
+        total = float(np.trace(cache.gram()[0])) or 1.0
         info["explained_variance_ratio"] = [float(v / total) for v in var[:2]]
     return _pad2(coords), info
 

@@ -128,25 +128,46 @@ def gains_over(results: dict[str, SimulationResult], baseline: str = "fedavg") -
     return merged.reset_index(drop=True)
 
 
+def run_summary(result: SimulationResult) -> dict:
+    """The headline numbers of one run, defined once for the CLI, the grid, the bundle and
+    the dashboard's summary tables.
+
+    Returns
+    -------
+    dict
+        ``mean_client_accuracy``, ``std_client_accuracy``, ``worst_client_accuracy``,
+        ``p10_client_accuracy`` over clients with a finite test accuracy (NaN when none),
+        ``ari`` of the final assignments vs the true groups (None when unknown) and
+        ``n_clusters`` in use (noise label -1 not counted).
+    """
+    acc = result.client_metrics["accuracy"].to_numpy(float)
+    acc = acc[np.isfinite(acc)]
+    assignments = np.asarray(result.assignments)
+    truth = result.true_groups
+    ari = None
+    if truth is not None and len(truth) == len(assignments):
+        ari = float(skm.adjusted_rand_score(truth, assignments))
+
+    def stat(fn):
+        return float(fn(acc)) if acc.size else float("nan")
+
+    return {"mean_client_accuracy": stat(np.mean), "std_client_accuracy": stat(np.std),
+            "worst_client_accuracy": stat(np.min),
+            "p10_client_accuracy": stat(lambda a: np.percentile(a, 10)),
+            "ari": ari, "n_clusters": int(np.unique(assignments[assignments >= 0]).size)}
+
+
 def method_summary(results: dict[str, SimulationResult]) -> pd.DataFrame:
     """One row per run: ``method, mean_accuracy, std, worst_accuracy, p10_accuracy, ari,
-    n_clusters, wall_seconds`` (``ari`` of the final assignments vs truth, NaN if unknown)."""
+    n_clusters, wall_seconds`` (:func:`run_summary`; ``ari`` NaN if unknown)."""
     rows = []
     for name, res in results.items():
-        acc = res.client_metrics["accuracy"].to_numpy(float)
-        acc = acc[np.isfinite(acc)]
-        assignments = np.asarray(res.assignments)
-        ari = np.nan
-        if res.true_groups is not None and len(res.true_groups) == len(assignments):
-            ari = float(skm.adjusted_rand_score(res.true_groups, assignments))
+        s = run_summary(res)
         rows.append({
-            "method": name,
-            "mean_accuracy": float(acc.mean()) if acc.size else np.nan,
-            "std": float(acc.std()) if acc.size else np.nan,
-            "worst_accuracy": float(acc.min()) if acc.size else np.nan,
-            "p10_accuracy": float(np.percentile(acc, 10)) if acc.size else np.nan,
-            "ari": ari,
-            "n_clusters": int(np.unique(assignments[assignments >= 0]).size),
+            "method": name, "mean_accuracy": s["mean_client_accuracy"],
+            "std": s["std_client_accuracy"], "worst_accuracy": s["worst_client_accuracy"],
+            "p10_accuracy": s["p10_client_accuracy"],
+            "ari": np.nan if s["ari"] is None else s["ari"], "n_clusters": s["n_clusters"],
             "wall_seconds": float(res.wall_seconds)})
     return pd.DataFrame(rows, columns=["method", "mean_accuracy", "std", "worst_accuracy",
                                        "p10_accuracy", "ari", "n_clusters", "wall_seconds"])
@@ -180,3 +201,31 @@ def assignment_flows(assignment_history: np.ndarray,
         frames.append(counts)
     out = pd.concat(frames, ignore_index=True)[cols]
     return out.sort_values(cols[:4]).reset_index(drop=True)
+
+
+def canonical_labels(labels) -> np.ndarray:
+    """Clusters renumbered by first appearance (noise ``-1`` kept): a partition's normal form.
+
+    Two labelings describe the same partition exactly when their canonical forms are equal.
+    """
+    labels = np.asarray(labels).astype(np.int64)
+    out = np.full(labels.shape, -1, dtype=np.int64)
+    mapping: dict[int, int] = {}
+    for i, lab in enumerate(labels.tolist()):
+        if lab >= 0:
+            out[i] = mapping.setdefault(lab, len(mapping))
+    return out
+
+
+def same_partition(a, b) -> bool:
+    """Whether ``a`` and ``b`` group the clients identically, whatever the cluster numbers."""
+    a, b = np.asarray(a), np.asarray(b)
+    return a.shape == b.shape and np.array_equal(canonical_labels(a), canonical_labels(b))
+
+
+def relabel_like(labels, reference) -> np.ndarray:
+    """``reference`` when ``labels`` is the same partition numbered differently, else
+    ``labels``: a re-clustering identical to a run's own clusters gets the run's numbering
+    (so its cluster models, trained for those numbers, apply)."""
+    return (np.asarray(reference).astype(np.int64) if same_partition(labels, reference)
+            else np.asarray(labels).astype(np.int64))

@@ -27,6 +27,14 @@ KINDS = tuple(_REGISTRIES)
 #: A run without a scenario uses the data's own clients.
 NATURAL = "natural"
 
+#: How the data is read, accepted next to any scenario's parameters in a run spec (they are
+#: keyword arguments of :func:`fedcore.data.resolve_dataset`, e.g. an upload's columns).
+DATA_OPTIONS = {
+    "client_column": Param(str, "", help="Column of an uploaded table naming the client."),
+    "label_column": Param(str, "", help="Column of an uploaded table holding the label."),
+    "test_fraction": Param(float, 0.2, 0.0, 1.0, help="Per-client stratified test share."),
+}
+
 
 def registry(kind: str) -> dict:
     """The registry dict of ``kind`` (``"method"``, ``"scenario"``, ...)."""
@@ -57,16 +65,29 @@ def validate_params(kind: str, name: str | None, values: dict | None = None) -> 
     return validate(schema(kind, name), values, owner(kind, name))
 
 
+def method_colors() -> dict[str, str | None]:
+    """Registered method -> its figure colour (``Strategy.color``), in registry order."""
+    return {name: getattr(cls, "color", None) for name, cls in registry("method").items()}
+
+
+def spec_schema(kind: str, name: str | None) -> dict[str, Param]:
+    """What a run spec may set for an entry: its schema (plus :data:`DATA_OPTIONS` for a
+    scenario)."""
+    own = schema(kind, name)
+    return {**own, **DATA_OPTIONS} if kind == "scenario" else own
+
+
 def parse_params(kind: str, name: str | None, items: str | Iterable[str]) -> dict:
-    """``--param k=v`` text -> typed values of the entry's schema (only those given)."""
-    return parse(schema(kind, name), items, owner(kind, name))
+    """``--param k=v`` text -> typed values of :func:`spec_schema` (only those given)."""
+    return parse(spec_schema(kind, name), items, owner(kind, name))
 
 
 def check_overrides(kind: str, name: str | None, values: dict | None) -> dict:
-    """Check ``values`` and return them coerced, WITHOUT filling defaults in.
+    """Check ``values`` against :func:`spec_schema` and return them coerced, WITHOUT
+    filling defaults in.
 
     Run specs record only what the user chose; this keeps that while still rejecting a
     bad value before anything runs.
     """
-    checked = validate_params(kind, name, values)
+    checked = validate(spec_schema(kind, name), values, owner(kind, name))
     return {k: checked[k] for k in (values or {})}

@@ -134,7 +134,7 @@ def collect_representations(dataset, engine, trace: ClientTrace,
                         f"{len(trace.anchors)} anchor clients (cross-loss profile).")
     extra = dict(extra or {})
     if "principal_angles" not in extra:
-        angles = _principal_angles_or_none(dataset)
+        angles = principal_angles_or_none(dataset)
         if angles is not None:
             extra["principal_angles"] = principal_angles_representation(angles)
     return {**reps, **extra}
@@ -147,7 +147,7 @@ def principal_angles_representation(angles: np.ndarray) -> Representation:
                                       "subspaces (PACFL, Vahidian et al., 2023).")
 
 
-def _principal_angles_or_none(dataset, max_clients: int = 300):
+def principal_angles_or_none(dataset, max_clients: int = 300):
     if dataset.n_clients > max_clients:
         return None
     return principal_angle_matrix(dataset.x_train)

@@ -6,19 +6,12 @@ number seen anywhere can be re-created from its :class:`ExperimentSpec` alone.
 
 from __future__ import annotations
 
-import importlib.metadata as im
-import platform
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
-from sklearn.metrics import adjusted_rand_score
 
 from .config import SimulationConfig
 from .errors import ConfigError
-
-#: Packages whose versions are recorded with every result.
-RECORDED_PACKAGES = ("numpy", "tensorflow-cpu", "keras", "scikit-learn", "scipy", "pandas",
-                     "umap-learn", "shap", "plotly", "streamlit")
 
 
 @dataclass
@@ -91,16 +84,6 @@ def run_experiment(spec: ExperimentSpec, progress=None, dataset=None):
     return dataset, run_simulation(dataset, strategy, spec.config, progress=progress)
 
 
-def package_versions() -> dict:
-    out = {"python": platform.python_version()}
-    for name in RECORDED_PACKAGES:
-        try:
-            out[name] = im.version(name)
-        except im.PackageNotFoundError:
-            out[name] = None
-    return out
-
-
 def _json_float(x) -> float | None:
     x = float(x)
     return x if np.isfinite(x) else None
@@ -108,8 +91,11 @@ def _json_float(x) -> float | None:
 
 def summary_dict(spec: ExperimentSpec, dataset, result) -> dict:
     """The JSON-ready summary of a run (``summary.json``)."""
+    from .metrics import run_summary
+    from .provenance import package_versions
+
     truth = result.true_groups
-    ari = None if truth is None else float(adjusted_rand_score(truth, result.assignments))
+    headline = run_summary(result)
     acc = result.client_metrics["accuracy"].to_numpy(dtype=float)
     return {
         "method": result.method,
@@ -117,10 +103,10 @@ def summary_dict(spec: ExperimentSpec, dataset, result) -> dict:
         "data": spec.data,
         "scenario": spec.scenario,
         "n_clients": result.n_clients,
-        "ari": ari,
-        "mean_client_accuracy": _json_float(np.nanmean(acc)),
-        "worst_client_accuracy": _json_float(np.nanmin(acc)),
-        "n_clusters": int(len(np.unique(result.assignments))),
+        "ari": headline["ari"],
+        "mean_client_accuracy": _json_float(headline["mean_client_accuracy"]),
+        "worst_client_accuracy": _json_float(headline["worst_client_accuracy"]),
+        "n_clusters": headline["n_clusters"],
         "assignments": {c: int(a) for c, a in zip(result.client_ids, result.assignments)},
         "true_groups": None if truth is None else
         {c: int(g) for c, g in zip(result.client_ids, truth)},

@@ -22,12 +22,21 @@ Layout of a run directory (``python -m fedcore run --out DIR``; grid cells live 
                         (``python -m fedcore import``; fedcore.interop)
 
 Atomicity: everything is written into a hidden temporary directory next to ``DIR``
-(``.DIR.tmp-*``) which is renamed onto ``DIR`` only once ``summary.json`` is in it. A run
+(``.DIR.tmp-<pid>-*``) which replaces ``DIR`` only once ``summary.json`` is in it. A run
 interrupted by Ctrl-C or a kill leaves at most a hidden temporary directory, never a ``DIR``
 that looks complete; readers (:func:`list_runs`, the grid's resume check) only accept
-directories containing ``summary.json``.
+directories containing ``summary.json``. Temporary directories of dead processes are
+removed by the next save of the same ``DIR``.
 
-The default root for runs is ``./runs`` (environment variable ``FEDLENS_RUNS`` overrides).
+Replacing an earlier run: on Linux the two directories are swapped in one atomic
+``renameat2(RENAME_EXCHANGE)``, so ``DIR`` always holds either the previous or the new run.
+Where that call is unavailable, the previous run is moved aside to ``.DIR.old-*/run`` first;
+a kill between the two renames is repaired on the next access of ``DIR`` (save, load, list,
+resume check), which moves the previous run back.
+
+The default root for runs is a per-user data directory, never the code checkout:
+``$FEDLENS_RUNS``, else ``$XDG_DATA_HOME/fedlens/runs``, else ``~/.local/share/fedlens/runs``
+(:func:`default_runs_root`).
 """
 
 from __future__ import annotations
@@ -42,8 +51,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from .csv_safe import restore_frame, to_csv
 from .errors import ConfigError, DataError
 from .results import Representation, SimulationResult
+from .store_atomic import clean_stale as _clean_stale
+from .store_atomic import exchange as _exchange
+from .store_atomic import recover_interrupted
 
 #: File names a run directory may contain; anything else makes us refuse to overwrite it.
 RUN_FILES = {"spec.json", "result.json", "result.npz", "rounds.csv", "clients.csv",
@@ -53,13 +66,26 @@ LARGE_ARRAY = 4096
 COMPLETE_MARKER = "summary.json"
 
 
-def runs_root() -> Path:
-    """Default directory holding runs: ``$FEDLENS_RUNS`` or ``./runs``."""
-    return Path(os.environ.get("FEDLENS_RUNS", "runs"))
+def default_runs_root() -> Path:
+    """Directory holding runs by default (the CLI's and the Runs page's).
+
+    ``$FEDLENS_RUNS`` if set, else ``$XDG_DATA_HOME/fedlens/runs``, else
+    ``~/.local/share/fedlens/runs``: per user and outside the code checkout, so results are
+    neither committed by accident nor served from the source tree.
+    """
+    if os.environ.get("FEDLENS_RUNS"):
+        return Path(os.environ["FEDLENS_RUNS"]).expanduser()
+    data_home = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(data_home).expanduser() / "fedlens" / "runs"
+
+
+#: Former name, kept for callers written before :func:`default_runs_root`.
+runs_root = default_runs_root
 
 
 def is_complete(run_dir: str | Path) -> bool:
     """Whether ``run_dir`` holds a finished run (its ``summary.json`` exists)."""
+    recover_interrupted(run_dir)
     return (Path(run_dir) / COMPLETE_MARKER).is_file()
 
 
@@ -147,7 +173,7 @@ def _table_dtypes(df: pd.DataFrame) -> dict:
 
 def _read_table(path: Path, dtypes: dict) -> pd.DataFrame:
     text_cols = {c: str for c, t in dtypes.items() if t in ("object", "str", "string")}
-    df = pd.read_csv(path, dtype=text_cols, keep_default_na=True)
+    df = restore_frame(pd.read_csv(path, dtype=text_cols, keep_default_na=True), text_cols)
     for col, dtype in dtypes.items():
         if col in df.columns and col not in text_cols:
             try:
@@ -208,8 +234,8 @@ def _write_contents(tmp: Path, spec_dict: dict, summary: dict, result: Simulatio
     buf = io.BytesIO()
     np.savez_compressed(buf, **arrays)
     (tmp / "result.npz").write_bytes(buf.getvalue())
-    result.rounds.to_csv(tmp / "rounds.csv", index=False)
-    result.client_metrics.to_csv(tmp / "clients.csv", index=False)
+    to_csv(result.rounds, tmp / "rounds.csv", index=False)
+    to_csv(result.client_metrics, tmp / "clients.csv", index=False)
     (tmp / "diagnostics.json").write_text(json.dumps(diagnostics) + "\n")
     write_json(tmp / COMPLETE_MARKER, summary)  # last: its presence means "complete"
 
@@ -238,14 +264,20 @@ def save_run(out_dir: str | Path, spec_dict: dict, summary: dict,
         ``out_dir``.
     """
     out_dir = Path(out_dir)
-    _check_target(out_dir)
     out_dir.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.tmp-", dir=out_dir.parent))
+    _clean_stale(out_dir)
+    _check_target(out_dir)
+    pid = os.getpid()
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.tmp-{pid}-", dir=out_dir.parent))
     old = None
     try:
         _write_contents(tmp, spec_dict, summary, result, max_representation_floats)
+        if out_dir.exists() and _exchange(tmp, out_dir):
+            shutil.rmtree(tmp, ignore_errors=True)  # now holds the previous run
+            return out_dir
         if out_dir.exists():
-            old = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.old-", dir=out_dir.parent))
+            old = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.old-{pid}-",
+                                        dir=out_dir.parent))
             os.replace(out_dir, old / "run")
         os.replace(tmp, out_dir)
     except BaseException:
@@ -257,6 +289,22 @@ def save_run(out_dir: str | Path, spec_dict: dict, summary: dict,
         if old is not None:
             shutil.rmtree(old, ignore_errors=True)
     return out_dir
+
+
+def _read_arrays(path: Path) -> dict:
+    """result.npz, with a one-line DataError when it is missing, truncated or corrupt."""
+    import zipfile
+    import zlib
+
+    try:
+        with np.load(path, allow_pickle=False) as npz:
+            return {k: npz[k] for k in npz.files}
+    except FileNotFoundError:
+        raise DataError(f"{path}: missing; the run directory is incomplete -- re-run "
+                        "it") from None
+    except (zipfile.BadZipFile, zlib.error, EOFError, ValueError, OSError) as exc:
+        detail = " ".join(str(exc).split())[:120]
+        raise DataError(f"{path}: truncated or corrupt ({detail}); re-run it") from None
 
 
 def load_run(run_dir: str | Path) -> tuple[dict, dict, SimulationResult]:
@@ -275,8 +323,7 @@ def load_run(run_dir: str | Path) -> tuple[dict, dict, SimulationResult]:
     spec = read_json(run_dir / "spec.json")
     summary = read_json(run_dir / COMPLETE_MARKER)
     meta = read_json(run_dir / "result.json")
-    with np.load(run_dir / "result.npz", allow_pickle=False) as npz:
-        arrays = {k: npz[k] for k in npz.files}
+    arrays = _read_arrays(run_dir / "result.npz")
     reps = {}
     for name, info in meta["representations"].items():
         reps[name] = Representation(name=info.get("name", name),
@@ -303,7 +350,7 @@ LIST_COLUMNS = ["run_id", "path", "method", "data", "scenario", "mean_client_acc
 
 
 def list_runs(root: str | Path | None = None, max_depth: int = 3) -> pd.DataFrame:
-    """Complete runs under ``root`` (default :func:`runs_root`), newest first.
+    """Complete runs under ``root`` (default :func:`default_runs_root`), newest first.
 
     Grid cells (``GRID/cells/<id>``) are found too. Hidden (temporary) and incomplete
     directories are skipped.
@@ -313,9 +360,12 @@ def list_runs(root: str | Path | None = None, max_depth: int = 3) -> pd.DataFram
     DataFrame with columns ``run_id, path, method, data, scenario, mean_client_accuracy,
     ari, created`` (``run_id`` is the path relative to ``root``).
     """
-    root = Path(root) if root is not None else runs_root()
+    root = Path(root) if root is not None else default_runs_root()
     rows = []
     if root.is_dir():
+        for old in root.rglob(".*.old-*"):  # a kill between the two renames of a save
+            name = old.name[1:].rsplit(".old-", 1)[0]
+            recover_interrupted(old.parent / name)
         for marker in sorted(root.rglob(COMPLETE_MARKER)):
             rel = marker.parent.relative_to(root)
             if len(rel.parts) > max_depth or any(p.startswith(".") for p in rel.parts):

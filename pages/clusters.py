@@ -1,7 +1,9 @@
-"""Clusters page: re-cluster a finished run from its cached client representations, live."""
+"""Clusters page: the method's own clusters first (members by name), then what-if
+re-clustering of its cached client representations, live."""
 
 import streamlit as st
 
+from fedcore.ui import cluster_figures as figs
 from fedcore.ui import cluster_view, state
 from fedcore.ui.errors import guard
 from fedcore.ui.figures import show_figure
@@ -17,42 +19,53 @@ labels = None
 left, right = st.columns([1, 3], gap="large")
 with left:
     key = cluster_view.choose_result(results)
-    result = results[key]
-    if state.is_stale(result):
-        st.warning(state.stale_note(result), icon=":material/history:")
+    result, name = results[key], state.names()[key]
+    state.stale_notice({key: result})
+    view = cluster_view.choose_view(key)
     rep_name = cluster_view.choose_representation(key, result)
     rep = result.representations[rep_name]
     if rep.description:
         st.caption(rep.description)
     with guard("Clustering"):
         cache = cluster_view.representation_cache(key, result, rep_name)
-        clusterer, params = cluster_view.clustering_controls(
-            cache, f"w.cl.{key}.{rep_name}", cluster_view.default_n_clusters(result))
-        labels = cluster_view.recluster(rep, cache, clusterer, params)
-        state.set_selection({"result": key, "representation": rep_name, "clusterer": clusterer,
-                             "params": params, "labels": labels})
+        clusterer, params = None, {}
+        if view == cluster_view.OWN:
+            labels = result.assignments
+            st.caption("The clusters the method trained its models for (final round). "
+                       "Switch to *What-if re-clustering* to try other clusterers or cuts.")
+        else:
+            st.markdown("**What-if re-clustering** (no retraining)")
+            clusterer, params = cluster_view.clustering_controls(
+                cache, f"w.cl.{key}.{rep_name}", cluster_view.default_n_clusters(result))
+            labels = cluster_view.recluster(rep, cache, clusterer, params)
+        cluster_view.remember(key, rep_name, view, clusterer, params, labels)
+        layout = figs.layout_choice(cache, f"w.cl.{key}.{rep_name}")
 
 if labels is None:
     st.stop()
 
 with right, guard("Cluster views"):
+    labels = state.selection()["labels"]
+    st.markdown(f"**{cluster_view.describe_selection(state.selection(), name)}**")
     q = cluster_view.quality(cache, labels, result.true_groups)
-    cluster_view.show_quality(q, cluster_view.method_agreement(result, labels))
-    coords, note = cluster_view.embedding(cache)
+    cluster_view.show_quality(q, None if view == cluster_view.OWN
+                              else cluster_view.method_agreement(result, labels))
+    st.dataframe(figs.members_table(result, labels), hide_index=True)
+    coords, note, axis = figs.embedding(cache, layout)
     st.caption(note)
-    frame = cluster_view.client_frame(result, labels, coords, state.dataset())
-    show_figure(cluster_view.embedding_figure(frame), "client embedding", frame,
-                key="embedding")
-    tab_tree, tab_sim, tab_flow = st.tabs(["Dendrogram", "Similarity", "Assignments over rounds"])
+    frame = figs.client_frame(result, labels, coords, state.dataset())
+    show_figure(figs.embedding_figure(frame, axis), "client map", frame, key="embedding")
+    tab_tree, tab_dist, tab_flow = st.tabs(["Dendrogram", "Distance matrix",
+                                            "Assignments over rounds"])
     with tab_tree:
-        fig = cluster_view.dendrogram_figure(cache, clusterer, params, labels, result.client_ids)
+        fig = figs.dendrogram_figure(cache, clusterer, params, labels, result.client_ids)
         show_figure(fig, "dendrogram", key="dendrogram")
-    with tab_sim:
-        fig, data = cluster_view.similarity_figure(cache, labels, result.client_ids)
-        show_figure(fig, "similarity matrix", data, key="similarity")
+    with tab_dist:
+        fig, data = figs.distance_figure(cache, labels, result.client_ids)
+        show_figure(fig, "client distance matrix", data, key="distance")
     with tab_flow:
-        fig = cluster_view.sankey_figure(result)
+        fig = figs.sankey_figure(result)
         if fig is None:
-            st.info(f"{key} assigns clients once (not iterative): no flow to show.")
+            st.info(figs.no_flow_note(name, result))
         else:
             show_figure(fig, "assignment flow", key="sankey")

@@ -13,10 +13,9 @@ if chosen is None:
     st.info("No results yet: run a simulation on the Simulate page.")
     st.stop()
 key, result, labels, description = chosen
-st.markdown(f"Explaining {description}.")
+st.markdown(f"Explaining **{description}**.")
 if state.is_stale(result):
-    st.warning(state.stale_note(result) + " — explanations need the dataset it was run on.",
-               icon=":material/history:")
+    state.stale_notice({key: result}, " — explanations need the dataset it was run on")
     st.stop()
 if explain_view.data_note(result, state.dataset()):
     st.info(explain_view.data_note(result, state.dataset()), icon=":material/info:")
@@ -24,23 +23,23 @@ if explain_view.data_note(result, state.dataset()):
 
 attributions = st.checkbox("Also explain each cluster model (SHAP on its clients' test data; "
                            "slower)", value=False, key="w.explain.models")
+tabs = dict(zip(explain_view.TABS, st.tabs(list(explain_view.TABS.values()))))
 bundle = None
-with guard("Explaining"):
+with tabs["summary"], guard("Explaining"):
+    # Drawn first, in the default tab, with a spinner while the explanation is computed.
     bundle = explain_view.explain(key, result, labels, state.dataset(), attributions)
+    if bundle is not None:
+        explain_view.fidelity_warning(bundle)
+        for message in bundle.errors:
+            st.info(message)
+        explain_view.show_stories(bundle)
 if bundle is None:
     st.stop()
-for message in bundle.errors:
-    st.info(message)
-
-tab_text, tab_why, tab_div, tab_pred, tab_models = st.tabs(
-    ["Summary", "Membership (SHAP)", "Divergence", "Prediction disagreement", "Cluster models"])
-with tab_why, guard("Membership"):
+with tabs["membership"], guard("Membership"):
     explain_view.show_membership(bundle)
-with tab_div, guard("Divergence"):
+with tabs["divergence"], guard("Divergence"):
     explain_view.show_divergence(bundle)
-with tab_pred, guard("Prediction disagreement"):
+with tabs["disagreement"], guard("Prediction disagreement"):
     explain_view.show_disagreement(bundle)
-with tab_models, guard("Cluster models"):
-    explain_view.show_models(bundle)
-with tab_text:
-    explain_view.show_stories(bundle)
+with tabs["models"], guard("Cluster models"):
+    explain_view.show_models(bundle, attributions)

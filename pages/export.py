@@ -2,9 +2,9 @@
 
 import streamlit as st
 
-from fedcore.ui import export_view, performance_view, state
+from fedcore.ui import export_shown, export_view, performance_view, state
 from fedcore.ui.errors import guard
-from fedcore.ui.figures import export_available, export_settings_controls
+from fedcore.ui.figures import csv_text, export_available, export_settings_controls
 
 state.page_setup()
 st.title("Export")
@@ -12,9 +12,8 @@ st.caption("Every figure in the dashboard has its own PNG / SVG / PDF / CSV butt
            "This page exports several things at once.")
 if not export_available():
     st.warning("fedcore.export is not available: figure files cannot be rendered.")
-results, stale = performance_view.current_results(state.results())
-for key in stale:
-    st.warning(state.stale_note(state.results()[key]) + " (not exported)")
+results, _stale = performance_view.current_results(state.results())
+state.stale_notice(what=" (not exported)")
 if not results:
     st.info("No results on the loaded dataset: run a simulation on the Simulate page.")
     st.stop()
@@ -31,14 +30,17 @@ formats = st.multiselect("Figure formats", list(export_view.FIGURE_FORMATS), def
 with_figs = st.checkbox("Include the figures (a few seconds per format)", value=True,
                         key="w.export.with_figs")
 # Downloads are built on click, outside this script run: capture the inputs now.
-ds, source = state.dataset(), state.dataset_source()
+ds, source, shown = state.dataset(), state.dataset_source(), export_shown.capture()
+if shown is not None:
+    st.caption(f"Clusters and Explain figures show **{shown['description']}** (as on the "
+               "Clusters page); the choice is recorded in `clusters_shown.json`.")
 with guard("Bundle"):
     export_view.download(
         "Download bundle ZIP",
         lambda: export_view.bundle_zip(
             results, ds, source,
-            export_view.session_figures(results, ds) if with_figs else None, tuple(formats),
-            settings),
+            export_view.session_figures(results, ds, shown) if with_figs else None,
+            tuple(formats), settings, shown),
         "fedlens_bundle.zip", "application/zip", "dl.bundle")
 
 st.subheader("Figures")
@@ -46,7 +48,8 @@ st.caption("ZIPs are built after the click (about 10–30 s here); the download 
            "they are ready.")
 with guard("Figure pack"):
     export_view.download("Download all figures (ZIP)",
-                         lambda: export_view.figure_pack(results, tuple(formats), ds, settings),
+                         lambda: export_view.figure_pack(results, tuple(formats), ds, settings,
+                                                         shown),
                          "fedlens_figures.zip", "application/zip", "dl.figpack")
 
 st.subheader("Tables")
@@ -56,7 +59,7 @@ with guard("LaTeX table"):
     c1, c2 = st.columns(2)
     c1.download_button("LaTeX (.tex)", latex, "fedlens_methods.tex", "text/x-tex",
                        key="dl.tex", on_click="ignore")
-    c2.download_button("Summary (.csv)", export_view.summary_frame(results).to_csv(),
+    c2.download_button("Summary (.csv)", csv_text(export_view.summary_frame(results)),
                        "fedlens_methods.csv", "text/csv", key="dl.summary_csv", on_click="ignore")
 
 st.subheader("Embedding projector")

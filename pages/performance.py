@@ -7,10 +7,8 @@ from fedcore.ui.errors import guard
 
 state.page_setup()
 st.title("Performance")
-results, stale = performance_view.current_results(state.results())
-for key in stale:
-    st.warning(state.stale_note(state.results()[key]) + " (left out below)",
-               icon=":material/history:")
+results, _stale = performance_view.current_results(state.results())
+state.stale_notice(what=" (left out below)")
 if not results:
     st.info("No results on the loaded dataset: run a simulation on the Simulate page.")
     st.stop()
@@ -21,9 +19,11 @@ with guard("Summary"):
     best = summary.sort_values("mean_accuracy", ascending=False).iloc[0]
     fair = summary.sort_values("worst_accuracy", ascending=False).iloc[0]
     c1, c2, c3 = st.columns(3)
-    c1.metric(f"Best mean accuracy · {best['method']}", f"{best['mean_accuracy']:.3f}")
-    c2.metric(f"Best worst-client accuracy · {fair['method']}", f"{fair['worst_accuracy']:.3f}")
-    c3.metric("Methods compared", len(summary))
+    c1.metric("Best mean accuracy", f"{best['mean_accuracy']:.3f}")
+    c1.caption(best["method"])
+    c2.metric("Best worst-client accuracy", f"{fair['worst_accuracy']:.3f}")
+    c2.caption(fair["method"])
+    c3.metric("Runs compared", len(summary))
 
 tab_clients, tab_gains, tab_rounds, tab_clusters = st.tabs(
     ["Per client", "Gains over baselines", "Over rounds", "Per cluster"])

@@ -1,7 +1,5 @@
 """Runs page: save this session's results, list past runs on disk, reload one instantly."""
 
-from pathlib import Path
-
 import streamlit as st
 
 from fedcore.ui import import_view, runs_view, state
@@ -9,10 +7,14 @@ from fedcore.ui.errors import guard
 
 state.page_setup()
 st.title("Runs")
-st.caption("Runs written by this page or by `python -m fedcore run/grid`. Reloading reads the "
-           "saved result (assignments, metrics, representations, models): nothing is retrained.")
+st.caption("Every finished simulation is saved here automatically (folder `ui/`), as are runs "
+           "of `python -m fedcore run/grid`. Reloading reads the saved result (assignments, "
+           "metrics, representations, models): nothing is retrained.")
 
-root = Path(st.text_input("Runs folder", runs_view.default_root(), key="w.runs.root"))
+root = runs_view.confined_folder(st.text_input("Runs folder", runs_view.default_root(),
+                                               key="w.runs.root"))
+if root is None:
+    st.stop()
 import_view.import_controls(root)
 
 results = state.results()
@@ -22,6 +24,7 @@ if results:
     with st.form("save_runs"):
         keys = st.multiselect("Save results of this session", list(results),
                               default=current, key="w.runs.save",
+                              format_func=state.names().get,
                               help="Stale results (computed on another dataset) cannot be "
                                    "saved: their dataset is no longer loaded.")
         if st.form_submit_button("Save to runs folder", icon=":material/save:"):
@@ -47,6 +50,6 @@ if st.button("Load run", type="primary", key="runs.load"):
     else:
         key = runs_view.load_into_session(str(row["path"]), run_id, with_ds)
     if key is not None:
-        st.success(f"Loaded {key}; open the Clusters or Performance page.")
+        st.success(f"Loaded {state.names()[key]}; open the Clusters or Performance page.")
         if state.is_stale(state.results()[key]):
             st.warning(state.stale_note(state.results()[key]))

@@ -13,14 +13,16 @@ if ds is None:
     st.warning("Load a dataset on the Data page first.")
     st.stop()
 st.caption(f"Dataset **{ds.name}**: {ds.n_clients} clients, {ds.n_features} features, "
-           f"{ds.n_classes} classes. Each method runs with the same model, seed and data.")
+           f"{ds.n_classes} classes. Each method runs with the same model, seed and data; "
+           "every finished run is saved to the runs folder automatically.")
 
 with guard("Simulation settings"):
-    submitted = simulate_view.run_form(ds.n_clients, is_image=len(ds.input_shape) == 3)
+    submitted = simulate_view.run_form(ds.n_clients, is_image=len(ds.input_shape) == 3,
+                                       n_true_groups=simulate_view.n_true_groups(ds))
 if submitted is not None:
-    config, methods = submitted
+    config, methods, oracle = submitted
     with guard("Simulation"):
-        simulate_view.run_methods(ds, config, methods)
+        simulate_view.run_methods(ds, config, methods, oracle)
 
 results = state.results()
 for method, message in state.run_errors().items():
@@ -30,10 +32,10 @@ if not results:
     st.stop()
 
 st.subheader("Results")
-for r in results.values():
-    if state.is_stale(r):
-        st.warning(state.stale_note(r), icon=":material/history:")
+state.stale_notice(results)
 st.dataframe(simulate_view.results_table(results), hide_index=True)
+with guard("Removing results"):
+    simulate_view.delete_controls(results)
 with guard("Learning curves"):
     fig, data = simulate_view.learning_curves(results)
     if fig is not None:

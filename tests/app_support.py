@@ -13,6 +13,11 @@ from fedcore.dataset import FederatedDataset
 ROOT = Path(__file__).resolve().parents[1]
 APP = str(ROOT / "app.py")
 os.environ.setdefault("FEDLENS_UMAP_WARMUP", "0")  # UMAP's ~13 s JIT is not under test here
+# Finished runs and the dataset choice are auto-saved under the runs root: never into the
+# checkout or the user's data directory during tests.
+if "FEDLENS_RUNS" not in os.environ:
+    import tempfile
+    os.environ["FEDLENS_RUNS"] = tempfile.mkdtemp(prefix="fedlens_test_runs_")
 
 
 def two_group_table(n_clients: int = 6, rows: int = 40, seed: int = 0) -> pd.DataFrame:
@@ -79,7 +84,8 @@ def plotly_array(value) -> np.ndarray:
 
 def trace_clusters(spec: dict) -> dict[str, int]:
     """Cluster name -> number of clients, read from the embedding figure's traces."""
-    return {t["name"]: int(plotly_array(t["x"]).size) for t in spec["data"]}
+    return {t["name"]: int(plotly_array(t["x"]).size) for t in spec["data"]
+            if t.get("legendgroup") != "truth"}  # legend-only true-group symbol keys
 
 
 def fake_result(n_clients: int = 12, rounds: int = 3, seed: int = 0, method: str = "ifca"):

@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 from app_support import APP, chart_specs, plotly_array, two_group_table
 from streamlit.testing.v1 import AppTest
 
 pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(autouse=True)
+def _own_runs_root(tmp_path, monkeypatch):
+    """Each test its own runs root: the dataset choice saved by one test is not restored
+    by the next one's fresh session."""
+    monkeypatch.setenv("FEDLENS_RUNS", str(tmp_path / "runs"))
 
 
 def _fresh() -> AppTest:
@@ -76,7 +84,7 @@ def test_good_upload_replaces_the_dataset_and_picks_columns():
 def test_bundled_dataset_with_a_scenario():
     at = _fresh()
     at.selectbox(key="w.data.name").set_value("digits")
-    at.selectbox(key="w.data.scenario").set_value("label-swap")
+    at.selectbox(key="w.data.scenario").set_value("label-swap").run()
     at.number_input(key="w.data.clients").set_value(6)
     at.number_input(key="w.data.groups").set_value(2)
     at.number_input(key="w.data.samples").set_value(30)
@@ -91,10 +99,94 @@ def test_bundled_dataset_with_a_scenario():
 def test_invalid_scenario_settings_keep_the_dataset():
     at = _fresh()
     before = at.session_state["fl.dataset_fingerprint"]
-    at.selectbox(key="w.data.scenario").set_value("iid")
+    at.selectbox(key="w.data.scenario").set_value("iid").run()
     at.number_input(key="w.data.clients").set_value(3)
     at.number_input(key="w.data.groups").set_value(5)  # more groups than clients
     at.form_submit_button[0].click().run()
     _no_exception(at)
     assert at.error, "expected an error banner"
     assert at.session_state["fl.dataset_fingerprint"] == before
+
+
+def test_natural_scenario_shows_only_what_it_uses():
+    at = _fresh()
+    assert at.selectbox(key="w.data.scenario").value == "natural"
+    keys = {w.key for w in at.number_input}
+    assert "w.data.seed" in keys
+    assert not keys & {"w.data.clients", "w.data.groups", "w.data.samples"}
+    assert not [k for k in keys if k and k.startswith("w.data.sc.") and ".natural." not in k]
+    at.selectbox(key="w.data.scenario").set_value("dirichlet").run()
+    keys = {w.key for w in at.number_input}
+    assert {"w.data.clients", "w.data.groups", "w.data.samples"} <= keys
+    assert all(".dirichlet." in k for k in keys if k and k.startswith("w.data.sc."))
+
+
+def test_feature_summary_is_in_original_units_with_missing_values():
+    at = _fresh()
+    table = next(d.value for d in at.dataframe if "Missing values" in d.value.columns)
+    row = table.set_index("Client").loc["Cleveland"]
+    assert 40 < row["age mean"] < 70  # years, not a z-score
+    missing = table.set_index("Client")["Missing values"]
+    assert missing.loc["Switzerland"] > 0  # Switzerland reports no cholesterol
+    assert not any(c.endswith("_missing mean") for c in table.columns)
+
+
+def test_image_data_shows_example_images_per_group():
+    at = _fresh()
+    at.selectbox(key="w.data.name").set_value("digits")
+    at.selectbox(key="w.data.scenario").set_value("rotation").run()
+    at.number_input(key="w.data.clients").set_value(4)
+    at.number_input(key="w.data.groups").set_value(2)
+    at.number_input(key="w.data.samples").set_value(20)
+    at.form_submit_button[0].click().run()
+    _no_exception(at)
+    captions = [c.value for c in at.caption]
+    assert "True group 0" in captions and "True group 1" in captions
+    kinds = {type(e).__name__ for e in at.main} | {e.type for e in at.main if hasattr(e, "type")}
+    assert {"imgs", "image"} & kinds or any("img" in str(k).lower() for k in kinds), kinds
+
+
+def test_dataset_choice_and_finished_runs_survive_a_reload(monkeypatch):
+    """A new session (browser reload, server restart) restores the dataset and the runs."""
+    from app_support import fake_result
+
+    at = _fresh()
+    at.selectbox(key="w.data.name").set_value("digits")
+    at.selectbox(key="w.data.scenario").set_value("label-swap").run()
+    at.number_input(key="w.data.clients").set_value(6)
+    at.number_input(key="w.data.groups").set_value(2)
+    at.number_input(key="w.data.samples").set_value(30)
+    at.form_submit_button[0].click().run()
+    fp = at.session_state["fl.dataset_fingerprint"]
+    # A finished run on that dataset, saved as the Simulate page saves it.
+    result = fake_result(n_clients=6)
+    result.client_ids = list(at.session_state["fl.dataset"].client_ids)
+    result.client_metrics["client"] = result.client_ids
+    result.dataset_fingerprint = fp
+    from fedcore.ui.run_keys import run_id
+    key = run_id(result)
+    _save(result, key, at)
+
+    again = _fresh()
+    _no_exception(again)
+    assert again.session_state["fl.dataset_fingerprint"] == fp
+    assert again.selectbox(key="w.data.name").value == "digits"
+    assert again.selectbox(key="w.data.scenario").value == "label-swap"
+    assert list(again.session_state["fl.results"]) == [key]
+    np.testing.assert_array_equal(again.session_state["fl.results"][key].assignments,
+                                  result.assignments)
+
+
+def _save(result, key, at):
+    """persist.autosave's writing, with the session's dataset source."""
+    from fedcore.runner import ExperimentSpec, summary_dict
+    from fedcore.store import save_run
+    from fedcore.ui import persist
+
+    src = at.session_state["fl.dataset_source"]
+    spec = ExperimentSpec(method="fedavg", data=src["name"], scenario=src["scenario"],
+                          n_clients=src["n_clients"], n_groups=src["n_groups"],
+                          samples_per_client=src["samples_per_client"], data_seed=src["seed"])
+    summary = summary_dict(spec, at.session_state["fl.dataset"], result)
+    summary["ui"] = {"run_key": key, "oracle_k": False}
+    save_run(persist.root() / persist.UI_RUNS / key, spec.to_dict(), summary, result)

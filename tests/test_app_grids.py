@@ -168,3 +168,20 @@ def test_dashboard_helpers():
     assert dashboard.source_param_lines(
         {"scenario": "natural", "params": {"true_groups": ""}}) == ""
     assert dashboard.parse_param_lines("a.b=1\n\n# c\nifca.k=2 # four") == ["a.b=1", "ifca.k=2"]
+
+
+def test_invalid_method_parameter_starts_nothing(tmp_path, monkeypatch):
+    """The form's own old example, ``ifca.k=4``, used to fail every IFCA cell at run time."""
+    monkeypatch.setenv("FEDLENS_RUNS", str(tmp_path))
+    app = AppTest.from_file(APP, default_timeout=120)
+    app.run()
+    app.switch_page("pages/grids.py").run()
+    _fill_form(app)
+    app.text_area(key="w.grid.params").set_value("ifca.k=4")
+    [button] = [b for b in app.button if b.label == "Run grid"]
+    button.click().run()
+    assert not app.exception, [e.value for e in app.exception]
+    errors = [e.value for e in app.error]
+    assert len(errors) == 1 and "ifca" in errors[0] and "'k'" in errors[0], errors
+    assert not (tmp_path / "grids" / "tiny").exists()
+    assert "ifca.n_clusters=4" in app.text_area(key="w.grid.params").help

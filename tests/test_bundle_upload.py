@@ -5,9 +5,9 @@ import zipfile
 import numpy as np
 import pandas as pd
 
+from fedcore.bundle import make_bundle, verify_bundle
 from fedcore.config import FitConfig, ModelSpec, SimulationConfig
 from fedcore.data import load_upload
-from fedcore.export import make_bundle, verify_bundle
 from fedcore.runner import ExperimentSpec, run_experiment, summary_dict
 from fedcore.store import save_run
 

@@ -88,15 +88,18 @@ def test_bad_input_exits_2_with_one_line(tmp_path, capsys, args, message):
 
 
 def start_run(tmp_path, out):
-    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONUNBUFFERED": "1"}
-    cmd = [sys.executable, "-m", "fedcore", "run", *SMALL[:-3], "--rounds", "400",
+    """Start a run that stops after round 1 at an explicit barrier (a file it creates)."""
+    barrier = tmp_path.parent / f"{tmp_path.name}.barrier"
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONUNBUFFERED": "1",
+           "FEDLENS_TEST_BARRIER": str(barrier)}
+    cmd = [sys.executable, "-m", "fedcore", "run", *SMALL[:-3], "--rounds", "4",
            "--method", "fedavg", "--out", str(out)]
     proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stderr=subprocess.PIPE, text=True)
-    deadline = time.time() + 120
-    seen = ""
-    while time.time() < deadline and "round 2/" not in seen:
-        seen += proc.stderr.read(1)
-    assert "round 2/" in seen, seen[-500:]
+    deadline = time.monotonic() + 300
+    while not barrier.exists():
+        assert proc.poll() is None, proc.stderr.read()[-500:]
+        assert time.monotonic() < deadline, "the run never reached round 1"
+        time.sleep(0.05)
     return proc
 
 
@@ -109,3 +112,29 @@ def test_interrupted_run_leaves_no_complete_looking_result(tmp_path, sig):
     if sig == signal.SIGINT:
         assert proc.returncode == 130 and "interrupted" in err
     assert not (out / "summary.json").exists() and not is_complete(out)
+
+
+def test_hidden_zero_exits_2_with_one_line(tmp_path, capsys):
+    args = ["run", "--data", "digits", "--scenario", "iid", "--method", "fedavg",
+            "--hidden", "0", "--out", str(tmp_path / "x")]
+    assert main(args) == 2
+    err = capsys.readouterr().err.strip()
+    assert "--hidden '0'" in err and len(err.splitlines()) == 1 and "Traceback" not in err
+
+
+@pytest.mark.parametrize("damage", ["missing", "truncated", "garbage"])
+@pytest.mark.parametrize("command", ["report", "explain"])
+def test_report_and_explain_on_a_damaged_run_exit_2(tmp_path, capsys, damage, command):
+    from test_store import save_fake
+
+    run, _ = save_fake(tmp_path / "run")
+    npz = run / "result.npz"
+    if damage == "missing":
+        npz.unlink()
+    elif damage == "truncated":
+        npz.write_bytes(npz.read_bytes()[: npz.stat().st_size // 2])
+    else:
+        npz.write_bytes(b"not an npz")
+    assert main([command, str(run)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "result.npz" in err and len(err.splitlines()) == 1 and "Traceback" not in err

@@ -14,26 +14,63 @@ from fedcore.data import load_upload, read_table_columns
 from fedcore.errors import DataError
 
 BAD_DIR = Path(__file__).parent / "data" / "bad"
+ODD_DIR = Path(__file__).parent / "data" / "odd"
 sys.path.insert(0, str(BAD_DIR.parent))
-from make_bad_corpus import EXPECTED, corpus  # noqa: E402
+from make_bad_corpus import EXPECTED, ODD, corpus, odd_files  # noqa: E402
 
 
 @pytest.mark.parametrize("name", sorted(EXPECTED))
 def test_corpus_file_gives_specific_error(name):
     with pytest.raises(DataError) as info:
         load_upload(BAD_DIR / name)
-    assert EXPECTED[name] in str(info.value)
-    assert "\n" not in str(info.value)
+    message = str(info.value)
+    assert EXPECTED[name] in message
+    assert "\n" not in message
+    assert name in message or name.startswith("npz_client_zero")  # names the file
+    for bare in ("IndexError", "TypeError", "KeyError", "ValueError", "OverflowError"):
+        assert bare not in message
 
 
-def test_committed_corpus_matches_generator():
-    generated = corpus()
-    on_disk = {p.name for p in BAD_DIR.iterdir() if p.is_file()}
+@pytest.mark.parametrize("name", sorted(ODD))
+def test_odd_but_valid_file_is_read_exactly(name):
+    from fedcore.data import read_upload
+
+    expected = ODD[name]
+    pool, enc, _ = read_upload(ODD_DIR / name)
+    assert sorted(set(pool.client_column)) == expected["clients"]
+    assert len(pool.y) == expected["rows"]
+    if "features" in expected:
+        assert pool.feature_names == expected["features"]
+    if "n_features" in expected:
+        assert pool.X.shape[1] == expected["n_features"]
+    if "note" in expected:
+        assert any(expected["note"] in n for n in enc.notes), enc.notes
+    if "x_sum" in expected:
+        assert float(pool.X.sum()) == pytest.approx(expected["x_sum"])
+
+
+@pytest.mark.parametrize("folder, generate", [(BAD_DIR, lambda: corpus(bombs=False)),
+                                              (ODD_DIR, odd_files)])
+def test_committed_corpus_matches_generator(folder, generate):
+    from corpus_cases import COMMITTED_BOMBS
+
+    generated = generate()
+    on_disk = {p.name for p in folder.iterdir() if p.is_file()} - set(COMMITTED_BOMBS)
     assert on_disk == set(generated)
     for name, data in generated.items():
-        assert len(data) < 50_000
-        if not name.endswith(".npz"):  # npz members carry the writing time
-            assert (BAD_DIR / name).read_bytes() == data, name
+        assert len(data) < 80_000, name
+        if name not in LEGACY_NPZ:  # np.savez members carry the writing time
+            assert (folder / name).read_bytes() == data, name
+
+
+LEGACY_NPZ = {"npz_object.npz", "npz_missing_client.npz", "npz_length_mismatch.npz",
+              "npz_unknown_layout.npz", "npz_client_zero_samples.npz"}
+
+
+def test_at_least_60_new_corpus_files():
+    from corpus_cases import NEW_EXPECTED
+
+    assert len(NEW_EXPECTED) + len(ODD) >= 60
 
 
 def test_corpus_errors_also_from_bytes():
@@ -166,15 +203,16 @@ def test_npz_nan_imputed_inf_rejected(tmp_path):
         load_upload(tmp_path / "inf.npz")
 
 
-def test_parquet_expansion_limit(tmp_path, monkeypatch):
+def test_parquet_memory_budget(tmp_path, monkeypatch):
     import pandas as pd
 
-    import fedcore.data.readers_table as rt
+    import fedcore.data.limits as limits
 
     path = tmp_path / "zeros.parquet"
     pd.DataFrame({"client": ["a", "b"] * 5000, "x": 0.0, "label": [0, 1] * 5000}).to_parquet(
         path)
-    monkeypatch.setattr(rt, "MAX_PARQUET_EXPANDED", 10_000)
-    with pytest.raises(DataError, match=r"would expand to about 234.4 KB in memory "
-                                        r"\(limit 9.8 KB\)"):
+    monkeypatch.setattr(limits, "MEMORY_BUDGET", 10_000)
+    with pytest.raises(DataError, match=r"'zeros.parquet' would need about 1.5 MB of memory "
+                                        r"to read \(the Parquet table in memory\); the reading "
+                                        r"budget is 9.8 KB"):
         load_upload(path)

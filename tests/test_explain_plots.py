@@ -5,6 +5,7 @@ import pytest
 
 from fedcore.explain import EXPLAINERS, explain_all
 from fedcore.explain.sanity import rotated_bars_federation, shifted_feature_federation
+from fedcore.params import Param
 from fedcore.plots import explain_plots as ep
 
 
@@ -26,7 +27,7 @@ def test_bundle_contents_and_registry(bundle):
     assert b.disagreement is None  # no result, no cluster models to compare
     for e in EXPLAINERS.values():
         assert callable(e.function) and e.description
-        assert all("default" in spec and "type" in spec for spec in e.params.values())
+        assert all(isinstance(spec, Param) for spec in e.params.values())
     assert EXPLAINERS["divergence"].defaults() == {"measure": "smd", "split": "train"}
     assert EXPLAINERS["cluster_models"].needs_result
 

@@ -14,15 +14,14 @@ import plotly.graph_objects as go
 import pytest
 from test_store import assert_results_equal, fake_run_spec, save_fake
 
+from fedcore.bundle import make_bundle, verify_bundle
 from fedcore.errors import ConfigError, DataError
 from fedcore.export import (
     export_figure,
     figure_data_csv,
     figure_to_bytes,
     latex_table,
-    make_bundle,
     mean_std_table,
-    verify_bundle,
     write_projector,
 )
 from fedcore.export.mathjax import mathjax_path
@@ -160,7 +159,7 @@ def test_projector_files(tmp_path):
 def test_bundle_round_trip_and_verification(tmp_path):
     spec = {"data": "digits", "method": "ifca", "scenario": "rotation", "n_clients": 6,
             "n_groups": 2, "samples_per_client": 20, "data_seed": 3, "scenario_params": {},
-            "method_params": {"k": 2}, "config": {"rounds": 3, "seed": 3}}
+            "method_params": {"n_clusters": 2}, "config": {"rounds": 3, "seed": 3}}
     run_dir = save_run(tmp_path / "run_a", *fake_run_spec(spec))
     mem_spec = dict(spec, method="fedavg", method_params={})
     in_memory = fake_run_spec(mem_spec)
@@ -183,9 +182,13 @@ def test_bundle_round_trip_and_verification(tmp_path):
     assert versions["packages"]["numpy"] == np.__version__
     manifest = json.loads((unz / "manifest.json").read_text())
     assert {r["dataset_fingerprint"] for r in manifest["runs"]} == {"fp-digits-rotation-3"}
+    # every parameter the run used is stated, defaults included (fedcore.params)
+    from fedcore.strategies import STRATEGIES
+    run = manifest["runs"][0]
+    assert run["method_params"] == STRATEGIES[run["method"]](n_clusters=2).get_params()
     script = (unz / "reproduce.sh").read_text()
     assert '"$PY" -m fedcore run --data digits --scenario rotation' in script
-    assert "--method ifca --param k=2" in script and "--seed 3 --data-seed 3" in script
+    assert "--method ifca --param n_clusters=2" in script and "--seed 3 --data-seed 3" in script
     report = verify_bundle(out, tmp_path / "verify", mode="python",
                            backend="test_store:fake_run_spec")
     assert len(report) == 2 * 7 and report["match"].all()
@@ -252,3 +255,23 @@ def test_report_rebuilds_run_figures_from_stored_data(tmp_path):
     assert len(history) == result.assignment_history.size
     _, _, back = load_run(run_dir)  # figures/ does not disturb the stored run
     assert back.method == result.method
+
+
+def test_exported_pdf_has_the_figures_title_as_document_title(tmp_path):
+    import re
+
+    import plotly.graph_objects as go
+
+    from fedcore.export.figures import figure_to_bytes
+
+    fig = go.Figure(go.Scatter(x=[1, 2], y=[3, 4])).update_layout(
+        title={"text": "Client map — Zürich"}, meta={"name": "embedding_scatter"})
+    pdf = figure_to_bytes(fig, "pdf")
+    # The last trailer's /Info object holds the title (incremental update).
+    info = re.findall(rb"/Info (\d+) 0 R", pdf)[-1]
+    obj = re.findall(rb"\n" + info + rb" 0 obj\n<</Title <([0-9A-F]+)>", pdf)[-1]
+    assert bytes.fromhex(obj.decode()).decode("utf-16") == "Client map — Zürich"
+    assert b"Kaleido-fier" not in pdf.split(b"%%EOF")[-2].split(b"endobj")[-2]
+    untitled = figure_to_bytes(go.Figure(layout={"meta": {"name": "client_accuracy"}}), "pdf")
+    obj = re.findall(rb"<</Title <([0-9A-F]+)>", untitled)[-1]
+    assert bytes.fromhex(obj.decode()).decode("utf-16") == "FedLens: client accuracy"

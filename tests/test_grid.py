@@ -28,14 +28,14 @@ def small_grid(**kw) -> GridSpec:
 
 
 def test_cells_expand_scenarios_methods_seeds():
-    grid = small_grid(method_params={"ifca": {"k": 3}},
+    grid = small_grid(method_params={"ifca": {"n_clusters": 3}},
                       scenario_params={"rotation": {"angle": 90}, "*": {"noise": 0.1}})
     cells = grid.cells()
     assert len(cells) == 2 * 2 * 2
     assert len({c.cell_id for c in cells}) == 8
     ifca = [c for c in cells if c.method == "ifca" and c.scenario == "rotation" and c.seed == 1]
     spec = ifca[0].spec
-    assert spec["method_params"] == {"k": 3}
+    assert spec["method_params"] == {"n_clusters": 3}
     assert spec["scenario_params"] == {"noise": 0.1, "angle": 90}
     assert spec["data_seed"] == 1 and spec["config"]["seed"] == 1
     fedavg = [c for c in cells if c.method == "fedavg"][0]
@@ -109,9 +109,9 @@ def test_every_cell_is_validated_before_any_runs(tmp_path):
 
 def test_spec_to_argv_round_trips_through_run_parser():
     from fedcore.cli.run_cmd import spec_from_args
-    cell = small_grid(method_params={"ifca": {"k": 3}}).cells()[-1]
+    cell = small_grid(method_params={"ifca": {"n_clusters": 3}}).cells()[-1]
     args = build_parser().parse_args(["run", *spec_to_argv(cell.spec), "--out", "x"])
-    spec = spec_from_args(args, args.method, {"k": 3})
+    spec = spec_from_args(args, args.method, {"n_clusters": 3})
     assert spec.to_dict() == cell.spec
 
 

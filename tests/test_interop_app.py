@@ -69,6 +69,10 @@ def test_clusters_page_shows_the_imported_run(imported):
     at, _ = imported
     at.switch_page("pages/clusters.py").run()
     _ok(at)
+    assert {m.label: m.value for m in at.metric}["ARI"] == "1.000"  # its own clusters
+    key = at.selectbox(key="cl.result").value
+    at.radio(key=f"w.cl.{key}.view").set_value("what-if").run()
+    _ok(at)
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["ARI"] == "1.000"  # re-clustering its updates finds the two groups
     assert "Agreement with the method's own clusters: ARI 1.000." in " ".join(
@@ -124,7 +128,9 @@ def test_bad_record_is_one_error_and_nothing_changes(tmp_path):
     assert not any(p.name.startswith("import-") for p in tmp_path.iterdir())
 
 
-def test_import_without_data_explains_what_is_missing(tmp_path):
+def test_import_without_data_explains_what_is_missing(tmp_path, monkeypatch):
+    # A fresh runs root: a new session restores the dataset saved by the tests above.
+    monkeypatch.setenv("FEDLENS_RUNS", str(tmp_path / "state"))
     at = AppTest.from_file(APP, default_timeout=120)
     at.run()
     _import(at, tmp_path, "nodata.npz", record(with_data=False))

@@ -47,8 +47,9 @@ def test_embedding_scatter_traces_points_and_symbols():
                        "accuracy": np.linspace(0.5, 1, 6)})
     fig = plots.embedding_scatter(df)
     assert isinstance(fig, go.Figure) and figure_name(fig) == "embedding_scatter"
-    assert [t.name for t in fig.data] == ["noise", "cluster 0", "cluster 1"]
-    assert sum(len(t.x) for t in fig.data) == 6
+    clusters = [t for t in fig.data if t.legendgroup != "truth"]
+    assert [t.name for t in clusters] == ["noise", "cluster 0", "cluster 1"]
+    assert sum(len(t.x) for t in clusters) == 6
     assert fig.data[0].marker.color == NOISE_COLOR
     assert list(fig.data[2].marker.symbol) == ["circle", "square", "square"]
     assert "accuracy" in fig.data[1].hovertemplate
@@ -104,7 +105,7 @@ def test_assignment_sankey_nodes_and_links():
     flows = assignment_flows(np.array([[0, 0, 0, 0], [0, 0, 1, 1], [1, 0, 1, 1]]))
     fig = plots.assignment_sankey(flows)
     sankey = fig.data[0]
-    assert len(sankey.node.label) == 5  # r0c0, r1c0, r1c1, r2c0, r2c1
+    assert len(sankey.node.label) == 5  # r0c0, r1c0, r1c1, r2c0, r2c1 (rounds in headers)
     assert sum(sankey.link.value) == 8 and len(sankey.link.source) == len(flows)
 
 
@@ -177,3 +178,53 @@ def test_every_registered_figure_has_a_unique_name(perf_tables):
     assert len(set(names)) == len(names) and "figure" not in names
     assert set(plots.FIGURES) >= {"embedding_scatter", "dendrogram", "similarity_heatmap",
                                   "learning_curves", "gain_plot", "worst_client_bar"}
+
+
+def test_client_map_names_axes_explains_symbols_and_never_clips_labels():
+    df = pd.DataFrame({"x": [0.0, 1.0, 2.0, 3.0], "y": [0.0, 5.0, 1.0, 4.0],
+                       "cluster": [0, 0, 1, 1], "true_group": [0, 1, 0, 1],
+                       "client": ["Cleveland", "Hungary", "Switzerland", "VA Long Beach"]})
+    fig = plots.embedding_scatter(df, x_title="UMAP 1", y_title="UMAP 2")
+    assert fig.layout.xaxis.title.text == "UMAP 1" and fig.layout.yaxis.title.text == "UMAP 2"
+    keys = [t for t in fig.data if t.legendgroup == "truth"]
+    assert [t.name for t in keys] == ["true group 0", "true group 1"]
+    assert [t.marker.symbol for t in keys] == ["circle", "square"]
+    labelled = [t for t in fig.data if t.mode == "markers+text"]
+    assert labelled and all(t.cliponaxis is False for t in labelled)
+    x0, x1 = fig.layout.xaxis.range
+    y0, y1 = fig.layout.yaxis.range
+    assert x0 < 0.0 and x1 > 3.0 and y0 < 0.0 and y1 > 5.0 + 0.1 * 5.0  # room above labels
+
+
+def test_sankey_labels_are_short_and_rounds_start_at_one():
+    flows = assignment_flows(np.array([[0, 0, 1], [0, 1, 1], [1, 1, 1]]))
+    flows = flows.assign(round_from=flows["round_from"] + 1, round_to=flows["round_to"] + 1)
+    fig = plots.assignment_sankey(flows)
+    assert set(fig.data[0].node.label) == {"cluster 0", "cluster 1"}
+    assert [a.text for a in fig.layout.annotations] == ["Round 1", "Round 2", "Round 3"]
+    assert fig.data[0].textfont.color == "#222222"
+
+
+def test_identical_curves_stay_distinguishable_and_rounds_are_integers():
+    base = pd.DataFrame({"round": [1, 2, 3], "mean_accuracy": [0.5, 0.6, 0.7],
+                         "n_clusters": [1, 2, 2]})
+    rounds = pd.concat([base.assign(method="ifca (n_clusters=2)"),
+                        base.assign(method="ifca (n_clusters=4)"),
+                        base.assign(method="fedavg"), base.assign(method="cfl")])
+    fig = plots.learning_curves(rounds)
+    styles = [(t.line.color, t.line.dash) for t in fig.data]
+    assert len(set(styles)) == len(styles) == 4
+    assert fig.data[0].line.dash != fig.data[1].line.dash
+    assert fig.layout.xaxis.tickformat == "d" and fig.layout.xaxis.dtick == 1
+    clusters = plots.learning_curves(rounds, metric="n_clusters")
+    assert clusters.layout.yaxis.tickformat == "d" and clusters.layout.yaxis.dtick >= 1
+
+
+def test_matrix_heatmap_is_named_for_distance_or_similarity():
+    D = np.array([[0.0, 1.0], [1.0, 0.0]])
+    fig = plots.similarity_heatmap(D, np.arange(2), np.array([0, 1]), ["a", "b"],
+                                   value_name="cosine distance")
+    assert fig.layout.title.text == "Client distance"
+    sim = plots.similarity_heatmap(1 - D, np.arange(2), np.array([0, 1]), ["a", "b"],
+                                   value_name="cosine similarity")
+    assert sim.layout.title.text == "Client similarity"

@@ -38,6 +38,14 @@ def test_strategy_entries(name):
     assert cls(**defaults).get_params() == defaults
 
 
+def test_method_colours_live_on_the_registry_and_differ():
+    from fedcore.plots.performance_plots import method_color
+    colors = [cls.color for cls in STRATEGIES.values()]
+    assert all(c and c.startswith("#") for c in colors) and len(set(colors)) == len(colors)
+    for name, cls in STRATEGIES.items():
+        assert method_color(name) == method_color(f"{name} @ run-1") == cls.color
+
+
 @pytest.mark.parametrize("name", list(SCENARIOS))
 def test_scenario_entries(name):
     from fedcore.partition import make_scenario

@@ -54,7 +54,7 @@ def fake_result(seed: int = 0, n_clients: int = 6, rounds: int = 3, method: str 
 def fake_spec(seed: int = 0, method: str = "ifca", scenario: str = "rotation") -> dict:
     return {"data": "digits", "method": method, "scenario": scenario, "n_clients": 6,
             "n_groups": 2, "samples_per_client": 20, "data_seed": seed, "scenario_params": {},
-            "method_params": {"k": 2}, "config": {"rounds": 3, "seed": seed}}
+            "method_params": {"n_clusters": 2}, "config": {"rounds": 3, "seed": seed}}
 
 
 def fake_summary(result: SimulationResult, spec: dict) -> dict:

@@ -14,6 +14,8 @@ import sys
 from dataclasses import asdict
 from pathlib import Path
 
+from ..csv_safe import to_csv
+
 
 def register(sub) -> None:
     p = sub.add_parser("explain", help="explain why a run's clients were grouped")
@@ -58,7 +60,7 @@ def write_tables(bundle, out: Path) -> list[Path]:
     paths = []
     for name, table in tables.items():
         path = out / f"{name}.csv"
-        table.to_csv(path, index=name == "descriptors")
+        to_csv(table, path, index=name == "descriptors")
         paths.append(path)
     m = bundle.membership
     stories = {"fidelity": {"accuracy": m.accuracy, "balanced_accuracy": m.balanced_accuracy,

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
+import time
 from pathlib import Path
 
 from ..config import FitConfig, ModelSpec, SimulationConfig
@@ -55,6 +57,9 @@ def config_from_args(args) -> SimulationConfig:
         hidden = tuple(int(h) for h in str(args.hidden).split(",") if h.strip())
     except ValueError:
         raise ConfigError(f"--hidden {args.hidden!r}: expected integers like 200,100") from None
+    if any(h < 1 for h in hidden):
+        raise ConfigError(f"--hidden {args.hidden!r}: every hidden layer needs at least one "
+                          "unit (e.g. 200 or 200,100; omit hidden layers with --model logreg)")
     return SimulationConfig(
         rounds=args.rounds, fraction_fit=args.fraction_fit, seed=args.seed,
         model=ModelSpec(kind=args.model, hidden=hidden),
@@ -92,13 +97,34 @@ class TerminalProgress:
         sys.stderr.flush()
 
 
+#: Test-only: a file path; after round 1 the run creates it and waits there until killed,
+#: so interruption tests signal a run that is certainly mid-way (never sleep-and-hope).
+TEST_BARRIER_ENV = "FEDLENS_TEST_BARRIER"
+
+
+def with_test_barrier(progress):
+    """``progress`` that stops at the barrier named by ``$FEDLENS_TEST_BARRIER``, if set."""
+    barrier = os.environ.get(TEST_BARRIER_ENV)
+    if not barrier:
+        return progress
+
+    def stop_after_round_1(r: int, total: int, metrics: dict) -> None:
+        progress(r, total, metrics)
+        if r == 1:
+            Path(barrier).touch()
+            while True:
+                time.sleep(0.1)
+
+    return stop_after_round_1
+
+
 def run(args) -> int:
     from ..registries import parse_params
     from ..runner import run_experiment, summary_dict
     from ..store import save_run
     # Every parameter is checked before the data is loaded or TensorFlow starts.
     spec = spec_from_args(args, args.method, parse_params("method", args.method, args.param))
-    progress = TerminalProgress(args.method, enabled=not args.quiet)
+    progress = with_test_barrier(TerminalProgress(args.method, enabled=not args.quiet))
     dataset, result = run_experiment(spec, progress=progress)
     summary = summary_dict(spec, dataset, result)
     out = save_run(Path(args.out), spec.to_dict(), summary, result)

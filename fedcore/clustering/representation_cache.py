@@ -160,7 +160,7 @@ class RepresentationCache:
                           f"{self.name!r}; choose one of {list(self.metrics)}")
 
     # -- Gram-based quantities ------------------------------------------------------
-    def _gram(self):
+    def gram(self):  # centred Gram matrix and X @ mean (memoised), shared with embeddings
         return self._get(("gram",), lambda: gram_centred(self._X))
 
     def distance(self, metric: str = "euclidean") -> np.ndarray:
@@ -171,7 +171,7 @@ class RepresentationCache:
     def _compute_distance(self, metric: str) -> np.ndarray:
         if metric == "precomputed":
             return self._given
-        gram, x_dot_mean = self._gram()
+        gram, x_dot_mean = self.gram()
         if metric == "euclidean":
             sq = np.diag(gram)
             d2 = sq[:, None] + sq[None, :] - 2 * gram
@@ -201,7 +201,7 @@ class RepresentationCache:
 
     def _compute_coords(self):
         if self.has_vectors:
-            return top_eigen_coords(self._gram()[0], MAX_COMPONENTS)
+            return top_eigen_coords(self.gram()[0], MAX_COMPONENTS)
         return classical_mds(self._given, MAX_COMPONENTS)
 
     @property

@@ -12,7 +12,10 @@ members are read into memory, never extracted to disk):
 * archives inside the archive (``.zip``, ``.gz``, ``.tar``, ``.7z``, ...) are rejected;
 * the declared uncompressed total must stay under ``MAX_UNCOMPRESSED`` (500 MB) and no
   member larger than 1 MB may expand more than ``MAX_RATIO`` (100) times its compressed
-  size (zip bombs); reading is also capped at the declared size.
+  size (zip bombs); reading is also capped at the declared size;
+* the memory parsing all members would take (summed) must fit the reading budget
+  (:mod:`fedcore.data.limits`); it is estimated member by member, each decompressed, counted
+  and released, before any member is parsed.
 """
 
 from __future__ import annotations
@@ -28,12 +31,16 @@ import numpy as np
 import pandas as pd
 
 from ..errors import DataError
-from .readers_table import read_csv_bytes
-from .source import one_line
+from .limits import (
+    MAX_RATIO,
+    MAX_UNCOMPRESSED,
+    RATIO_MIN_SIZE,
+    check_budget,
+    one_line,
+    safe_name,
+)
+from .readers_table import estimate_csv_memory, read_csv_bytes
 
-MAX_UNCOMPRESSED = 500 * 2**20
-MAX_RATIO = 100
-RATIO_MIN_SIZE = 2**20
 TABLE_SUFFIXES = (".csv", ".tsv", ".txt")
 ARCHIVE_SUFFIXES = (".zip", ".gz", ".tgz", ".tar", ".bz2", ".xz", ".7z", ".rar", ".zst",
                     ".npz", ".jar")
@@ -57,7 +64,7 @@ def check_members(zf: zipfile.ZipFile, name: str, max_total: int = MAX_UNCOMPRES
     """Validate every member name and declared size; returns the file members."""
     files, total = [], 0
     for info in zf.infolist():
-        member = info.filename
+        member = safe_name(info.filename)
         parts = PurePosixPath(member.replace("\\", "/")).parts
         if member.startswith(("/", "\\")) or _DRIVE.match(member) or ".." in parts:
             raise DataError(f"ZIP '{name}' contains an unsafe path '{member}' (absolute or "
@@ -86,14 +93,14 @@ def read_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, name: str) -> bytes:
         with zf.open(info) as fh:
             data = fh.read(info.file_size + 1)
     except DECOMPRESSION_ERRORS as exc:
-        raise DataError(f"ZIP '{name}': member '{info.filename}' cannot be read "
+        raise DataError(f"ZIP '{name}': member '{safe_name(info.filename)}' cannot be read "
                         f"({one_line(exc)})") from None
     if len(data) > info.file_size:
-        raise DataError(f"ZIP '{name}': member '{info.filename}' is larger than declared; "
-                        "rejected")
+        raise DataError(f"ZIP '{name}': member '{safe_name(info.filename)}' is larger than "
+                        "declared; rejected")
     if data.startswith(b"PK\x03\x04"):
-        raise DataError(f"ZIP '{name}' contains another archive '{info.filename}'; nested "
-                        "archives are not accepted")
+        raise DataError(f"ZIP '{name}' contains another archive '{safe_name(info.filename)}'; "
+                        "nested archives are not accepted")
     return data
 
 
@@ -124,21 +131,25 @@ def read_zip_tables(data: bytes, name: str, max_clients: int):
         skipped = [m.filename for m in members
                    if id(m) not in chosen and not _skippable(m.filename)]
         if skipped:
-            notes.append(f"skipped {len(skipped)} non-CSV members ({', '.join(skipped[:3])})")
+            notes.append(f"skipped {len(skipped)} non-CSV members "
+                         f"({', '.join(safe_name(s) for s in skipped[:3])})")
         if not tables:
             raise DataError(f"ZIP '{name}' holds no CSV files; put one CSV per client in it")
         if len(tables) > max_clients:
             raise DataError(f"ZIP '{name}' has {len(tables):,} client files; the limit is "
                             f"{max_clients:,} (max_clients)")
+        check_budget(name, sum(estimate_csv_memory(read_member(zf, info, name))
+                               for info in tables), f"parsing {len(tables):,} CSV members")
         frames, ids, origins, seen, member_notes_all = [], [], [], {}, []
         columns: list[str] | None = None
         for info in tables:
             stem = PurePosixPath(info.filename).stem
             if stem in seen:
-                raise DataError(f"ZIP '{name}': two files give client id '{stem}' "
-                                f"('{seen[stem]}' and '{info.filename}'); file stems must differ")
+                raise DataError(f"ZIP '{name}': two files give client id '{safe_name(stem)}' "
+                                f"('{safe_name(seen[stem])}' and '{safe_name(info.filename)}'); "
+                                "file stems must differ")
             seen[stem] = info.filename
-            member_name = f"{name}/{info.filename}"
+            member_name = f"{name}/{safe_name(info.filename)}"
             frame, member_notes = read_csv_bytes(read_member(zf, info, name), member_name)
             member_notes_all.extend(member_notes)
             cols = list(frame.columns)
@@ -149,9 +160,10 @@ def read_zip_tables(data: bytes, name: str, max_clients: int):
                 extra = [c for c in cols if c not in columns]
                 detail = (f"missing {missing}" if missing else "") + (
                     f"{'; ' if missing else ''}extra {extra}" if extra else "")
-                raise DataError(f"ZIP '{name}': file '{info.filename}' has different columns "
-                                f"from '{first}' ({detail or 'different order'}); every client "
-                                "file needs the same columns")
+                raise DataError(f"ZIP '{name}': file '{safe_name(info.filename)}' has "
+                                f"different columns from '{safe_name(first)}' "
+                                f"({detail or 'different order'}); every client file needs "
+                                "the same columns")
             frames.append(frame)
             ids.append(np.full(len(frame), stem, dtype=object))
             origins.append(info.filename)
@@ -163,6 +175,6 @@ def read_zip_tables(data: bytes, name: str, max_clients: int):
 
     def row_origin(i: int) -> str:
         block = int(np.searchsorted(starts, i, side="right") - 1)
-        return f"file '{origins[block]}' data row {i - starts[block] + 1}"
+        return f"file '{safe_name(origins[block])}' data row {i - starts[block] + 1}"
 
     return stacked, np.concatenate(ids).astype(str), row_origin, notes

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from ..dataset import FederatedDataset
 from ..errors import ConfigError, DataError
+from ..partition import SCENARIOS, make_scenario
 from .bundled import BUNDLED, load_bundled
 from .upload import load_upload, read_upload
 
@@ -25,8 +26,6 @@ def resolve_dataset(data: str, scenario: str | None = None, n_clients: int = 20,
       client column); with any other scenario, the upload is pooled (its client column,
       if any, is ignored; none is needed) and partitioned like a bundled dataset.
     """
-    from ..partition import SCENARIOS, make_scenario
-
     if data in BUNDLED:
         pool = load_bundled(data)
         if scenario is None:

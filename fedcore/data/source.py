@@ -14,9 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import DataError
-
-#: Default upper bound of an upload (200 MiB), also the Streamlit default upload size.
-DEFAULT_MAX_BYTES = 200 * 2**20
+from .limits import DEFAULT_MAX_BYTES, MAX_RATIO, MAX_UNCOMPRESSED, human_size, one_line, safe_name
 
 #: Extensions we know how to read, mapped to the reader family.
 FORMATS = {
@@ -27,11 +25,6 @@ FORMATS = {
     ".json": "leaf",
 }
 
-
-def one_line(text, limit: int = 300) -> str:
-    """Collapse whitespace (parsers put newlines in messages) and cap the length."""
-    flat = " ".join(str(text).split())
-    return flat if len(flat) <= limit else flat[: limit - 3] + "..."
 
 #: Text formats that may also arrive gzip-compressed (``data.csv.gz``).
 GZIP_KINDS = ("csv", "leaf")
@@ -56,15 +49,6 @@ class Source:
     data: bytes
     name: str
     kind: str
-
-
-def human_size(n: int) -> str:
-    """``512 bytes``, ``3.2 KB``, ``200.0 MB``."""
-    if n < 2**10:
-        return f"{n} bytes"
-    if n < 2**20:
-        return f"{n / 2**10:.1f} KB"
-    return f"{n / 2**20:.1f} MB"
 
 
 def _too_big(name: str, size: int | None, max_bytes: int) -> DataError:
@@ -94,26 +78,33 @@ def file_kind(name: str) -> str:
 def gunzip_bounded(data: bytes, name: str) -> bytes:
     """Decompress a gzip upload in memory, refusing gzip bombs before they fill memory.
 
-    Output is capped while decompressing at ``min(MAX_UNCOMPRESSED, max(1 MB, MAX_RATIO x
-    compressed size))`` -- the same limits as ZIP members.
+    Every member is read (``cat a.gz b.gz`` is one valid gzip file holding both); zero
+    padding after the last member is ignored. Output is capped while decompressing at
+    ``min(MAX_UNCOMPRESSED, max(1 MB, MAX_RATIO x compressed size))`` in total -- the same
+    limits as ZIP members.
     """
-    from .readers_archive import MAX_RATIO, MAX_UNCOMPRESSED
-
     limit = min(MAX_UNCOMPRESSED, max(2**20, MAX_RATIO * len(data)))
-    inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
-    try:
-        out = inflater.decompress(data, limit + 1)
-        while inflater.unconsumed_tail and len(out) <= limit:
-            out += inflater.decompress(inflater.unconsumed_tail, limit + 1 - len(out))
-    except zlib.error as exc:
-        raise DataError(f"file '{name}' is not valid gzip data ({one_line(exc)})") from None
-    if len(out) > limit:
-        raise DataError(f"file '{name}' expands to more than {human_size(limit)} "
-                        f"({human_size(len(data))} compressed): refused as a possible gzip "
-                        "bomb; upload it uncompressed or split it")
-    if not inflater.eof:
-        raise DataError(f"file '{name}' is a truncated gzip file")
-    return out
+    out, rest, members = bytearray(), data, 0
+    while True:
+        inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
+        members += 1
+        try:
+            out += inflater.decompress(rest, limit + 1 - len(out))
+            while inflater.unconsumed_tail and len(out) <= limit:
+                out += inflater.decompress(inflater.unconsumed_tail, limit + 1 - len(out))
+        except zlib.error as exc:
+            where = f" (member {members})" if members > 1 else ""
+            raise DataError(f"file '{name}' is not valid gzip data{where} "
+                            f"({one_line(exc)})") from None
+        if len(out) > limit:
+            raise DataError(f"file '{name}' expands to more than {human_size(limit)} "
+                            f"({human_size(len(data))} compressed): refused as a possible "
+                            "gzip bomb; upload it uncompressed or split it")
+        if not inflater.eof:
+            raise DataError(f"file '{name}' is a truncated gzip file")
+        rest = inflater.unused_data
+        if not rest.strip(b"\x00"):
+            return bytes(out)
 
 
 def _source(data: bytes, name: str, kind: str) -> Source:
@@ -136,22 +127,22 @@ def read_source(obj, filename: str | None = None,
     """
     if isinstance(obj, (str, os.PathLike)):
         path = Path(obj)
-        name = filename or path.name
+        name = safe_name(filename or path.name)
         if not path.is_file():
-            raise DataError(f"file not found: '{path}'")
+            raise DataError(f"file not found: '{safe_name(path, 300)}'")
         kind = file_kind(name)
         size = path.stat().st_size
         if size > max_bytes:
             raise _too_big(name, size, max_bytes)
         return _source(path.read_bytes(), name, kind)
     if isinstance(obj, (bytes, bytearray, memoryview)):
-        name = filename or "upload"
+        name = safe_name(filename or "upload")
         kind = file_kind(name)
         if len(obj) > max_bytes:
             raise _too_big(name, len(obj), max_bytes)
         return _source(bytes(obj), name, kind)
     if hasattr(obj, "read"):
-        name = Path(filename or getattr(obj, "name", None) or "upload").name
+        name = safe_name(Path(filename or getattr(obj, "name", None) or "upload").name)
         kind = file_kind(name)
         declared = getattr(obj, "size", None)
         if isinstance(declared, int) and declared > max_bytes:

@@ -14,6 +14,8 @@ import numpy as np
 
 from ..dataset import FederatedDataset, PooledData
 from ..errors import DataError, FedLensError
+from ..partition import federate, partition_indices
+from .limits import DEFAULT_MAX_BYTES, check_budget, one_line
 from .readers_archive import (
     DECOMPRESSION_ERRORS,
     check_members,
@@ -21,17 +23,37 @@ from .readers_archive import (
     read_member,
     read_zip_tables,
 )
-from .readers_arrays import read_leaf, read_npz
-from .readers_table import read_csv_bytes, read_parquet_bytes, table_columns
-from .source import DEFAULT_MAX_BYTES, one_line, read_source
-from .validation import CLIENT_CANDIDATES, DEFAULT_MAX_CLIENTS, EncodedTable, encode_frame
+from .readers_arrays import read_npz
+from .readers_leaf import read_leaf
+from .readers_table import estimate_csv_memory, read_csv_bytes, read_parquet_bytes, table_columns
+from .source import read_source
+from .validation import (
+    CLIENT_CANDIDATES,
+    DEFAULT_MAX_CLIENTS,
+    EncodedTable,
+    encode_frame,
+    pick_column,
+)
+
+
+def _client_column_name(source, client_column: str | None) -> tuple[str, ...]:
+    """The column to read as text exactly as written (client ids: ``01`` is not ``1``)."""
+    if client_column is not None:
+        return (client_column,)
+    check_budget(source.name, estimate_csv_memory(source.data), "parsing the table")
+    try:
+        columns = table_columns(source.data, source.name, source.kind)
+        return (pick_column(columns, None, CLIENT_CANDIDATES, "client", source.name, ""),)
+    except DataError:
+        return ()
 
 
 def _encode(source, client_column, label_column, max_clients,
             require_client=True) -> EncodedTable:
     if source.kind in ("csv", "parquet"):
         reader = read_csv_bytes if source.kind == "csv" else read_parquet_bytes
-        frame, notes = reader(source.data, source.name)
+        text_columns = _client_column_name(source, client_column) if source.kind == "csv" else ()
+        frame, notes = reader(source.data, source.name, text_columns)
         enc = encode_frame(frame, source.name, client_column, label_column,
                            max_clients=max_clients, require_client=require_client)
     elif source.kind == "zip":
@@ -49,6 +71,12 @@ def _encode(source, client_column, label_column, max_clients,
         return read_leaf(source.data, source.name, max_clients)
     enc.notes = notes + enc.notes
     return enc
+
+
+def _naming_file(exc: FedLensError, name: str) -> FedLensError:
+    """The same error on one line, naming the file if it does not yet."""
+    text = one_line(exc, 500)
+    return type(exc)(text if name in text else f"file '{name}': {text}")
 
 
 def read_upload(path, client_column: str | None = None, label_column: str | None = None,
@@ -73,9 +101,7 @@ def read_upload(path, client_column: str | None = None, label_column: str | None
     try:
         enc = _encode(source, client_column, label_column, max_clients, require_client)
     except FedLensError as exc:
-        if "\n" in str(exc):  # names from the file itself may hold line breaks
-            raise type(exc)(one_line(exc, 500)) from None
-        raise
+        raise _naming_file(exc, source.name) from None
     except (ValueError, TypeError, KeyError, IndexError, UnicodeError, OSError, MemoryError,
             *DECOMPRESSION_ERRORS) as exc:  # a parser corner case we did not foresee
         raise DataError(f"file '{source.name}' could not be read: "
@@ -113,8 +139,6 @@ def load_upload(path, client_column: str | None = None, label_column: str | None
     max_clients : int
         More clients than this is an error (usually a wrong client column).
     """
-    from ..partition import federate, partition_indices
-
     pool, enc, info = read_upload(path, client_column, label_column, max_bytes, filename,
                                   max_clients)
     indices, _ = partition_indices(pool.y, "natural", pool=pool)
@@ -125,8 +149,11 @@ def load_upload(path, client_column: str | None = None, label_column: str | None
                   "test_fraction": float(test_fraction), "notes": list(enc.notes),
                   "imputed": dict(enc.imputed), "client_column": client_column,
                   "label_column": label_column}
-    return federate(pool, indices, groups, seed=seed, test_fraction=test_fraction,
-                    name=info["file"], provenance=provenance)
+    try:
+        return federate(pool, indices, groups, seed=seed, test_fraction=test_fraction,
+                        name=info["file"], provenance=provenance)
+    except DataError as exc:  # e.g. a client too small to split
+        raise _naming_file(exc, info["file"]) from None
 
 
 def read_table_columns(path_or_bytes, filename: str | None = None,

@@ -32,6 +32,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import DataError
+from .limits import MAX_TEXT_VALUE, check_budget, safe_name
 
 CLIENT_CANDIDATES = ("client", "client_id", "clientid", "client id", "site", "site_id",
                      "hospital", "hospital_id", "center", "centre", "station", "dataset",
@@ -41,7 +42,7 @@ GROUP_CANDIDATES = ("true_group",)
 DEFAULT_MAX_CLIENTS = 10_000
 DEFAULT_MAX_CLASSES = 100
 DEFAULT_MAX_CATEGORIES = 50
-MIN_CLIENT_SAMPLES = 2
+FLOAT32_MAX = float(np.finfo(np.float32).max)
 _TRUE = {"true", "t", "yes"}
 _FALSE = {"false", "f", "no"}
 
@@ -63,21 +64,16 @@ class EncodedTable:
     has_clients: bool = True
 
 
-def too_few_samples(client: str, n: int) -> DataError:
-    """The error for a client that cannot be split into a train and a test part."""
-    noun = "sample" if n == 1 else "samples"
-    return DataError(f"client '{client}' has {n} {noun}; each client needs at least "
-                     f"{MIN_CLIENT_SAMPLES} (one to train, one to test)")
-
-
 def pick_column(columns: list[str], wanted: str | None, candidates: tuple[str, ...],
                 role: str, name: str, option: str) -> str:
     """Return the column to use for ``role`` (client/label), explicit or auto-detected."""
-    available = ", ".join(f"'{c}'" for c in columns)
+    available = ", ".join(f"'{safe_name(c, 60)}'" for c in columns[:20])
+    if len(columns) > 20:
+        available += f", ... ({len(columns):,} columns)"
     if wanted is not None:
         if wanted in columns:
             return wanted
-        raise DataError(f"{role} column '{wanted}' not found in '{name}'; "
+        raise DataError(f"{role} column '{safe_name(wanted)}' not found in '{name}'; "
                         f"available columns: {available}")
     lower = {c.lower(): c for c in reversed(columns)}
     for cand in candidates:
@@ -99,10 +95,20 @@ def _as_id(values: pd.Series) -> np.ndarray:
     return values.astype(str).to_numpy(dtype=object).astype(str)
 
 
+def _first_long_text(values, what: str, column: str, name: str) -> None:
+    """Refuse a text value too long to be a client id or a label."""
+    for v in values:
+        if isinstance(v, str) and len(v) > MAX_TEXT_VALUE:
+            raise DataError(f"{what} column '{safe_name(column)}' in '{name}' holds a value "
+                            f"of {len(v):,} characters ('{safe_name(v, 40)}'); {what}s are "
+                            f"short names (at most {MAX_TEXT_VALUE} characters)")
+
+
 def encode_labels(values: pd.Series, column: str, name: str,
                   max_classes: int) -> tuple[np.ndarray, list[str]]:
     """Map label values to ``0..K-1``; names sorted numerically for numbers."""
     uniques = pd.unique(values)
+    _first_long_text(uniques, "label", column, name)
     if len(uniques) > max_classes:
         raise DataError(f"label column '{column}' in '{name}' has {len(uniques)} distinct "
                         f"values (limit {max_classes}); FedLens does classification: pick a "
@@ -146,6 +152,13 @@ def _encode_feature(col: pd.Series, column: str, name: str, origin, max_categori
         return col.to_numpy(dtype=float)[:, None], [column]
     if pd.api.types.is_numeric_dtype(col):
         return col.to_numpy(dtype=float)[:, None], [column]
+    raw = (col.cat.categories if isinstance(col.dtype, pd.CategoricalDtype)
+           else pd.unique(col.dropna()))
+    longest = max((len(str(v)) for v in raw), default=0)
+    if longest > MAX_TEXT_VALUE:  # before any string operation copies the long values
+        notes.append(f"dropped text column '{safe_name(column)}' (a value of {longest:,} "
+                     f"characters: free text or an identifier, not a category)")
+        return None, []
     text = _stripped(col)
     present = text.notna() & col.notna()
     if not present.any():
@@ -155,17 +168,21 @@ def _encode_feature(col: pd.Series, column: str, name: str, origin, max_categori
         return as_bool[:, None], [column]
     values = text[present]
     uniques = pd.unique(values)
-    parsed = pd.to_numeric(pd.Series(uniques, dtype=object), errors="coerce")
+    as_text = pd.Series(uniques, dtype=object).astype(str)
+    # a decimal comma ("0,25") is a number too: junk in a decimal-comma column is junk
+    parsed = pd.to_numeric(as_text, errors="coerce").fillna(
+        pd.to_numeric(as_text.str.replace(",", ".", n=1, regex=False), errors="coerce"))
     bad = set(uniques[parsed.isna().to_numpy()])
     bad_rows = values.isin(bad).to_numpy()
     if 1 - bad_rows.mean() >= 0.9:
         row = int(np.flatnonzero(present.to_numpy())[np.flatnonzero(bad_rows)[0]])
-        raise DataError(f"column '{column}' in '{name}' is numeric but {_row(origin, row)} "
-                        f"holds '{str(text.iloc[row])[:40]}'; fix that cell or leave it empty")
+        raise DataError(f"column '{safe_name(column)}' in '{name}' is numeric but "
+                        f"{_row(origin, row)} holds '{safe_name(text.iloc[row], 40)}'; fix that "
+                        "cell or leave it empty")
     cats = sorted(str(u) for u in uniques)
     if len(cats) > max_categories:
-        notes.append(f"dropped text column '{column}' ({len(cats)} distinct values; more "
-                     f"than {max_categories} looks like an identifier or free text)")
+        notes.append(f"dropped text column '{safe_name(column)}' ({len(cats)} distinct "
+                     f"values; more than {max_categories} looks like an identifier or free text)")
         return None, []
     codes = pd.Categorical(text.where(present), categories=cats).codes
     onehot = (codes[:, None] == np.arange(len(cats))[None, :]).astype(float)
@@ -182,8 +199,16 @@ def impute_median(X: np.ndarray, names: list[str], name: str, origin,
     inf = np.isinf(X)
     if inf.any():
         row, col = np.argwhere(inf)[0]
-        raise DataError(f"column '{names[col]}' in '{name}' has an infinite value at "
-                        f"{_row(origin, int(row))}; replace it with a number or leave it empty")
+        raise DataError(f"column '{safe_name(names[col])}' in '{name}' has an infinite value "
+                        f"at {_row(origin, int(row))}; replace it with a number or leave it "
+                        "empty")
+    with np.errstate(invalid="ignore"):
+        huge = np.abs(X) > FLOAT32_MAX
+    if huge.any():
+        row, col = np.argwhere(huge)[0]
+        raise DataError(f"column '{safe_name(names[col])}' in '{name}' has the value "
+                        f"{X[row, col]:g} at {_row(origin, int(row))}, outside the range of "
+                        f"32-bit floats (about ±3.4e38) FedLens computes in")
     nan = np.isnan(X)
     imputed: dict[str, int] = {}
     if not nan.any():
@@ -263,6 +288,9 @@ def encode_frame(frame: pd.DataFrame, name: str, client_column: str | None = Non
     if clients is None and client_column == label_column:
         raise DataError(f"'{name}': the client column and the label column are both "
                         f"'{label_column}'; choose two different columns")
+    if clients is None:
+        _first_long_text(pd.unique(frame[client_column].dropna()), "client", client_column,
+                         name)
     ids = clients if clients is not None else _as_id_with_nan(frame[client_column])
     keep = np.ones(len(frame), dtype=bool)
     if clients is None:
@@ -306,6 +334,8 @@ def encode_frame(frame: pd.DataFrame, name: str, client_column: str | None = Non
         if block is not None:
             blocks.append(block)
             names.extend(block_names)
+            # the blocks, their concatenation and the imputed copy are alive together
+            check_budget(name, 3 * 8 * len(frame) * len(names), "the encoded feature matrix")
     if not blocks:
         raise DataError(f"'{name}' has no feature columns besides the client and label "
                         "columns")

@@ -16,16 +16,17 @@ import numpy as np
 import pandas as pd
 
 from ..dataset import FederatedDataset
+from ..metrics import relabel_like, same_partition
 from ..results import SimulationResult
 from .descriptors import client_descriptors
-from .disagreement import _dense_sizes, prediction_disagreement
+from .disagreement import dense_layer_sizes, prediction_disagreement
 from .divergence import (
     cluster_feature_divergence,
     label_divergence,
     label_shift,
     pixel_difference,
 )
-from .model_attributions import _keras_factory, cluster_model_attributions
+from .model_attributions import cluster_model_attributions, keras_model_factory
 from .narrative import ClusterStory, summarize_clusters
 from .surrogate import MembershipExplanation, explain_membership
 
@@ -114,6 +115,9 @@ def explain_all(dataset: FederatedDataset, result: SimulationResult | None = Non
             raise ValueError("explain_all needs labels or a simulation result")
         labels = result.assignments
     labels = np.asarray(labels).astype(np.int64)
+    if result is not None:
+        # The same partition numbered differently IS the run's own clustering.
+        labels = relabel_like(labels, result.assignments)
     timings: dict[str, float] = {}
     errors: list[str] = []
 
@@ -133,7 +137,7 @@ def explain_all(dataset: FederatedDataset, result: SimulationResult | None = Non
     pix = timed("pixel_difference", pixel_difference, dataset, labels)
     attributions = None
     table = None
-    same_clusters = result is not None and np.array_equal(labels, np.asarray(result.assignments))
+    same_clusters = result is not None and same_partition(labels, result.assignments)
     in_use = [] if result is None else [
         c for c in sorted({int(c) for c in labels if c != -1}) if c in result.models]
     compare = disagreement and len(in_use) >= 2
@@ -152,13 +156,13 @@ def explain_all(dataset: FederatedDataset, result: SimulationResult | None = Non
         if model_attributions and builder is None:
             # ONE Keras model for all SHAP runs (and a CNN's predictions), reloaded per cluster.
             try:
-                builder = timed("model_build", _keras_factory, dataset, result, None, seed)
+                builder = timed("model_build", keras_model_factory, dataset, result, None, seed)
             except (ImportError, ValueError, RuntimeError, TypeError) as exc:
                 errors.append(f"cluster models could not be rebuilt: {exc}")
                 model_attributions = False
         if compare:
             # logreg/mlp predict in numpy from flat weights unless a builder was given.
-            dense = engine_or_model_builder is None and _dense_sizes(result, 1, 2) is not None
+            dense = engine_or_model_builder is None and dense_layer_sizes(result, 1, 2) is not None
             try:
                 table = timed("disagreement", prediction_disagreement, dataset, result,
                               max_rows=max_disagreement_rows, seed=seed,

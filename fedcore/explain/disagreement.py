@@ -27,7 +27,7 @@ import pandas as pd
 from ..dataset import FederatedDataset
 from ..errors import ConfigError
 from ..results import SimulationResult
-from .model_attributions import _as_model_input, _keras_factory
+from .model_attributions import as_model_input, keras_model_factory
 
 #: Columns of :func:`prediction_disagreement`'s table.
 COLUMNS = ["cluster", "reference_class", "predicted_class", "fraction", "n", "count",
@@ -69,14 +69,15 @@ def _softmax(logits: np.ndarray) -> np.ndarray:
 
 def _keras_predictor(model) -> Callable[[np.ndarray], np.ndarray]:
     def predict(X: np.ndarray) -> np.ndarray:
-        out = [np.asarray(model(_as_model_input(model, X[lo:lo + BATCH_ROWS]), training=False))
+        out = [np.asarray(model(as_model_input(model, X[lo:lo + BATCH_ROWS]), training=False))
                for lo in range(0, len(X), BATCH_ROWS)]
         return np.concatenate(out) if out else np.empty((0, 0), np.float32)
 
     return predict
 
 
-def _dense_sizes(result: SimulationResult, n_features: int, n_classes: int) -> list[int] | None:
+def dense_layer_sizes(result: SimulationResult, n_features: int,
+                      n_classes: int) -> list[int] | None:
     spec = result.model_spec or {}
     kind, hidden = spec.get("kind"), [int(h) for h in (spec.get("hidden") or ())]
     if kind == "logreg":
@@ -95,7 +96,7 @@ def dense_predictor(result: SimulationResult, flat: np.ndarray, n_features: int,
     and building a Keras model just to predict (the Explain page without SHAP). None for
     other models (``cnn``) or when the weight count does not match.
     """
-    sizes = _dense_sizes(result, n_features, n_classes)
+    sizes = dense_layer_sizes(result, n_features, n_classes)
     flat = np.asarray(flat, dtype=np.float32).ravel()
     if sizes is None or flat.size != sum(a * b + b for a, b in zip(sizes[:-1], sizes[1:])):
         return None
@@ -270,7 +271,7 @@ def prediction_disagreement(dataset: FederatedDataset, result: SimulationResult 
             predict = dense.get(c)
             if predict is None:
                 if factory is None:
-                    factory = _keras_factory(dataset, result, engine_or_model_builder, seed)
+                    factory = keras_model_factory(dataset, result, engine_or_model_builder, seed)
                 predict = _keras_predictor(factory(result.models[c]))
             probs[i] = _probabilities(predict, pool, n_classes)
     predicted = probs.argmax(axis=2)

@@ -43,8 +43,8 @@ def _sample(X: np.ndarray, n: int, rng: np.random.Generator) -> np.ndarray:
     return X[np.sort(rng.choice(len(X), size=n, replace=False))]
 
 
-def _keras_factory(dataset: FederatedDataset, result: SimulationResult,
-                   engine_or_model_builder, seed: int) -> Callable[[np.ndarray], object]:
+def keras_model_factory(dataset: FederatedDataset, result: SimulationResult,
+                        engine_or_model_builder, seed: int) -> Callable[[np.ndarray], object]:
     """flat weights -> Keras model (logits), from an engine, a builder or the model spec."""
     if engine_or_model_builder is not None and hasattr(engine_or_model_builder, "keras_model"):
         return engine_or_model_builder.keras_model
@@ -63,7 +63,7 @@ def _keras_factory(dataset: FederatedDataset, result: SimulationResult,
     return load
 
 
-def _as_model_input(model, X: np.ndarray) -> np.ndarray:
+def as_model_input(model, X: np.ndarray) -> np.ndarray:
     """Reshape flat rows to the batch shape the Keras model expects (FedLens: flat already)."""
     try:
         shape = tuple(model.input_shape)
@@ -128,7 +128,7 @@ def _gradient_shap(model, background, explain, nsamples: int, seed: int):
     if n == 0 or len(background) == 0:
         return np.zeros((n, d))
     nsamples = max(1, int(nsamples))
-    logits = np.asarray(model(_as_model_input(model, explain), training=False))
+    logits = np.asarray(model(as_model_input(model, explain), training=False))
     target = logits.argmax(axis=1).astype(np.int32)
     ref = rng.integers(0, len(background), size=(n, nsamples))
     t = rng.uniform(size=(n, nsamples, 1)).astype(np.float32)
@@ -278,7 +278,7 @@ def cluster_model_attributions(dataset: FederatedDataset, result: SimulationResu
     else:
         if result is None:
             raise ConfigError("cluster model attributions need a result or predictors")
-        factory = _keras_factory(dataset, result, engine_or_model_builder, seed)
+        factory = keras_model_factory(dataset, result, engine_or_model_builder, seed)
         for k in sorted(result.models):
             jobs.append((f"cluster {k}", np.flatnonzero(labels == k), result.models[k], True))
         for name, flat in (reference_models or {}).items():
@@ -296,7 +296,7 @@ def cluster_model_attributions(dataset: FederatedDataset, result: SimulationResu
                 values = _gradient_shap(keras_model, background, explain, nsamples, seed)
             else:
                 def predict(X, m=keras_model):
-                    return np.asarray(m(_as_model_input(m, np.asarray(X, np.float32))))
+                    return np.asarray(m(as_model_input(m, np.asarray(X, np.float32))))
 
                 values = permutation_shapley(predict, background, explain, n_permutations, seed)
         else:

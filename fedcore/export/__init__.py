@@ -1,5 +1,6 @@
 """Export: paper figures (PNG/SVG/PDF + CSV of their data), LaTeX tables, TensorBoard
-projector files and a reproducibility bundle.
+projector files (the reproducibility bundle, which also re-runs grids, is
+:mod:`fedcore.bundle`).
 
 Names are imported lazily so that ``python -m fedcore.export.mathjax`` and
 ``import fedcore.export`` stay cheap (no plotly/kaleido import until used).
@@ -14,7 +15,6 @@ _EXPORTS = {
     "stop_renderer": ".figures", "apply_paper_theme": ".figures",
     "latex_table": ".tables", "mean_std_table": ".tables", "comparison_latex": ".tables",
     "write_projector": ".projector",
-    "make_bundle": ".bundle", "verify_bundle": ".bundle",
 }
 
 __all__ = sorted(_EXPORTS)

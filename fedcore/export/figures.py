@@ -25,7 +25,9 @@ import pandas as pd
 import plotly.graph_objects as go
 import plotly.io as pio
 
+from ..csv_safe import to_csv
 from ..errors import ConfigError
+from ..plots.safe_text import unescape_text
 from .mathjax import mathjax_path
 
 FORMATS = ("png", "svg", "pdf")
@@ -187,7 +189,59 @@ def figure_to_bytes(fig: go.Figure, fmt: str = "png", width: float = 160, height
         fig = apply_paper_theme(fig, size if size is not None else 10.0)
     elif font_size is not None:
         fig = go.Figure(fig).update_layout(font_size=font_size)
-    return _RENDERER.render(fig.to_dict(), {"format": fmt, "width": w, "height": h, "scale": s})
+    out = _RENDERER.render(fig.to_dict(), {"format": fmt, "width": w, "height": h, "scale": s})
+    if fmt == "pdf":
+        out = set_pdf_title(out, document_title(fig))
+    return out
+
+
+def document_title(fig: go.Figure) -> str:
+    """What a PDF viewer shows for the figure: its title (tags stripped) or its name."""
+    import re
+    text = re.sub(r"<[^>]+>", " ", str(fig.layout.title.text or "")).strip()
+    if text:
+        return " ".join(text.split())
+    meta = fig.layout.meta
+    name = meta.get("name") if isinstance(meta, dict) else None
+    return f"FedLens: {str(name or 'figure').replace('_', ' ')}"
+
+
+def _pdf_string(text: str) -> bytes:
+    # UTF-16BE with BOM: any title (accents, Greek letters) survives.
+    return b"<" + ("\ufeff" + text).encode("utf-16-be").hex().upper().encode() + b">"
+
+
+def set_pdf_title(pdf: bytes, title: str, creator: str = "FedLens") -> bytes:
+    """Give a (classic-xref) PDF a document title via an incremental update.
+
+    kaleido's PDFs are titled "Kaleido-fier"; a viewer's window and a reference manager show
+    that title, so it must say what the figure is. The original bytes are kept; a new Info
+    dictionary, xref section and trailer are appended (PDF 1.4, section 3.4.5). PDFs this
+    cannot parse are returned unchanged.
+    """
+    import re
+    trailers = list(re.finditer(rb"trailer\s*<<(.*?)>>\s*startxref\s*(\d+)", pdf, re.S))
+    if not trailers:
+        return pdf
+    body, prev = trailers[-1].group(1), int(trailers[-1].group(2))
+    size = re.search(rb"/Size\s+(\d+)", body)
+    root = re.search(rb"/Root\s+(\d+\s+\d+\s+R)", body)
+    if size is None or root is None:
+        return pdf
+    info = re.search(rb"/Info\s+(\d+)\s+(\d+)\s+R", body)
+    number = int(info.group(1)) if info else int(size.group(1))
+    gen = int(info.group(2)) if info else 0
+    total = max(int(size.group(1)), number + 1)
+    out = bytearray(pdf if pdf.endswith(b"\n") else pdf + b"\n")
+    offset = len(out)
+    out += (b"%d %d obj\n<</Title " % (number, gen) + _pdf_string(title)
+            + b" /Creator " + _pdf_string(creator) + b" /Producer " + _pdf_string(creator)
+            + b">>\nendobj\n")
+    xref = len(out)
+    out += b"xref\n0 1\n0000000000 65535 f \n%d 1\n%010d %05d n \n" % (number, offset, gen)
+    out += (b"trailer\n<</Size %d /Root " % total + root.group(1)
+            + b" /Info %d %d R /Prev %d>>\nstartxref\n%d\n%%%%EOF\n" % (number, gen, prev, xref))
+    return bytes(out)
 
 
 def figure_data_frame(fig: go.Figure) -> pd.DataFrame:
@@ -200,17 +254,17 @@ def figure_data_frame(fig: go.Figure) -> pd.DataFrame:
             if value is not None and not isinstance(value, str):
                 cols[key] = list(value)
         n = max((len(v) for v in cols.values()), default=0)
-        for j in range(n):
-            row = {"trace": i, "name": trace.name}
+        for j in range(n):  # the real names, not the entities escaped for drawing
+            row = {"trace": i, "name": unescape_text(trace.name)}
             for key, values in cols.items():
-                row[key] = values[j] if j < len(values) else None
+                row[key] = unescape_text(values[j]) if j < len(values) else None
             rows.append(row)
     return pd.DataFrame(rows)
 
 
 def figure_data_csv(fig: go.Figure) -> str:
     """CSV text of :func:`figure_data_frame`."""
-    return figure_data_frame(fig).to_csv(index=False)
+    return to_csv(figure_data_frame(fig), index=False)
 
 
 def export_figure(fig: go.Figure, data: pd.DataFrame | None, out_dir: str | Path, name: str,
@@ -229,6 +283,6 @@ def export_figure(fig: go.Figure, data: pd.DataFrame | None, out_dir: str | Path
         paths.append(path)
     csv_path = out_dir / f"{name}.csv"
     frame = data if data is not None else figure_data_frame(fig)
-    frame.to_csv(csv_path, index=False)
+    to_csv(frame, csv_path, index=False)
     paths.append(csv_path)
     return paths

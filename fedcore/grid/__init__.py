@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from ..provenance import package_versions
 from .aggregate import collect_results, failed_cells, write_grid_outputs
 from .executors import DEFAULT_BACKEND, GRID_REPRESENTATION_FLOATS, GridReport, run_cells
 from .spec import GridCell, GridSpec, parse_grid_params
@@ -55,7 +56,8 @@ def run_grid(grid: GridSpec, out_dir: str | Path, executor: str = "local",
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     cells = grid.cells()
-    meta = {"grid": grid.to_dict(), "cells": [c.cell_id for c in cells], "command": command}
+    meta = {"grid": grid.to_dict(), "cells": [c.cell_id for c in cells], "command": command,
+            "versions": package_versions()}
     tmp = out_dir / ".grid.json.part"
     tmp.write_text(json.dumps(meta, indent=2) + "\n")
     tmp.replace(out_dir / "grid.json")

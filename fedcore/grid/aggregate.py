@@ -9,10 +9,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
+from ..csv_safe import to_csv
 from ..store import COMPLETE_MARKER, is_complete, read_json
 from .spec import NO_SCENARIO
 
@@ -23,20 +23,19 @@ METRIC_LABELS = {"mean_client_accuracy": "mean client accuracy",
 
 
 def _cell_row(cell_dir: Path) -> dict:
+    """One tidy row: the cell's headline numbers exactly as its summary.json recorded them
+    (:func:`fedcore.metrics.run_summary`), never recomputed with another definition."""
     summary = read_json(cell_dir / COMPLETE_MARKER)
     spec = read_json(cell_dir / "spec.json")
-    clients = pd.read_csv(cell_dir / "clients.csv")
-    acc = clients["accuracy"].to_numpy(dtype=float)
-    worst = summary.get("worst_client_accuracy")
     return {
         "cell_id": cell_dir.name, "data": spec.get("data"),
         "scenario": spec.get("scenario") or NO_SCENARIO, "method": spec.get("method"),
         "seed": int(spec.get("config", {}).get("seed", 0)),
         "data_seed": int(spec.get("data_seed", 0)),
-        "mean_client_accuracy": summary.get("mean_client_accuracy", float(np.nanmean(acc))),
-        "worst_accuracy": worst if worst is not None else float(np.nanmin(acc)),
+        "mean_client_accuracy": summary.get("mean_client_accuracy"),
+        "worst_accuracy": summary.get("worst_client_accuracy"),
         "ari": summary.get("ari"),
-        "n_clusters": int(summary.get("n_clusters", clients["cluster"].nunique())),
+        "n_clusters": int(summary["n_clusters"]),
         "wall_seconds": float(summary.get("wall_seconds", 0.0)),
     }
 
@@ -137,7 +136,7 @@ def write_grid_outputs(grid_dir: str | Path, tidy: pd.DataFrame | None = None,
     grid_dir = Path(grid_dir)
     tidy = collect_results(grid_dir) if tidy is None else tidy
     written = []
-    tidy.to_csv(grid_dir / "results.csv", index=False)
+    to_csv(tidy, grid_dir / "results.csv", index=False)
     tidy.to_parquet(grid_dir / "results.parquet", index=False)
     written += [grid_dir / "results.csv", grid_dir / "results.parquet"]
     if tidy.empty:

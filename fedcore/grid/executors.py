@@ -7,6 +7,8 @@ holds ``summary.json`` is skipped. A failing cell writes ``cells/<id>/error.txt`
 others go on (it is retried on the next invocation).
 
 The process pool uses the ``spawn`` start method because TensorFlow is not fork-safe.
+Pool workers watch their driver: when it dies (even by ``kill -9``, which runs no cleanup)
+they exit within about a second instead of waiting forever on a queue nobody writes to.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import importlib
 import multiprocessing as mp
 import os
 import sys
+import threading
 import time
 import traceback
 from collections.abc import Callable
@@ -52,7 +55,7 @@ def _run_spec_batch(spec_dicts: list[dict], max_representation_floats: int | Non
 run_spec.batch = _run_spec_batch
 
 
-def _resolve(backend: str) -> Callable:
+def resolve_backend(backend: str) -> Callable:
     module, _, name = backend.partition(":")
     return getattr(importlib.import_module(module), name)
 
@@ -62,7 +65,7 @@ def execute_cell(cell_id: str, spec: dict, backend: str = DEFAULT_BACKEND) -> di
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     start = time.perf_counter()
     try:
-        spec_out, summary, result = _resolve(backend)(spec)
+        spec_out, summary, result = resolve_backend(backend)(spec)
         return {"cell_id": cell_id, "ok": True, "spec": spec_out, "summary": summary,
                 "result": result, "seconds": time.perf_counter() - start}
     except Exception:  # noqa: BLE001 - recorded in error.txt, the grid goes on
@@ -77,7 +80,7 @@ def execute_batch(cells: list[tuple[str, dict]], backend: str = DEFAULT_BACKEND,
     With a backend that has a ``batch`` function the cells run in lockstep (one engine call
     per round for all of them); otherwise one after another. Never raises.
     """
-    fn = _resolve(backend)
+    fn = resolve_backend(backend)
     if getattr(fn, "batch", None) is None or len(cells) == 1:
         return [execute_cell(cell_id, spec, backend) for cell_id, spec in cells]
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -145,6 +148,25 @@ class CounterProgress:
         self.stream.flush()
 
 
+#: Seconds between two checks of a pool worker that its driver is still alive.
+PARENT_POLL_SECONDS = 0.5
+
+
+def _exit_when_orphaned(driver_pid: int) -> None:
+    """Pool initializer: a daemon thread ends this worker once ``driver_pid`` is gone.
+
+    A dead driver's children are re-parented, so ``os.getppid()`` changes. (Linux's
+    ``PR_SET_PDEATHSIG`` is not used: it fires when the *thread* that started the worker
+    ends, which in a dashboard is any finished script run.)
+    """
+    def watch():
+        while os.getppid() == driver_pid:
+            time.sleep(PARENT_POLL_SECONDS)
+        os._exit(70)  # no cleanup: the driver that would receive results is gone
+
+    threading.Thread(target=watch, name="fedlens-driver-watch", daemon=True).start()
+
+
 def _tasks(batches: list[list[GridCell]]) -> list[list[tuple[str, dict]]]:
     return [[(c.cell_id, c.spec) for c in batch] for batch in batches]
 
@@ -154,7 +176,8 @@ def _iter_local(batches: list[list[GridCell]], workers: int, backend: str, float
         for task in _tasks(batches):
             yield from execute_batch(task, backend, floats)
         return
-    pool = cf.ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("spawn"))
+    pool = cf.ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("spawn"),
+                                  initializer=_exit_when_orphaned, initargs=(os.getpid(),))
     finished = False
     try:
         futures = [pool.submit(execute_batch, task, backend, floats)

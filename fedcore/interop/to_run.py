@@ -145,12 +145,12 @@ def _representations(ex: Exchange, dataset, where: str) -> dict[str, Representat
                                  description=_DESCRIPTIONS[name].format(where=where))
             for name in ex.representations}
     if dataset is not None:
-        from ..representations import _principal_angles_or_none, data_summary
+        from ..representations import data_summary, principal_angles_or_none
         reps["data_summary"] = Representation(
             "data_summary", X=data_summary(dataset),
             description="Label distribution and mean standardised features of each client's "
                         "training data (from the imported client data).")
-        angles = _principal_angles_or_none(dataset)
+        angles = principal_angles_or_none(dataset)
         if angles is not None:
             reps["principal_angles"] = Representation(
                 "principal_angles", distance=np.asarray(angles, dtype=np.float64),

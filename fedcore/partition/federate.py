@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..dataset import FederatedDataset
+from ..dataset import FederatedDataset, too_few_samples
 from ..errors import ConfigError
 
 
@@ -67,8 +67,6 @@ def federate(pool, client_indices: dict[str, np.ndarray], true_groups: np.ndarra
     standardise : bool, optional
         Default: standardise unless ``pool.is_image``.
     """
-    from ..data.validation import too_few_samples
-
     test_fraction = check_test_fraction(test_fraction)
     split_rng = np.random.default_rng([int(seed), 1])
     transform_rng = np.random.default_rng([int(seed), 3])

@@ -63,16 +63,41 @@ def embedding_scatter(df: pd.DataFrame, color: str = "cluster", symbol: str | No
                  "mode": "markers", "name": _cluster_name(label), "marker": marker,
                  "meta": str(label), "hovertemplate": template}
         if "client" in part.columns and len(df) <= MAX_POINT_LABELS:
+            # cliponaxis=False + padded ranges below: names near the edge stay whole.
             trace.update(mode="markers+text", text=part["client"].astype(str).to_numpy(),
-                         textposition="top center", textfont={"size": 11, "color": "#444444"})
+                         textposition="top center", textfont={"size": 11, "color": "#444444"},
+                         cliponaxis=False)
         if hover_cols:
             trace["customdata"] = part[hover_cols].to_numpy()
         traces.append(trace)
+    if has_symbol:
+        # Legend-only entries explaining the symbols (the cluster traces mix them).
+        for g in sorted(int(v) for v in df[symbol].dropna().unique()):
+            traces.append({"type": "scatter", "x": [None], "y": [None], "mode": "markers",
+                           "name": f"true group {g}", "legendgroup": "truth",
+                           "legendgrouptitle": {"text": "True group (symbol)"},
+                           "marker": {"color": MIXED_COLOR, "size": size,
+                                      "symbol": group_symbol(g)},
+                           "hoverinfo": "skip"})
     add_fast_traces(fig, traces)
-    fig.update_xaxes(title_text=x_title, showticklabels=bool(x_title))
-    fig.update_yaxes(title_text=y_title, showticklabels=bool(y_title))
-    legend_title = "Cluster" + (" (symbol = true group)" if has_symbol else "")
+    labelled = "client" in df.columns and len(df) <= MAX_POINT_LABELS
+    fig.update_xaxes(title_text=x_title, showticklabels=bool(x_title),
+                     range=_padded(df["x"], 0.08 + (0.10 if labelled else 0.0)))
+    fig.update_yaxes(title_text=y_title, showticklabels=bool(y_title),
+                     range=_padded(df["y"], 0.08, top=0.14 if labelled else 0.08))
+    legend_title = "Cluster" + (" (colour)" if has_symbol else "")
     return finish(fig, "embedding_scatter", title, legend_title_text=legend_title)
+
+
+def _padded(values, pad: float, top: float | None = None) -> list[float] | None:
+    """Axis range with ``pad`` (fraction of the span) below and ``top`` above: markers and
+    their name labels never touch or cross the plot edge."""
+    v = pd.to_numeric(pd.Series(values), errors="coerce").dropna().to_numpy(dtype=float)
+    if not v.size:
+        return None
+    lo, hi = float(v.min()), float(v.max())
+    span = hi - lo or max(abs(hi), 1.0)
+    return [lo - pad * span, hi + (pad if top is None else top) * span]
 
 
 @lru_cache(maxsize=16)
@@ -177,7 +202,7 @@ def _block_average(M: np.ndarray, factor: int) -> np.ndarray:
 def similarity_heatmap(matrix: np.ndarray, order: np.ndarray, labels: np.ndarray,
                        client_ids: list[str], value_name: str = "distance",
                        max_size: int = 400,
-                       title: str | None = "Client similarity") -> go.Figure:
+                       title: str | None = None) -> go.Figure:
     """Client x client matrix ordered by cluster, with cluster boundaries drawn.
 
     Parameters
@@ -193,6 +218,9 @@ def similarity_heatmap(matrix: np.ndarray, order: np.ndarray, labels: np.ndarray
         Above this many clients, consecutive (ordered) clients are block-averaged so the
         figure stays light; the title says so.
     """
+    if title is None:  # named for what it plots: a distance or a similarity
+        title = ("Client distance" if "distance" in value_name.lower()
+                 else "Client similarity")
     order = np.asarray(order, dtype=np.int64)
     M = np.asarray(matrix, dtype=np.float64)[np.ix_(order, order)]
     ordered = np.asarray(labels).astype(np.int64)[order]
@@ -283,14 +311,24 @@ def assignment_sankey(flows: pd.DataFrame,
     x_of = {r: 0.001 + 0.998 * i / span for i, r in enumerate(rounds)}
     fig = go.Figure(go.Sankey(
         arrangement="snap",
-        node={"label": [f"r{r} {_cluster_name(c)}" for r, c in nodes],
+        # Short node names (the round is the column header) in dark text without the
+        # default white halo: readable in every column, also in print.
+        textfont={"size": 12, "color": "#222222", "shadow": "none"},
+        node={"label": [_cluster_name(c) for _, c in nodes],
+              "customdata": [f"round {r}" for r, _ in nodes],
+              "hovertemplate": "%{customdata}, %{label}: %{value} clients<extra></extra>",
               "color": [cluster_color(c) for _, c in nodes], "pad": 8, "thickness": 12,
               "x": [x_of[r] for r, _ in nodes]},
         link={"source": [index[tuple(map(int, r))] for r in left],
               "target": [index[tuple(map(int, r))] for r in right],
               "value": flows["n_clients"].to_numpy(),
               "color": [_rgba(cluster_color(c), 0.35) for c in flows["cluster_from"]]}))
-    return finish(fig, "assignment_sankey", title)
+    for r in rounds:
+        fig.add_annotation(text=f"Round {r}", x=x_of[r], y=1.0, xref="paper", yref="paper",
+                           yanchor="bottom", showarrow=False, font={"size": 12},
+                           xanchor="left" if r == rounds[0] else (
+                               "right" if r == rounds[-1] else "center"))
+    return finish(fig, "assignment_sankey", title, margin={"t": 70})
 
 
 def cluster_size_bar(sizes: pd.DataFrame, title: str | None = "Cluster sizes") -> go.Figure:

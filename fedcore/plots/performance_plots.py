@@ -7,6 +7,7 @@ evaluation (Li et al. 2020, "Fair Resource Allocation in Federated Learning", IC
 
 from __future__ import annotations
 
+import functools
 import zlib
 
 import pandas as pd
@@ -14,15 +15,8 @@ import plotly.graph_objects as go
 
 from fedcore.plots.theme import cluster_color, finish
 
-#: Methods in a fixed order, so a method keeps its colour in every figure and session
-#: (whatever subset of methods a figure shows).
-KNOWN_METHODS = ("fedavg", "local", "oracle", "flhc", "kmeans", "cfl", "ifca", "fesem",
-                 "fedgroup", "pacfl")
-#: Hand-picked method colours (Okabe-Ito + Tol muted, no yellow: unreadable as a thin
-#: line on white); methods often compared get clearly different hues.
-METHOD_COLORS = {"fedavg": "#0072B2", "local": "#E69F00", "oracle": "#999933",
-                 "flhc": "#CC79A7", "kmeans": "#009E73", "cfl": "#D55E00", "ifca": "#000000",
-                 "fesem": "#332288", "fedgroup": "#882255", "pacfl": "#56B4E9"}
+#: Colours of methods that are not registered (or registered without a colour); the
+#: registered methods' colours live on the strategy registry (``Strategy.color``).
 SPARE_COLORS = ["#44AA99", "#AA4499", "#117733", "#CC6677", "#88CCEE", "#DDCC77"]
 #: Legends with more entries than this are hidden (e.g. local-only has one cluster per client).
 MAX_LEGEND_ENTRIES = 12
@@ -32,19 +26,39 @@ _METRIC_TITLES = {"mean_accuracy": "mean client accuracy", "worst_accuracy": "wo
                   "n_clusters": "clusters"}
 
 
+def _base_method(method: str) -> str:
+    """``"ifca (n_clusters=2) · oracle K"`` / ``"ifca @ run"`` -> ``"ifca"``."""
+    base = str(method)
+    for sep in (" @ ", " (", " · ", " ["):
+        base = base.split(sep)[0]
+    return base.strip().lower()
+
+
+@functools.cache
+def _registered() -> tuple[tuple[str, ...], dict[str, str | None]]:
+    """Registered methods in registry order (a method keeps its colour and line style in
+    every figure and session, whatever subset a figure shows) and their colours."""
+    from fedcore.registries import method_colors
+
+    colors = method_colors()
+    return tuple(colors), colors
+
+
 def _method_index(method: str) -> int:
-    base = str(method).split(" @ ")[0].strip().lower()
-    if base in KNOWN_METHODS:
-        return KNOWN_METHODS.index(base)
-    return len(KNOWN_METHODS) + zlib.crc32(base.encode()) % 97
+    base = _base_method(method)
+    known, _ = _registered()
+    if base in known:
+        return known.index(base)
+    return len(known) + zlib.crc32(base.encode()) % 97
 
 
 def method_color(method: str) -> str:
     """Stable colour of a method (``"ifca"`` and ``"ifca @ run-id"`` share it)."""
+    known, colors = _registered()
     i = _method_index(method)
-    if i < len(KNOWN_METHODS):
-        return METHOD_COLORS[KNOWN_METHODS[i]]
-    return SPARE_COLORS[(i - len(KNOWN_METHODS)) % len(SPARE_COLORS)]
+    if i < len(known) and colors[known[i]]:
+        return colors[known[i]]
+    return SPARE_COLORS[(i - len(known)) % len(SPARE_COLORS)]
 
 
 _DASHES = ("solid", "dash", "dot", "dashdot")
@@ -56,6 +70,40 @@ def method_style(method: str) -> tuple[str, str]:
     CFL run that never split, and FedAvg) stay visible as different line patterns."""
     i = _method_index(method)
     return _DASHES[i % len(_DASHES)], _MARKERS[i % len(_MARKERS)]
+
+
+#: Round metrics that only take integer values (their axis gets integer ticks).
+INTEGER_METRICS = ("n_clusters", "n_nonfinite")
+
+
+def distinct_styles(methods) -> dict[str, tuple[str, str]]:
+    """``(dash, marker)`` per curve: the method's own style, moved on to the next free one
+    when another curve of the same colour already uses it (two IFCA runs, say), so curves
+    that coincide stay distinguishable."""
+    used, out = set(), {}
+    for m in methods:
+        dash, symbol = method_style(m)
+        i = _DASHES.index(dash)
+        j = _MARKERS.index(symbol)
+        for step in range(len(_DASHES) * len(_MARKERS)):
+            cand = (_DASHES[(i + step) % len(_DASHES)], _MARKERS[(j + step) % len(_MARKERS)])
+            if (method_color(m), cand[0]) not in used:
+                break
+        used.add((method_color(m), cand[0]))
+        out[m] = cand
+    return out
+
+
+def integer_axis(fig: go.Figure, axis: str, values=None) -> None:
+    """Integer ticks only (no 2.5 rounds or 1.5 clusters)."""
+    import math
+    top = 1.0
+    if values is not None:
+        v = pd.to_numeric(pd.Series(values), errors="coerce").dropna()
+        top = float(v.max()) if len(v) else 1.0
+    dtick = max(1, math.ceil(top / 10))
+    update = fig.update_xaxes if axis == "x" else fig.update_yaxes
+    update(tickformat="d", dtick=dtick, tick0=0 if axis == "y" else 1)
 
 
 def _method_colors(methods) -> dict[str, str]:
@@ -74,17 +122,21 @@ def learning_curves(rounds: pd.DataFrame, metric: str = "mean_accuracy",
     fig = go.Figure()
     methods = list(dict.fromkeys(rounds["method"]))
     colors = _method_colors(methods)
+    styles = distinct_styles(methods)
     for method in methods:
         part = rounds[rounds["method"] == method].sort_values("round")
+        dash, symbol = styles[method]
         fig.add_trace(go.Scatter(
             x=part["round"].to_numpy(), y=part[metric].to_numpy(), mode="lines+markers",
-            name=str(method), line={"color": colors[method], "width": 2,
-                                    "dash": method_style(method)[0]},
-            marker={"size": 6, "symbol": method_style(method)[1]},
+            name=str(method), line={"color": colors[method], "width": 2, "dash": dash},
+            marker={"size": 7, "symbol": symbol},
             hovertemplate=f"{method}<br>round %{{x}}: %{{y:.3f}}<extra></extra>"))
     label = _METRIC_TITLES.get(metric, metric)
+    integer_axis(fig, "x", rounds["round"] if "round" in rounds else None)
     fig.update_xaxes(title_text="round")
     fig.update_yaxes(title_text=label)
+    if metric in INTEGER_METRICS:
+        integer_axis(fig, "y", rounds[metric])
     return finish(fig, f"learning_curves_{metric}", title or f"{label.capitalize()} per round",
                   legend_title_text="Method")
 

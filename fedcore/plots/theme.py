@@ -13,6 +13,8 @@ import numpy as np
 import plotly.graph_objects as go
 import plotly.io as pio
 
+from .safe_text import escape_figure_text
+
 OKABE_ITO = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442",
              "#000000"]
 TOL_MUTED = ["#332288", "#88CCEE", "#44AA99", "#117733", "#999933", "#DDCC77", "#CC6677",
@@ -97,7 +99,8 @@ def add_fast_traces(fig: go.Figure, traces: list[dict]) -> go.Figure:
 
 
 def finish(fig: go.Figure, name: str, title: str | None = None, **layout) -> go.Figure:
-    """Apply the template, a title and the stable export ``name`` (``fig.layout.meta``).
+    """Apply the template, a title and the stable export ``name`` (``fig.layout.meta``);
+    data text is escaped so it never becomes markup (:mod:`fedcore.plots.safe_text`).
 
     Figures built while ``fedlens`` is the default already carry it (assigning it again
     costs ~10 ms per figure), so it is only set explicitly when another default is active.
@@ -107,7 +110,7 @@ def finish(fig: go.Figure, name: str, title: str | None = None, **layout) -> go.
     fig.update_layout(meta={"name": name}, **layout)
     if title is not None:
         fig.update_layout(title={"text": title})
-    return fig
+    return escape_figure_text(fig)
 
 
 def figure_name(fig: go.Figure) -> str:

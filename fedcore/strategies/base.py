@@ -133,6 +133,8 @@ class Strategy:
 
     name = "base"
     paper = ""
+    #: Colour of the method in every figure (hex); None = a spare colour.
+    color: str | None = None
     #: Hyper-parameters: name -> :class:`fedcore.params.Param` (the UI, CLI and grid use it).
     param_schema: dict[str, Param] = {}
 

@@ -78,6 +78,7 @@ class CFL(Strategy):
     """Sattler et al.'s CFL: split a cluster when its clients' updates stop agreeing."""
 
     name = "cfl"
+    color = "#D55E00"
     paper = "Sattler, Müller, Samek, IEEE TNNLS 2021"
     param_schema = {
         "criterion": Param(str, "relative", choices=("relative", "absolute"),

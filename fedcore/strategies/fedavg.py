@@ -14,5 +14,6 @@ class FedAvg(Strategy):
     """The non-clustered baseline: every client shares model 0."""
 
     name = "fedavg"
+    color = "#0072B2"
     paper = "McMahan et al., AISTATS 2017"
     param_schema: dict = {}

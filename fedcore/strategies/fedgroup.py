@@ -66,6 +66,7 @@ class FedGroup(Strategy):
     """Duan et al.'s FedGroup (EDC + K-means cold start), optional FlexCFL migration."""
 
     name = "fedgroup"
+    color = "#882255"
     paper = "Duan et al., FedGroup, IEEE ISPA 2021; FlexCFL, IEEE TPDS 2022"
     param_schema = {
         "n_clusters": Param(int, 4, 1, 50, help="number of groups K"),

@@ -54,6 +54,7 @@ class FeSEM(Strategy):
     """Multi-center FL: K centres, L2 E-step on local models, mean M-step."""
 
     name = "fesem"
+    color = "#332288"
     paper = "Xie et al., Multi-Center Federated Learning, WWW journal 2023 (arXiv 2005.01026)"
     param_schema = {
         "n_clusters": Param(int, 4, 1, 50, help="number of centre models K"),

@@ -18,4 +18,5 @@ class FLHC(OneShotClustering):
     """FL+HC (Briggs et al., 2020): agglomerative clustering of local updates."""
 
     name = "flhc"
+    color = "#CC79A7"
     paper = "Briggs, Fan, Andras, IJCNN 2020"

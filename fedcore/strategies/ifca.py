@@ -18,6 +18,7 @@ class IFCA(Strategy):
     """K models with distinct seeded initialisations; clients pick the lowest-loss model."""
 
     name = "ifca"
+    color = "#000000"
     paper = "Ghosh, Chung, Yin, Ramchandran, NeurIPS 2020"
     param_schema = {
         "n_clusters": Param(int, 4, 1, 50, help="number of cluster models K"),

@@ -16,6 +16,7 @@ class KMeansOneShot(OneShotClustering):
     """k-means on the clients' local weights after warm-up (standard CFL comparison)."""
 
     name = "kmeans"
+    color = "#009E73"
     paper = "k-means one-shot baseline (e.g. Ghosh et al., NeurIPS 2020)"
     param_schema = {
         **OneShotClustering.param_schema,

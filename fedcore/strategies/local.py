@@ -23,6 +23,7 @@ class LocalOnly(Strategy):
     """
 
     name = "local"
+    color = "#E69F00"
     paper = "baseline (no federation)"
     param_schema: dict = {}
 

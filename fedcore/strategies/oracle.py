@@ -16,6 +16,7 @@ class Oracle(Strategy):
     """Clusters are the dataset's known ``true_groups``; needs a scenario with ground truth."""
 
     name = "oracle"
+    color = "#999933"
     paper = "Ghosh et al., NeurIPS 2020 (oracle baseline)"
     param_schema: dict = {}
 

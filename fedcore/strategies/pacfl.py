@@ -59,6 +59,7 @@ class PACFL(Strategy):
     """One-shot principal-angle clustering, then FedAvg within each cluster."""
 
     name = "pacfl"
+    color = "#56B4E9"
     paper = "Vahidian et al., AAAI 2023"
     param_schema = {
         "n_basis": Param(int, 3, 1, 50, help="p: principal vectors per class (or per client)"),

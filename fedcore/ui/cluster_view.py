@@ -1,30 +1,43 @@
-"""Clusters page controller: pick a result, a representation and a clusterer; re-cluster live.
+"""Clusters page controller: the method's own clusters first, then what-if re-clustering.
 
-A slider move re-clusters the *cached* representation (:class:`RepresentationCache`: distances
-and linkage trees computed once) and never retrains. The 2-D embedding is cached separately
-from the clustering, so moving a slider recolours points without moving them.
+The page opens on the clusters the method itself used (its final assignment). A "what-if
+re-clustering" re-clusters the *cached* representation (:class:`RepresentationCache`:
+distances and linkage trees computed once) and never retrains. Every widget key contains
+the run id, so a k or threshold chosen for one result never carries over to another result
+or dataset; each result's controls start from its own number of clusters.
 """
 
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 import streamlit as st
 
-from . import cached, state
+from . import state
 from .forms import schema_widgets
 
-#: Below this many clients UMAP's neighbourhood graph is meaningless: use PCA/MDS.
-MIN_CLIENTS_FOR_UMAP = 10
+OWN, WHAT_IF = "own", "what-if"
+VIEWS = {OWN: "Method's own assignment", WHAT_IF: "What-if re-clustering"}
 
 
 def choose_result(results: dict) -> str:
-    """Select box over results; defaults to the last selection or the last run."""
+    """Select box over results (by readable run name); defaults to the last selection or
+    the last run."""
     keys = list(results)
+    label = state.names(results)
     prev = state.selection().get("result")
     index = keys.index(prev) if prev in keys else len(keys) - 1
-    return st.selectbox("Result (method)", keys, index=index, key="cl.result",
+    state.keep_valid("cl.result", keys)
+    return st.selectbox("Result", keys, index=index, key="cl.result", format_func=label.get,
                         help="Any finished simulation; re-clustering never retrains it.")
+
+
+def choose_view(key: str) -> str:
+    """The method's own clusters (default) or a what-if re-clustering of this result."""
+    return st.radio("Clusters shown", list(VIEWS), format_func=VIEWS.get,
+                    key=f"w.cl.{key}.view",
+                    help="Own assignment: the clusters the method trained its models for. "
+                         "What-if: re-cluster the cached client representation without "
+                         "retraining (to compare clusterers and cuts).")
 
 
 def choose_representation(key: str, result) -> str:
@@ -69,7 +82,9 @@ def clustering_controls(cache, prefix: str, n_clusters: int | None = None) -> tu
     """Clusterer select box + its parameters as live sliders (adapted to ``cache``).
 
     ``n_clusters`` (e.g. :func:`default_n_clusters`) replaces the schema's default number
-    of clusters, so the first view is comparable with the method's own clustering.
+    of clusters, so the first view is comparable with the method's own clustering. When the
+    cut switches from a number of clusters to a distance threshold, the threshold starts at
+    the height giving the partition shown just before.
     """
     from fedcore.clustering import CLUSTERERS, schema_for
 
@@ -86,11 +101,35 @@ def clustering_controls(cache, prefix: str, n_clusters: int | None = None) -> tu
     skip = set(choices)
     if "cut" in params:
         skip.add("distance_threshold" if params["cut"] == "n_clusters" else "n_clusters")
+        schema = _threshold_follows_cut(cache, f"{prefix}.{name}", params, schema)
     for hidden in ("n_init", "seed"):
         skip.add(hidden)
     numeric = {k: v for k, v in schema.items() if k not in skip}
     params.update(schema_widgets(numeric, f"{prefix}.{name}", sliders=True))
     return name, params
+
+
+def _threshold_follows_cut(cache, prefix: str, params: dict, schema: dict) -> dict:
+    """On a switch n_clusters -> distance_threshold, start the threshold at the cut height
+    giving the number of clusters shown before (not at an unrelated remembered value).
+    Returns ``schema`` with that default."""
+    from fedcore.clustering import cut_height_for
+
+    last_key = f"fl.cut_seen.{prefix}"
+    last = st.session_state.get(last_key)
+    st.session_state[last_key] = params["cut"]
+    if params["cut"] != "distance_threshold" or last == "distance_threshold":
+        return schema
+    k = st.session_state.get(f"{prefix}.n_clusters", schema["n_clusters"].default)
+    Z = cache.linkage(params["linkage"], params["metric"])
+    spec = schema["distance_threshold"]
+    height = cut_height_for(Z, int(k))
+    step = float(spec.step or 0) or 1e-6
+    lo, hi = float(spec.min or 0.0), float(spec.max)
+    # On the slider's grid, as close as it gets to the midpoint between the two merges.
+    value = min(max(lo + round((height - lo) / step) * step, lo), hi)
+    st.session_state[f"{prefix}.distance_threshold"] = value
+    return {**schema, "distance_threshold": spec.with_(default=value)}
 
 
 def _fit_to_clients(schema: dict, n_clients: int, n_clusters: int | None) -> dict:
@@ -111,110 +150,6 @@ def recluster(representation, cache, clusterer: str, params: dict) -> np.ndarray
     return _recluster(representation, clusterer, params, cache=cache)
 
 
-def embedding(cache) -> tuple[np.ndarray, str]:
-    """2-D coordinates of the clients and a note saying which method drew them.
-
-    UMAP once it is warm and there are enough clients; PCA (or MDS for distance-only
-    representations) otherwise. Memoised in the representation cache, so a clustering
-    slider never moves the points.
-    """
-    from fedcore.embeddings import embed
-
-    n = cache.n_clients
-    if n >= MIN_CLIENTS_FOR_UMAP and cached.umap_ready():
-        df, info = embed(cache, method="umap", seed=0, n_neighbors=min(15, n - 2))
-    else:
-        df, info = embed(cache, method="pca" if cache.has_vectors else "mds", seed=0)
-    used = str(info.get("used", info.get("method", "pca")))
-    return df[["x", "y"]].to_numpy(dtype=float), embedding_note(used, n,
-                                                              info.get("fallback_reason"))
-
-
-def embedding_note(used: str, n_clients: int, fallback_reason: str | None = None) -> str:
-    if fallback_reason:
-        return f"Layout: {fallback_reason}."
-    if used == "umap":
-        return "Layout: UMAP."
-    if n_clients < MIN_CLIENTS_FOR_UMAP:
-        return f"Layout: {used.upper()} (too few clients for UMAP)."
-    return f"Layout: {used.upper()} — UMAP is still warming up in the background (~15 s)."
-
-
-def client_frame(result, labels: np.ndarray, coords: np.ndarray, dataset=None) -> pd.DataFrame:
-    """Tidy per-client table behind the embedding plot (hover data included)."""
-    cm = result.client_metrics.set_index("client").reindex(result.client_ids)
-    df = pd.DataFrame({"client": result.client_ids, "x": coords[:, 0],
-                       "y": coords[:, 1] if coords.shape[1] > 1 else 0.0,
-                       "cluster": labels.astype(int),
-                       "accuracy": cm["accuracy"].to_numpy(dtype=float),
-                       "size": cm["n_train"].to_numpy()})
-    if result.true_groups is not None:
-        df["true_group"] = np.asarray(result.true_groups).astype(int)
-    meta = getattr(dataset, "metadata", None)
-    if meta is not None and dataset is not None and list(dataset.client_ids) == list(
-            result.client_ids):
-        meta = meta.reindex(result.client_ids)
-        for col in meta.columns[:4]:
-            if col not in df.columns:
-                df[col] = meta[col].to_numpy()
-    return df
-
-
-def embedding_figure(frame: pd.DataFrame):
-    from fedcore.plots.cluster_plots import embedding_scatter
-    extra = tuple(c for c in frame.columns
-                  if c not in ("client", "x", "y", "cluster", "size", "accuracy", "true_group"))
-    return embedding_scatter(frame, hover=("client", "size", "accuracy") + extra)
-
-
-def dendrogram_figure(cache, clusterer: str, params: dict, labels: np.ndarray,
-                      client_ids: list[str]):
-    """The merge tree with the current cut (agglomerative) or coloured by any clustering."""
-    from fedcore.clustering import cut_height_for
-    from fedcore.plots.cluster_plots import dendrogram_figure as _dendrogram
-
-    if clusterer == "agglomerative":
-        Z = cache.linkage(params["linkage"], params["metric"])
-        cut = (params["distance_threshold"] if params.get("cut") == "distance_threshold"
-               else cut_height_for(Z, int(params["n_clusters"])))
-        return _dendrogram(Z, labels, list(client_ids), cut_height=cut)
-    Z = cache.linkage("average", cache.default_metric())
-    return _dendrogram(Z, labels, list(client_ids), cut_height=None,
-                       title="Average-linkage tree, coloured by the current clusters")
-
-
-def similarity_figure(cache, labels: np.ndarray, client_ids: list[str]):
-    """Pairwise distances ordered by cluster; returns ``(figure, tidy data)``."""
-    from fedcore.plots.cluster_plots import similarity_heatmap
-
-    metric = cache.default_metric()
-    D = cache.distance(metric)
-    order = np.argsort(labels, kind="stable")
-    fig = similarity_heatmap(D, order, labels, list(client_ids),
-                             value_name=f"{metric} distance")
-    data = pd.DataFrame(D, index=pd.Index(client_ids, name="client"), columns=client_ids)
-    return fig, data.reset_index()
-
-
-def sankey_figure(result):
-    """Sankey of assignments across rounds, or None when they never changed."""
-    from fedcore.metrics import assignment_flows
-    from fedcore.plots.cluster_plots import assignment_sankey
-
-    hist = np.asarray(result.assignment_history)
-    if hist.ndim != 2 or hist.shape[0] < 2 or (hist == hist[:1]).all():
-        return None
-    rows = _sankey_rounds(hist.shape[0])
-    return assignment_sankey(assignment_flows(hist, rows))
-
-
-def _sankey_rounds(n_rounds: int, max_steps: int = 8) -> list[int]:
-    # More than ~8 columns make a Sankey unreadable: sample rounds evenly, keep the last.
-    if n_rounds <= max_steps:
-        return list(range(n_rounds))
-    return sorted(set(np.linspace(0, n_rounds - 1, max_steps).round().astype(int).tolist()))
-
-
 def quality(cache, labels: np.ndarray, true_groups) -> dict:
     """ARI/AMI/NMI vs true groups (when known), silhouette, Davies-Bouldin, clusters found."""
     from fedcore.metrics import cluster_quality
@@ -231,9 +166,11 @@ QUALITY_LABELS = {"n_clusters": "Clusters found", "ari": "ARI", "ami": "AMI", "n
 
 
 def show_quality(q: dict, method_agreement: float | None = None) -> None:
-    """The quality numbers as a row of ``st.metric`` (None shown as "—")."""
+    """The quality numbers as ``st.metric`` tiles, at most four to a row so no label is
+    truncated (None shown as "—")."""
     keys = [k for k in QUALITY_LABELS if k in q and not (k == "n_noise" and not q[k])]
-    for col, k in zip(st.columns(len(keys)), keys):
+    cols = [c for _ in range(0, len(keys), 4) for c in st.columns(4)]
+    for col, k in zip(cols, keys):
         v = q[k]
         text = "—" if v is None else (str(int(v)) if k in ("n_clusters", "n_noise")
                                       else f"{float(v):.3f}")
@@ -257,12 +194,36 @@ def method_agreement(result, labels: np.ndarray) -> float | None:
     return float(adjusted_rand_score(own, labels))
 
 
+def remember(key: str, rep_name: str | None, view: str, clusterer: str | None, params: dict,
+             labels: np.ndarray) -> None:
+    """Record what the page shows (the Explain page, the figure pack and the bundle use it)."""
+    from fedcore.metrics import relabel_like
+
+    result = state.results()[key]
+    # A re-clustering identical to the run's own clusters takes the run's numbering.
+    labels = relabel_like(labels, result.assignments)
+    state.set_selection({"result": key, "representation": rep_name, "view": view,
+                         "clusterer": clusterer, "params": dict(params), "labels": labels})
+
+
+def describe_selection(sel: dict, name: str) -> str:
+    """One line saying which clustering is shown (used by Explain and the exports)."""
+    if sel.get("view", WHAT_IF) == OWN or not sel.get("clusterer"):
+        return f"{name}: the method's own clusters"
+    shown = {k: v for k, v in (sel.get("params") or {}).items()
+             if k not in ("n_init", "seed")}
+    args = ", ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}"
+                     for k, v in shown.items())
+    rep_name = str(sel.get("representation")).replace("_", " ")
+    return f"{name}: what-if re-clustering of {rep_name} with {sel['clusterer']}({args})"
+
+
 _QUALITY_HELP = {
     "ari": "Adjusted Rand index vs the true groups (1 = identical, 0 = chance).",
     "ami": "Adjusted mutual information vs the true groups.",
     "nmi": "Normalised mutual information vs the true groups.",
     "silhouette": "Mean silhouette on the representation (higher = better separated).",
     "davies_bouldin": "Davies-Bouldin index (lower = better separated).",
-    "n_clusters": "Clusters of this re-clustering (noise excluded).",
+    "n_clusters": "Clusters shown (noise excluded).",
     "n_noise": "Clients a density clusterer (DBSCAN/HDBSCAN) left unassigned (-1, grey).",
 }

@@ -23,45 +23,48 @@ def bundled_controls() -> dict | None:
     scenarios = list(SCENARIOS)
     cur = state.dataset_source() if state.dataset_source().get("kind") == "bundled" else {}
     cur = cur or state.DEFAULT_SOURCE
-    with st.form("bundled_form"):
-        c1, c2 = st.columns(2)
-        name = c1.selectbox("Bundled dataset", names, index=_index(names, cur["name"]),
-                            format_func=lambda n: _bundled_label(BUNDLED, n), key="w.data.name")
-        scenario = c2.selectbox("Heterogeneity scenario", scenarios,
-                                index=_index(scenarios, cur["scenario"]), key="w.data.scenario",
-                                help="How the pooled data is split into clients "
-                                     "(natural = the dataset's own client column).")
-        c1, c2, c3, c4 = st.columns(4)
-        n_clients = c1.number_input("Clients", 2, 1000, int(cur["n_clients"]),
-                                    key="w.data.clients",
-                                    help="Number of simulated clients. Ignored by the natural "
-                                         "scenario (one client per site of the dataset).")
-        n_groups = c2.number_input("True groups", 1, 50, int(cur["n_groups"]), key="w.data.groups",
-                                   help="Clients are split into this many groups that share a "
-                                        "distribution (the ground truth for ARI). Ignored by "
-                                        "iid and natural.")
-        samples = c3.number_input("Samples per client", 2, 100000,
-                                  int(cur["samples_per_client"]), key="w.data.samples",
-                                  help="Ignored by the natural scenario (all rows are used).")
-        seed = c4.number_input("Data seed", 0, 2**31 - 1, int(cur["seed"]), key="w.data.seed")
-        with st.expander("Scenario parameters"):
-            st.caption("Grouped by scenario; only the chosen scenario's parameters are used.")
-            params_by_scenario = {}
-            for s in scenarios:
-                schema = _scenario_schema(SCENARIOS[s])
-                if schema:
-                    used = " — used by the loaded dataset" if s == cur["scenario"] else ""
-                    st.markdown(f"**{s}**{used}")
-                    cols = st.columns(max(len(schema), 2))
-                    params_by_scenario[s] = {}
-                    for col, (pname, spec) in zip(cols, schema.items()):
-                        params_by_scenario[s].update(
-                            schema_widgets({pname: spec}, f"w.data.sc.{s}", container=col))
+    # Outside the form: the inputs below depend on the scenario chosen here.
+    c1, c2 = st.columns(2)
+    name = c1.selectbox("Bundled dataset", names, index=_index(names, cur["name"]),
+                        format_func=lambda n: _bundled_label(BUNDLED, n), key="w.data.name")
+    scenario = c2.selectbox("Heterogeneity scenario", scenarios,
+                            index=_index(scenarios, cur["scenario"]), key="w.data.scenario",
+                            help="How the pooled data is split into clients "
+                                 "(natural = the dataset's own client column).")
+    natural = scenario == "natural"
+    with st.form("bundled_form", enter_to_submit=False):
+        n_clients, n_groups, samples = (int(cur["n_clients"]), int(cur["n_groups"]),
+                                        int(cur["samples_per_client"]))
+        if natural:
+            st.caption("Natural scenario: one client per site of the dataset, all its rows; "
+                       "true groups come from the dataset when it has them.")
+            seed = st.number_input("Data seed (train/test split)", 0, 2**31 - 1,
+                                   int(cur["seed"]), key="w.data.seed")
+        else:
+            c1, c2, c3, c4 = st.columns(4)
+            n_clients = c1.number_input("Clients", 2, 1000, n_clients, key="w.data.clients",
+                                        help="Number of simulated clients.")
+            n_groups = c2.number_input("True groups", 1, 50, n_groups, key="w.data.groups",
+                                       help="Clients are split into this many groups that "
+                                            "share a distribution (the ground truth for ARI). "
+                                            "Ignored by iid.")
+            samples = c3.number_input("Samples per client", 2, 100000, samples,
+                                      key="w.data.samples")
+            seed = c4.number_input("Data seed", 0, 2**31 - 1, int(cur["seed"]),
+                                   key="w.data.seed")
+        params = {}
+        schema = _scenario_schema(SCENARIOS[scenario])
+        if schema:
+            st.markdown(f"**{scenario} parameters**")
+            cols = st.columns(max(len(schema), 2))
+            for col, (pname, spec) in zip(cols, schema.items()):
+                params.update(schema_widgets({pname: spec}, f"w.data.sc.{scenario}",
+                                             container=col))
         if not st.form_submit_button("Load dataset", type="primary"):
             return None
     return {"kind": "bundled", "name": name, "scenario": scenario, "n_clients": int(n_clients),
             "n_groups": int(n_groups), "samples_per_client": int(samples), "seed": int(seed),
-            "params": params_by_scenario.get(scenario, {})}
+            "params": params}
 
 
 def _scenario_schema(scenario) -> dict:
@@ -181,7 +184,10 @@ def preview(ds) -> None:
     with right:
         color = "true_group" if "true_group" in summary.columns else None
         show_figure(client_size_bar(summary, color=color), "client sizes", summary, key="sizes")
-    with st.expander("Feature summary per client"):
+    if len(ds.input_shape) >= 2:
+        with st.expander("Example images per group", expanded=True):
+            example_images(ds)
+    with st.expander("Feature summary per client (original units)"):
         st.dataframe(feature_summary(ds), hide_index=True)
 
 
@@ -192,15 +198,47 @@ def provenance_frame(provenance: dict) -> pd.DataFrame:
 
 
 def feature_summary(ds, max_features: int = 30) -> pd.DataFrame:
-    """Per-client mean and standard deviation of the first ``max_features`` features."""
-    names = ds.feature_names[:max_features]
+    """Per-client mean and standard deviation of the first ``max_features`` features in the
+    data's ORIGINAL units (the loader's standardisation undone), and how many of the
+    client's values were missing (imputed; from the ``<feature>_missing`` indicators)."""
+    from fedcore.explain.descriptors import missing_indicator_features, original_units
+
+    indicators = set(missing_indicator_features(ds))
+    names = [n for n in ds.feature_names if n not in indicators][:max_features]
+    index = {n: j for j, n in enumerate(ds.feature_names)}
     rows = []
     for cid, X in zip(ds.client_ids, ds.x_train):
-        X = np.asarray(X)[:, :len(names)]
-        row = {"client": cid}
+        X = original_units(ds, np.asarray(X).reshape(len(X), -1)) if len(X) else np.asarray(X)
+        row = {"Client": cid, "Samples": int(len(X))}
         if len(X):
-            for j, name in enumerate(names):
-                row[f"{name} mean"] = float(np.mean(X[:, j]))
-                row[f"{name} sd"] = float(np.std(X[:, j]))
+            row["Missing values"] = int(sum(np.round(X[:, index[m]]).sum() for m in indicators)
+                                        + np.isnan(X).sum())
+            for name in names:
+                col = X[:, index[name]]
+                row[f"{name} mean"] = float(np.nanmean(col))
+                row[f"{name} sd"] = float(np.nanstd(col))
         rows.append(row)
     return pd.DataFrame(rows).round(3)
+
+
+def example_images(ds, per_group: int = 6) -> None:
+    """A few training images of each true group (each client when groups are unknown)."""
+    shape = tuple(int(v) for v in ds.input_shape[:2])
+    groups = (np.asarray(ds.true_groups) if ds.true_groups is not None
+              else np.arange(ds.n_clients))
+    for g in sorted(set(groups.tolist()))[:8]:
+        images, captions = [], []
+        for i in np.flatnonzero(groups == g):
+            for row in np.asarray(ds.x_train[i])[:max(1, per_group // 2)]:
+                if len(images) < per_group:
+                    images.append(_to_grey(row, shape))
+                    captions.append(str(ds.client_ids[i]))
+        label = f"True group {g}" if ds.true_groups is not None else f"Client {g}"
+        st.caption(label)
+        st.image(images, caption=captions, width=72)
+
+
+def _to_grey(row: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    img = np.asarray(row, dtype=np.float64).reshape(shape)
+    lo, hi = float(img.min()), float(img.max())
+    return ((img - lo) / (hi - lo or 1.0) * 255).astype(np.uint8)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 
 import numpy as np
 import streamlit as st
@@ -10,22 +11,38 @@ import streamlit as st
 from . import state
 from .figures import show_figure
 
+TABS = {"summary": "Summary", "membership": "Membership (SHAP)", "divergence": "Divergence",
+        "disagreement": "Prediction disagreement", "models": "Cluster models"}
+#: The tab showing each figure a statement cites (fedcore.explain.narrative's names).
+FIGURE_TABS = {"membership_shap_bar": "membership", "membership_source_bar": "membership",
+               "divergence_heatmap": "divergence", "label_divergence": "divergence",
+               "prediction_disagreement": "disagreement"}
+
 
 def target(results: dict) -> tuple[str, object, np.ndarray, str] | None:
     """``(result key, result, labels, description)`` to explain, or None without results.
 
     The Clusters page's current choice when there is one, else the last run's own clusters.
+    A re-clustering identical to the run's own clusters (numbered differently or not) is
+    explained as the own clusters: the cluster models apply to it.
     """
+    from fedcore.metrics import same_partition
+
+    from .cluster_view import describe_selection
+
     sel = state.selection()
     if sel.get("result") in results and sel.get("labels") is not None:
         key = sel["result"]
-        desc = (f"{key}: re-clustering of **{sel['representation']}** with "
-                f"**{sel['clusterer']}** (from the Clusters page)")
-        return key, results[key], np.asarray(sel["labels"]), desc
+        result, labels = results[key], np.asarray(sel["labels"])
+        desc = describe_selection(sel, state.names()[key])
+        if sel.get("view") != "own" and same_partition(labels, result.assignments):
+            desc += " — the same partition as the method's own clusters"
+        return key, result, labels, desc + " (chosen on the Clusters page)"
     if not results:
         return None
     key = list(results)[-1]
-    return key, results[key], np.asarray(results[key].assignments), f"{key}: its own clusters"
+    return (key, results[key], np.asarray(results[key].assignments),
+            f"{state.names()[key]}: the method's own clusters")
 
 
 def data_note(result, dataset) -> str | None:
@@ -72,7 +89,8 @@ def show_membership(bundle) -> None:
     c2.metric("Clusters explained", len(m.clusters))
     c3.metric("Descriptors", bundle.descriptors.shape[1])
     if m.warning:
-        st.warning(m.warning, icon=":material/warning:")
+        st.caption("The surrogate's fidelity caveat (top of the page) applies to these "
+                   "figures.")
     if len(m.ranking):
         show_figure(shap_bar(m.ranking, fidelity=m.fidelity, trustworthy=m.trustworthy),
                     "membership shap bar", m.ranking, key="shap_bar")
@@ -102,15 +120,20 @@ def show_divergence(bundle) -> None:
                     bundle.pixel_difference, key="pixels")
 
 
-def show_models(bundle) -> None:
+def show_models(bundle, requested: bool) -> None:
     from fedcore.plots.explain_plots import cluster_model_attribution_bars
 
     if bundle.model_attributions is None or not len(bundle.model_attributions):
         if _no_model_note(bundle):
             st.info(_no_model_note(bundle).capitalize() + ".")
-            return
-        st.info("No cluster-model attributions: tick the option above (they explain the run's "
-                "own clusters only, since the models were trained for those).")
+        elif not requested:
+            st.info("No cluster-model attributions yet: tick \"Also explain each cluster "
+                    "model\" above (slower).")
+        else:
+            reasons = [e for e in bundle.errors if "attribution" in e]
+            st.info(reasons[0] if reasons else
+                    "No cluster-model attributions: these clusters have no trained models "
+                    "of their own (the models were trained for the method's own clusters).")
         return
     show_figure(cluster_model_attribution_bars(bundle.model_attributions),
                 "cluster model attribution", bundle.model_attributions, key="model_attr")
@@ -134,8 +157,55 @@ def show_disagreement(bundle) -> None:
                 key="disagreement")
 
 
+def fidelity_warning(bundle) -> None:
+    """The surrogate-fidelity caveat, once per page (stories and SHAP tabs refer to it)."""
+    warning = bundle.membership.warning
+    if warning:
+        st.warning(warning, icon=":material/warning:")
+
+
 def show_stories(bundle) -> None:
+    """Each cluster's story: a one-line "why" first, then the evidence, each statement
+    linked to the tab showing its figure."""
+    caveat = bundle.membership.warning
     for story in bundle.stories:
+        statements = [s for s in story.statements if s.text != caveat]
         st.markdown(f"**{story.headline}**")
-        st.markdown("\n".join(f"- {s.text} *[{s.figure_name}]*" for s in story.statements)
-                    or "- (nothing stands out)")
+        if not statements:
+            st.markdown("*Why:* nothing stands out against the other clients.")
+            continue
+        st.markdown(f"*Why:* {_sentence(statements[0].text)} {_cite(statements[0])}")
+        rest = statements[1:]
+        if rest:
+            st.markdown("\n".join(f"- {s.text} {_cite(s)}" for s in rest))
+    _tab_links()
+
+
+def _sentence(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def _cite(statement) -> str:
+    tab = FIGURE_TABS.get(statement.figure_name)
+    label = statement.figure_name.replace("_", " ")
+    return f"[[{label}]](#tab-{tab})" if tab else f"*[{label}]*"
+
+
+def _tab_links() -> None:
+    """Make ``#tab-<name>`` links open the Explain tab of that name (tabs have no URL)."""
+    st.html(_TAB_LINKS_JS.replace("__NAMES__", json.dumps(TABS)),
+            unsafe_allow_javascript=True)
+
+
+_TAB_LINKS_JS = """<script>(function () {
+  if (window.__fedlensTabLinks) return; window.__fedlensTabLinks = true;
+  const names = __NAMES__;
+  document.addEventListener('click', function (e) {
+    const a = e.target.closest && e.target.closest('a[href^="#tab-"]');
+    if (!a) return;
+    const want = names[a.getAttribute('href').slice(5)];
+    const tab = [...document.querySelectorAll('button[role="tab"]')]
+      .find(b => b.innerText.trim() === want);
+    if (tab) { e.preventDefault(); tab.click(); tab.scrollIntoView({block: 'start'}); }
+  }, true);
+})();</script>"""

@@ -26,14 +26,15 @@ def latex_summary(results: dict) -> str:
     from fedcore.export import latex_table
 
     df = summary_frame(results)[["mean_accuracy", "worst_accuracy", "p10_accuracy", "ari"]]
-    df.columns = ["mean acc.", "worst acc.", "p10 acc.", "ARI"]
+    df.columns = ["Mean accuracy", "Worst client", "10th percentile", "ARI"]
     ds = state.dataset()
     return latex_table(df, caption=f"Client accuracy and clustering on {ds.name if ds else ''}",
-                       label="tab:fedlens-methods", index_name="method")
+                       label="tab:fedlens-methods", index_name="Method")
 
 
-def session_figures(results: dict, dataset=None) -> dict:
-    """name -> (figure, tidy data) of the main figures of this session's results."""
+def session_figures(results: dict, dataset=None, shown: dict | None = None) -> dict:
+    """name -> (figure, tidy data) of the main figures of this session's results, plus the
+    Clusters and Explain figures of the clustering shown (:func:`export_shown.capture`)."""
     from fedcore.metrics import client_accuracy_table, method_summary
     from fedcore.plots import accuracy_box_strip, learning_curves, worst_client_bar
 
@@ -49,18 +50,27 @@ def session_figures(results: dict, dataset=None) -> dict:
         from fedcore.plots import label_distribution_heatmap
         counts = dataset.label_counts()
         figs["label_distribution"] = (label_distribution_heatmap(counts), counts.reset_index())
+    from .export_shown import figures as shown_figures
+    figs.update(shown_figures(shown, dataset))
     return figs
 
 
 def figure_pack(results: dict, formats: tuple[str, ...], dataset=None,
-                settings: dict | None = None) -> bytes:
-    """ZIP of every session figure in ``formats`` plus the CSV of its data."""
+                settings: dict | None = None, shown: dict | None = None) -> bytes:
+    """ZIP of every session figure in ``formats`` plus the CSV of its data, and
+    ``clusters_shown.json`` recording the clustering the Clusters/Explain figures show."""
+    import json
+
     from fedcore.export import export_figure
+
+    from .export_shown import record
 
     buf = io.BytesIO()
     with tempfile.TemporaryDirectory(prefix="fedlens_figs_") as tmp, \
             zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
-        for name, (fig, data) in session_figures(results, dataset).items():
+        if shown is not None:
+            zf.writestr("clusters_shown.json", json.dumps(record(shown), indent=2) + "\n")
+        for name, (fig, data) in session_figures(results, dataset, shown).items():
             for path in export_figure(fig, data, tmp, name, formats=formats,
                                       **(settings or {})):
                 zf.write(path, arcname=f"figures/{Path(path).name}")
@@ -87,7 +97,8 @@ def projector_zip(result, rep_name: str) -> bytes:
 
 
 def bundle_zip(results: dict, dataset, source: dict, figures: dict | None = None,
-               formats: tuple[str, ...] = ("svg",), settings: dict | None = None) -> bytes:
+               formats: tuple[str, ...] = ("svg",), settings: dict | None = None,
+               shown: dict | None = None) -> bytes:
     """The reproducibility bundle (spec, summary, result of every run + figures) as bytes.
 
     Parameters
@@ -99,8 +110,10 @@ def bundle_zip(results: dict, dataset, source: dict, figures: dict | None = None
         How the dataset was made (:func:`fedcore.ui.state.dataset_source`).
     figures : dict, optional
         ``name -> (figure, tidy data)`` exported into the bundle in ``formats``.
+    shown : dict, optional
+        :func:`fedcore.ui.export_shown.capture`: recorded as ``clusters_shown.json``.
     """
-    from fedcore.export import make_bundle
+    from fedcore.bundle import make_bundle
     from fedcore.interop import is_imported, run_record, spec_of
     from fedcore.runner import summary_dict
 
@@ -117,8 +130,10 @@ def bundle_zip(results: dict, dataset, source: dict, figures: dict | None = None
         # An uploaded dataset travels inside the bundle, or reproduce.sh could not find it.
         data_files = ({source["filename"]: source["content"]}
                       if source.get("kind") == "upload" and source.get("content") else None)
+        from .export_shown import record
         path = make_bundle(runs, figures=figures, out_path=Path(tmp) / "fedlens_bundle.zip",
-                           formats=formats, data_files=data_files, figure_kwargs=settings)
+                           formats=formats, data_files=data_files, figure_kwargs=settings,
+                           clusters_shown=record(shown))
         return Path(path).read_bytes()
 
 

@@ -7,6 +7,8 @@ import re
 import pandas as pd
 import streamlit as st
 
+from fedcore.csv_safe import to_csv
+
 FORMATS = {"png": "image/png", "svg": "image/svg+xml", "pdf": "application/pdf"}
 
 EXPORT_SETTINGS = "fl.export_settings"
@@ -107,7 +109,12 @@ def _renderer(export, fig, fmt: str, settings: dict):
     return lambda: export.figure_to_bytes(fig, fmt, **settings)
 
 
+def csv_text(frame: pd.DataFrame, index: bool = True) -> str:
+    """CSV of a table for a download button, spreadsheet formulas neutralised."""
+    return to_csv(frame, index=index)
+
+
 def _csv(export, fig, data: pd.DataFrame | None):
     if data is not None:
-        return lambda: data.to_csv(index=False).encode()
+        return lambda: to_csv(data, index=False).encode()
     return lambda: export.figure_data_csv(fig).encode()

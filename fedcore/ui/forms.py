@@ -65,7 +65,9 @@ def _number(target, label: str, spec: Param, key: str, help_text, sliders: bool)
     step = spec.step
     if sliders and lo is not None and hi is not None and hi > lo:
         step = cast(step or (1 if cast is int else (hi - lo) / 100))
-        return cast(target.slider(label, lo, hi, value, step=step, key=key, help=help_text))
+        fmt = {} if cast is int else {"format": step_format(step)}  # every step visible
+        return cast(target.slider(label, lo, hi, value, step=step, key=key, help=help_text,
+                                  **fmt))
     if cast is int:
         return int(target.number_input(label, min_value=lo, max_value=hi, value=value,
                                        step=int(step or 1), key=key, help=help_text))
@@ -92,6 +94,17 @@ def _fit_remembered_value(key: str, spec: Param) -> None:
         clipped = _clip(value, spec.min, spec.max)
         if clipped != value:
             st.session_state[key] = spec.type(clipped)
+
+
+def step_format(step: float) -> str:
+    """A printf format showing every step of a slider (0.003 -> "%.3f", 2.5 -> "%.1f")."""
+    import math
+    if step <= 0:
+        return "%g"
+    decimals = max(0, -math.floor(math.log10(step) + 1e-9))
+    if round(step * 10**decimals, 6) % 1:  # 0.25 needs 2 digits, not 1
+        decimals += 1
+    return f"%.{min(decimals, 8)}f"
 
 
 def _clip(value, lo, hi):

@@ -14,6 +14,7 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
+from fedcore.csv_safe import to_csv
 from fedcore.grid import aggregate as agg
 from fedcore.grid import dashboard as gd
 
@@ -99,10 +100,23 @@ def launch_form(root: str) -> tuple | None:
         grid = gd.build_grid(data, scen, meth, gd.parse_seeds(seeds), clients, groups, samples,
                              rounds, model=model, hidden=parse_ints(hidden, "hidden sizes"),
                              lr=lr, params=gd.parse_param_lines(params))
-        return grid, gd.grid_dir(root, name), int(workers), tuple(formats)
     except Exception as exc:  # noqa: BLE001
         show_error(exc, "Invalid grid settings")
         return None
+    problem = invalid_method_params(grid)
+    if problem:
+        st.error(f"Nothing was started — {problem}", icon=":material/error:")
+        return None
+    return grid, gd.grid_dir(root, name), int(workers), tuple(formats)
+
+
+def invalid_method_params(grid) -> str | None:
+    """The first method parameter no cell could run with (checked before any cell starts)."""
+    from .simulate_view import validate_methods
+
+    params = getattr(grid, "method_params", None) or {}
+    shared = dict(params.get("*", {}))
+    return validate_methods({m: {**shared, **dict(params.get(m, {}))} for m in grid.methods})
 
 
 def _index(options: list, value) -> int:
@@ -171,10 +185,11 @@ def status(path: str) -> None:
     st.caption(f"{s['complete']}/{s['total']} cells done, {s['failed']} failed · `{path}`")
     errors = gd.failed_errors(path)
     if errors:
-        with st.expander(f"{len(errors)} failed cell(s) — re-launch to retry them",
-                         icon=":material/error:"):
-            st.dataframe(pd.DataFrame({"cell": list(errors), "error": list(errors.values())}),
-                         hide_index=True)
+        # Shown, not folded away: a failed cell changes what the tables below mean.
+        st.error(f"{len(errors)} cell(s) failed; the tables below leave them out. Press "
+                 "Run grid again to retry them.", icon=":material/error:")
+        st.dataframe(pd.DataFrame({"cell": list(errors), "error": list(errors.values())}),
+                     hide_index=True)
     if meta.get("command"):
         st.code("python -m fedcore " + " ".join(meta["command"]), language="bash")
 
@@ -214,7 +229,7 @@ def downloads(tidy_df: pd.DataFrame, tables: dict[str, str], path: str) -> None:
 
     name = Path(path).name or "grid"
     c1, c2, c3 = st.columns(3)
-    c1.download_button("results.csv", tidy_df.to_csv(index=False), f"{name}_results.csv",
+    c1.download_button("results.csv", to_csv(tidy_df, index=False), f"{name}_results.csv",
                        "text/csv", key="dl.grid.csv", on_click="ignore",
                        icon=":material/download:")
     c2.download_button("All LaTeX tables (.tex)", "\n".join(tables.values()),

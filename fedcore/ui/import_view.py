@@ -78,9 +78,7 @@ def _into_session(result, dataset, ex, run_id: str) -> str:
                                     "seed": int(opts.get("seed", 0)),
                                     "client_column": opts.get("client_column"),
                                     "label_column": opts.get("label_column")})
-    key = f"{result.method} @ {run_id}"
-    state.store_result(key, result)
-    return key
+    return state.store_result(result, key=f"{result.method} @ {run_id}")
 
 
 def _slug(text: str) -> str:

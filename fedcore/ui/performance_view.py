@@ -13,13 +13,16 @@ ROUND_METRICS = {"mean_accuracy": "mean client accuracy", "worst_accuracy": "wor
                  "mean_loss": "mean client loss", "n_clusters": "number of clusters"}
 #: Display names and meanings of the summary table's columns.
 SUMMARY_COLUMNS = {
-    "mean_accuracy": ("mean acc.", "Mean test accuracy over clients (each client counts once)."),
-    "std": ("std", "Standard deviation of client accuracy."),
-    "worst_accuracy": ("worst acc.", "Accuracy of the worst client."),
-    "p10_accuracy": ("p10 acc.", "10th percentile of client accuracy."),
+    "method": ("Run", "Method and the settings telling its runs apart ('oracle K': the "
+                      "number of clusters was set from the known true groups)."),
+    "mean_accuracy": ("Mean accuracy", "Mean test accuracy over clients (each client counts "
+                                       "once)."),
+    "std": ("Std", "Standard deviation of client accuracy."),
+    "worst_accuracy": ("Worst client", "Accuracy of the worst client."),
+    "p10_accuracy": ("10th percentile", "10th percentile of client accuracy."),
     "ari": ("ARI", "Adjusted Rand index of the method's clusters vs the true groups."),
-    "n_clusters": ("clusters", "Clusters the method ended with."),
-    "wall_seconds": ("seconds", "Wall-clock time of the run."),
+    "n_clusters": ("Clusters", "Clusters the method ended with."),
+    "wall_seconds": ("Seconds", "Wall-clock time of the run."),
 }
 
 
@@ -30,14 +33,26 @@ def column_config(frame: pd.DataFrame) -> dict:
 
 
 def current_results(results: dict) -> tuple[dict, list[str]]:
-    """Results computed on the loaded dataset, and the keys left out because stale."""
+    """Results computed on the loaded dataset keyed by their readable run name (the
+    ``method`` column of every table and legend), and the run ids left out because stale."""
     fresh = {k: r for k, r in results.items() if not state.is_stale(r)}
-    return fresh, [k for k in results if k not in fresh]
+    return state.named(fresh), [k for k in results if k not in fresh]
 
 
 def summary_table(results: dict) -> pd.DataFrame:
     from fedcore.metrics import method_summary
     return method_summary(results).round(4)
+
+
+def readable(frame: pd.DataFrame) -> pd.DataFrame:
+    """Column names for people: ``mean_accuracy`` -> ``Mean accuracy`` (tables on screen)."""
+    names = {c: READABLE.get(c, str(c).replace("_", " ").capitalize()) for c in frame.columns}
+    return frame.rename(columns=names)
+
+
+READABLE = {"ari": "ARI", "p10_accuracy": "P10 accuracy", "n_clusters": "Clusters",
+            "wall_seconds": "Seconds", "std": "Std of accuracy", "method": "Run",
+            "n_train": "Training samples"}
 
 
 def show_accuracy(results: dict) -> None:
@@ -50,10 +65,15 @@ def show_accuracy(results: dict) -> None:
     # True groups first when known: they mean the same for every method, cluster ids do not.
     options = ["true_group", "cluster"] if has_truth else ["cluster"]
     state.keep_valid("w.perf.color", options)
-    color = st.radio("Colour clients by", options, horizontal=True, key="w.perf.color",
-                     format_func=lambda o: o.replace("_", " "),
-                     help="Each point is one client's test accuracy; the box summarises all "
-                          "clients of the method. Cluster ids are per method.")
+    if len(options) > 1:
+        color = st.radio("Colour clients by", options, horizontal=True, key="w.perf.color",
+                         format_func=lambda o: o.replace("_", " "),
+                         help="Each point is one client's test accuracy; the box summarises "
+                              "all clients of the method. Cluster ids are per method.")
+    else:
+        color = options[0]
+        st.caption("Clients coloured by their cluster (ids are per method; no true groups "
+                   "are known).")
     show_figure(accuracy_box_strip(table, color=color), "client accuracy", table,
                 key="acc_box")
 
@@ -70,9 +90,11 @@ def show_gains(results: dict) -> None:
 
     shown = False
     for baseline in BASELINES:
-        if baseline in results and len(results) > 1:
-            gains = gains_over(results, baseline=baseline)
-            show_figure(gain_plot(gains), f"gain over {baseline}", gains,
+        # The first run of the baseline method (runs are keyed by their readable name).
+        name = next((k for k, r in results.items() if r.method == baseline), None)
+        if name is not None and len(results) > 1:
+            gains = gains_over(results, baseline=name)
+            show_figure(gain_plot(gains), f"gain over {name}", gains,
                         key=f"gain_{baseline}")
             shown = True
     if not shown:
@@ -96,11 +118,11 @@ def show_rounds(results: dict) -> None:
 
 
 def per_cluster_table(results: dict) -> pd.DataFrame:
-    """Mean/min accuracy and size of every cluster of every method."""
+    """Size, member clients and mean/min accuracy of every cluster of every run."""
     from fedcore.metrics import client_accuracy_table
 
     table = client_accuracy_table(results)
-    out = table.groupby(["method", "cluster"]).agg(
-        clients=("client", "count"), mean_accuracy=("accuracy", "mean"),
-        worst_accuracy=("accuracy", "min")).reset_index()
-    return out.round(4)
+    out = table.groupby(["method", "cluster"], sort=False).agg(
+        clients=("client", "count"), members=("client", lambda c: ", ".join(map(str, c))),
+        mean_accuracy=("accuracy", "mean"), worst_accuracy=("accuracy", "min")).reset_index()
+    return readable(out.round(4))

@@ -59,9 +59,28 @@ def _slug(text: str) -> str:
 
 
 def default_root() -> str:
-    """``$FEDLENS_RUNS`` or ``./runs`` (same folder as the CLI's)."""
-    from fedcore.store import runs_root
-    return str(runs_root())
+    """The runs root (:func:`fedcore.store.default_runs_root`, same as the CLI's)."""
+    from fedcore.store import default_runs_root
+    return str(default_runs_root())
+
+
+def confined_folder(text: str) -> Path | None:
+    """The folder typed on the Runs page, kept inside the runs root.
+
+    A relative path is taken inside the root; an absolute one must lie inside it. Paths that
+    leave the root (``..``, another absolute path, a symlink pointing out) are refused with
+    an error, so a visitor cannot list, load or write run directories elsewhere.
+    """
+    from fedcore.store import default_runs_root
+
+    root = default_runs_root().expanduser().resolve()
+    folder = Path(text.strip() or str(root)).expanduser()
+    folder = (folder if folder.is_absolute() else root / folder).resolve()
+    if folder != root and root not in folder.parents:
+        st.error(f"The runs folder must be inside the runs root {root} (set FEDLENS_RUNS "
+                 "before starting FedLens to use another root).")
+        return None
+    return folder
 
 
 def list_runs(root: Path) -> pd.DataFrame:
@@ -75,13 +94,14 @@ def load_into_session(path: str, run_id: str, with_dataset: bool) -> str | None:
     Returns
     -------
     str or None
-        The session key of the reloaded result (``"method @ run_id"``).
+        The session key (run id) of the reloaded result; reloading a run already in the
+        session replaces it (same method, parameters, data and seed: same numbers).
     """
     from fedcore.runner import ExperimentSpec, load_spec_dataset
     from fedcore.store import load_run
 
     try:
-        spec_dict, _summary, result = load_run(path)
+        spec_dict, summary, result = load_run(path)
         if with_dataset:
             spec = ExperimentSpec.from_dict(spec_dict)
             ds = load_spec_dataset(spec)
@@ -93,6 +113,5 @@ def load_into_session(path: str, run_id: str, with_dataset: bool) -> str | None:
     except Exception as exc:  # noqa: BLE001
         show_error(exc, f"Could not load run {run_id}")
         return None
-    key = f"{result.method} @ {run_id}"
-    state.store_result(key, result)
-    return key
+    ui = summary.get("ui") or {}
+    return state.store_result(result, oracle=bool(ui.get("oracle_k")))

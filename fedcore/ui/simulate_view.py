@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import streamlit as st
 
@@ -15,15 +16,26 @@ from .progress import method_progress
 DEFAULT_METHODS = ["fedavg", "flhc"]
 
 
-def run_form(n_clients: int, is_image: bool = False) -> tuple | None:
-    """The simulation form; returns ``(config, {method: params})`` when submitted."""
+#: Strategy parameters that set the number of clusters (what "use the known number of
+#: groups" fills in).
+K_PARAMS = ("n_clusters", "k")
+
+
+def run_form(n_clients: int, is_image: bool = False, n_true_groups: int | None = None
+             ) -> tuple | None:
+    """The simulation form; returns ``(config, {method: params}, oracle methods)`` when
+    submitted and every method's parameters are valid (else one error, nothing started).
+
+    ``enter_to_submit=False``: pressing Enter in a number field only commits the value; it
+    must not start a training run (nor show a "Press Enter to submit" hint over the value).
+    """
     from fedcore.strategies import STRATEGIES
 
     names = list(STRATEGIES)
     kinds = ["logreg", "mlp", "cnn"] if is_image else ["logreg", "mlp"]
     state.keep_valid("w.sim.kind", kinds)
     state.keep_valid("w.sim.methods", names, multi=True)
-    with st.form("simulate_form"):
+    with st.form("simulate_form", enter_to_submit=False):
         st.markdown("**Model**")
         c1, c2 = st.columns(2)
         kind = c1.selectbox("Model", kinds, index=1, key="w.sim.kind",
@@ -47,8 +59,15 @@ def run_form(n_clients: int, is_image: bool = False) -> tuple | None:
                                  default=[m for m in DEFAULT_METHODS if m in names],
                                  key="w.sim.methods",
                                  format_func=lambda m: f"{m} — {STRATEGIES[m].paper or 'baseline'}")
-        st.caption("Method parameters (a method's parameters are used only when it is "
-                   "selected above; hover the ⓘ icons for what each one does):")
+        oracle = False
+        if n_true_groups:
+            oracle = st.checkbox(
+                f"Use the known number of groups (K = {n_true_groups}) for k-based methods",
+                value=False, key="w.sim.oracle_k",
+                help="An ORACLE choice: real clients do not know it. Runs made with it are "
+                     "marked 'oracle K' in every table, legend and export.")
+        st.caption("Method parameters (used only when the method is selected above; hover "
+                   "the question-mark icon next to a parameter for what it does):")
         params = {}
         for m in names:
             schema = STRATEGIES[m].param_schema
@@ -59,6 +78,18 @@ def run_form(n_clients: int, is_image: bool = False) -> tuple | None:
             return None
     if not methods:
         st.warning("Choose at least one method.")
+        return None
+    chosen = {m: dict(params.get(m, {})) for m in methods}
+    oracle_methods = set()
+    if oracle and n_true_groups:
+        for m, p in chosen.items():
+            for name in K_PARAMS:
+                if name in p:
+                    p[name] = int(n_true_groups)
+                    oracle_methods.add(m)
+    problem = validate_methods(chosen)
+    if problem:
+        st.error(f"Nothing was started — {problem}", icon=":material/error:")
         return None
     try:
         spec = ModelSpec(kind=kind, hidden=parse_ints(hidden, "hidden sizes") if kind != "logreg"
@@ -71,7 +102,25 @@ def run_form(n_clients: int, is_image: bool = False) -> tuple | None:
     except Exception as exc:  # noqa: BLE001
         show_error(exc, "Invalid settings")
         return None
-    return config, {m: params.get(m, {}) for m in methods}
+    return config, chosen, oracle_methods
+
+
+def validate_methods(methods: dict[str, dict]) -> str | None:
+    """The first invalid method parameter as one sentence, or None when all are valid.
+
+    Builds every strategy with its parameters (checked against its ``Param`` schema, see
+    :func:`fedcore.params.validate`) before anything trains, so a bad value fails here, not
+    after other methods have run.
+    """
+    from fedcore.strategies import STRATEGIES
+
+    for method, params in methods.items():
+        try:
+            STRATEGIES[method](**params)
+        except Exception as exc:  # noqa: BLE001 - any construction error is a bad setting
+            text = error_text(exc)
+            return text if method in text else f"{method}: {text}"
+    return None
 
 
 def _param_grid(schema: dict, prefix: str, per_row: int = 3) -> dict:
@@ -120,36 +169,78 @@ def _fit_schema(schema: dict, n_clients: int) -> dict:
     return out
 
 
-def run_methods(dataset, config: SimulationConfig, methods: dict[str, dict]) -> list[str]:
+def run_methods(dataset, config: SimulationConfig, methods: dict[str, dict],
+                oracle: set | frozenset = frozenset()) -> list[str]:
     """Run each method with a live progress bar; a failure keeps the other results.
+
+    Every finished run is stored under its run id and saved to the runs folder at once
+    (:func:`fedcore.ui.persist.autosave`); while the methods run, the browser asks before
+    the tab is closed or reloaded (:func:`leave_guard`).
 
     Returns
     -------
     list of str
-        The methods that finished.
+        The run ids that finished.
     """
     from fedcore.simulation import run_simulation
     from fedcore.strategies import STRATEGIES
 
+    from .persist import autosave
+
+    guard = leave_guard()
     engine = _engine(dataset, config)
     done = []
-    for method, params in methods.items():
-        callback = method_progress(method)
-        try:
-            strategy = STRATEGIES[method](**params)
-            kwargs = {"engine": engine} if engine is not None else {}
-            result = run_simulation(dataset, strategy, config, progress=callback, **kwargs)
-        except Exception as exc:  # noqa: BLE001 - one failed method must not lose the others
-            callback.bar.empty()
-            state.run_errors()[method] = error_text(exc)
-            continue
-        if not result.dataset_fingerprint:
-            result.dataset_fingerprint = state.fingerprint()
-        state.store_result(method, result)
-        callback.bar.progress(1.0, text=f"{method}: done in {result.wall_seconds:.1f} s · "
-                                        f"mean accuracy {result.mean_client_accuracy:.3f}")
-        done.append(method)
+    try:
+        for method, params in methods.items():
+            callback = method_progress(method)
+            try:
+                strategy = STRATEGIES[method](**params)
+                kwargs = {"engine": engine} if engine is not None else {}
+                result = run_simulation(dataset, strategy, config, progress=callback, **kwargs)
+            except Exception as exc:  # noqa: BLE001 - one failed method must not lose the others
+                callback.bar.empty()
+                state.run_errors()[method] = error_text(exc)
+                continue
+            if not result.dataset_fingerprint:
+                result.dataset_fingerprint = state.fingerprint()
+            key = state.store_result(result, oracle=method in oracle)
+            saved = autosave(key, result)
+            callback.bar.progress(1.0, text=f"{method}: done in {result.wall_seconds:.1f} s · "
+                                            f"mean accuracy {result.mean_client_accuracy:.3f}"
+                                            + (" · saved" if saved else ""))
+            done.append(key)
+    finally:
+        guard.empty()
     return done
+
+
+#: While a run is in progress: ask before the tab is closed/reloaded, and before a sidebar
+#: link interrupts it. The handlers check that the guard element is still on the page, so
+#: they fall silent once it is removed (run finished, page changed).
+_GUARD_HTML = """<div id="fedlens-run-guard" style="display:none"></div><script>
+(function () {
+  const active = () => !!document.getElementById('fedlens-run-guard');
+  if (window.__fedlensGuard) return;
+  window.__fedlensGuard = true;
+  window.addEventListener('beforeunload', function (e) {
+    if (active()) { e.preventDefault(); e.returnValue = ''; }
+  });
+  document.addEventListener('click', function (e) {
+    const link = e.target.closest && e.target.closest('[data-testid="stSidebarNav"] a');
+    if (link && active() && !window.confirm(
+        'A simulation is running. Leave this page and stop it?')) {
+      e.preventDefault(); e.stopPropagation();
+    }
+  }, true);
+})();
+</script>"""
+
+
+def leave_guard():
+    """A placeholder holding the leave-page guard; ``.empty()`` it when the run ends."""
+    slot = st.empty()
+    slot.html(_GUARD_HTML, unsafe_allow_javascript=True)
+    return slot
 
 
 def error_text(exc: BaseException) -> str:
@@ -168,16 +259,23 @@ def _engine(dataset, config: SimulationConfig):
 
 
 def results_table(results: dict) -> pd.DataFrame:
-    """One row per result: accuracy, worst client, clusters, ARI vs true groups, staleness."""
+    """One row per result: accuracy, worst client, clusters, ARI vs true groups, staleness.
+
+    ``Run`` is the readable run name (oracle-K runs say so); ``K`` how the number of
+    clusters was chosen."""
     rows = []
+    label = state.names(results)
     for key, r in results.items():
         acc = r.client_metrics["accuracy"].to_numpy(dtype=float)
-        rows.append({"method": key, "mean accuracy": round(float(pd.Series(acc).mean()), 4),
+        rows.append({"run": label[key], "method": r.method,
+                     "K chosen": "oracle (true groups)" if state.is_oracle(key) else "user",
+                     "mean accuracy": round(float(pd.Series(acc).mean()), 4),
                      "worst client": round(float(pd.Series(acc).min()), 4),
                      "clusters": int(len(set(r.assignments.tolist()))),
                      "ARI": _ari(r), "rounds": int(len(r.rounds)),
                      "seconds": round(float(r.wall_seconds), 1),
-                     "status": "stale — re-run" if state.is_stale(r) else "current"})
+                     "status": "stale — re-run" if state.is_stale(r) else "current",
+                     "run id": key})
     return pd.DataFrame(rows)
 
 
@@ -189,7 +287,8 @@ def _ari(result) -> float | None:
 
 
 def rounds_frame(results: dict) -> pd.DataFrame:
-    """All results' per-round metrics stacked with a ``method`` column (tidy)."""
+    """All results' per-round metrics stacked with a ``method`` column (tidy); pass the
+    results keyed by display name (:func:`fedcore.ui.state.named`)."""
     frames = [r.rounds.assign(method=key) for key, r in results.items() if len(r.rounds)]
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
 
@@ -201,7 +300,40 @@ def learning_curves(results: dict):
     comparable with the others.
     """
     from fedcore.plots import learning_curves as _curves
-    data = rounds_frame({k: r for k, r in results.items() if not state.is_stale(r)})
+    data = rounds_frame(state.named({k: r for k, r in results.items() if not state.is_stale(r)}))
     if data.empty:
         return None, data
     return _curves(data, metric="mean_accuracy"), data
+
+
+def n_true_groups(dataset) -> int | None:
+    """Number of known true groups of ``dataset`` (None when unknown or a single group)."""
+    groups = getattr(dataset, "true_groups", None)
+    if groups is None:
+        return None
+    k = len(set(np.asarray(groups).tolist()))
+    return k if k >= 2 else None
+
+
+def delete_controls(results: dict) -> None:
+    """Remove chosen results (or all) from the session and from the auto-saved runs."""
+    from .persist import delete_saved
+
+    label = state.names(results)
+    with st.popover("Delete results", icon=":material/delete:"):
+        keys = st.multiselect("Results to delete", list(results), format_func=label.get,
+                              key="sim.delete.pick")
+        also_disk = st.checkbox("Also delete their saved copies in the runs folder",
+                                value=True, key="sim.delete.disk")
+        c1, c2 = st.columns(2)
+        if c1.button("Delete chosen", key="sim.delete.some", disabled=not keys):
+            _delete(keys, also_disk, delete_saved)
+        if c2.button("Clear all", key="sim.delete.all", type="primary"):
+            _delete(list(results), also_disk, delete_saved)
+
+
+def _delete(keys: list[str], also_disk: bool, delete_saved) -> None:
+    state.delete_results(keys)
+    if also_disk:
+        delete_saved(keys)
+    st.rerun()

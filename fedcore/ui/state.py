@@ -24,6 +24,9 @@ SELECTION = "fl.cluster_selection"
 ARTEFACTS = "fl.artefacts"
 DATASET_NAMES = "fl.dataset_names"
 SIDEBAR_SLOT = "fl.sidebar_slot"
+ORACLE_RUNS = "fl.oracle_runs"
+RESTORED = "fl.restored"
+RUNNING = "fl.running"
 
 #: The dataset loaded on first visit: small, real, with natural clients (4 hospitals).
 DEFAULT_SOURCE = {"kind": "bundled", "name": "heart", "scenario": "natural", "n_clients": 4,
@@ -65,19 +68,30 @@ def page_setup() -> None:
 
 
 def ensure_dataset() -> None:
-    """Load the default bundled dataset on the first visit (never replaces a loaded one)."""
+    """On a session's first run: restore the last dataset choice and the saved runs on it
+    (a browser reload or a server restart loses nothing), else load the default dataset.
+    Never replaces a loaded dataset."""
+    fresh = RESULTS not in st.session_state
     st.session_state.setdefault(RESULTS, {})
     st.session_state.setdefault(RUN_ERRORS, {})
     st.session_state.setdefault(ARTEFACTS, {})
+    st.session_state.setdefault(ORACLE_RUNS, set())
     if st.session_state.get(DATASET) is not None or st.session_state.get(DATASET_ERROR):
         return
-    from . import cached
-    try:
-        ds = cached.bundled_dataset(**source_args(DEFAULT_SOURCE))
-    except Exception as exc:  # noqa: BLE001 - shown on the Data page instead of crashing
-        st.session_state[DATASET_ERROR] = f"default dataset could not be loaded: {exc}"
-        return
-    set_dataset(ds, DEFAULT_SOURCE)
+    from . import persist
+    restored = persist.restore_dataset()
+    if restored is not None:
+        set_dataset(*restored, remember=False)
+    else:
+        from . import cached
+        try:
+            ds = cached.bundled_dataset(**source_args(DEFAULT_SOURCE))
+        except Exception as exc:  # noqa: BLE001 - shown on the Data page instead of crashing
+            st.session_state[DATASET_ERROR] = f"default dataset could not be loaded: {exc}"
+            return
+        set_dataset(ds, DEFAULT_SOURCE, remember=False)
+    if fresh:
+        persist.restore_runs()
 
 
 def source_args(source: dict) -> dict:
@@ -96,8 +110,14 @@ def dataset_source() -> dict:
     return st.session_state.get(DATASET_SOURCE, {})
 
 
-def set_dataset(ds: FederatedDataset, source: dict) -> None:
-    """Make ``ds`` the current dataset; results computed on another dataset become stale."""
+def set_dataset(ds: FederatedDataset, source: dict, remember: bool = True) -> None:
+    """Make ``ds`` the current dataset; results computed on another dataset become stale.
+
+    ``remember``: save the choice so a reloaded page starts with it
+    (:mod:`fedcore.ui.persist`)."""
+    if remember:
+        from . import persist
+        persist.remember_source(source)
     st.session_state[DATASET] = ds
     st.session_state[DATASET_SOURCE] = dict(source)
     st.session_state[DATASET_FINGERPRINT] = ds.fingerprint()
@@ -111,18 +131,59 @@ def fingerprint() -> str:
 
 
 def results() -> dict[str, SimulationResult]:
-    """Method name -> its latest result (insertion order = run order)."""
+    """Run id -> result (insertion order = run order); see :mod:`fedcore.ui.run_keys`."""
     return st.session_state.setdefault(RESULTS, {})
 
 
-def store_result(key: str, result: SimulationResult) -> None:
+def store_result(result: SimulationResult, oracle: bool = False, key: str | None = None) -> str:
+    """Add ``result`` under its run id (replacing an identical earlier run); returns the id."""
+    from .run_keys import run_id
+    key = key or run_id(result)
+    results().pop(key, None)  # re-inserted last: the newest run is the default everywhere
     results()[key] = result
-    st.session_state.setdefault(RUN_ERRORS, {}).pop(key, None)
+    oracles = st.session_state.setdefault(ORACLE_RUNS, set())
+    (oracles.add if oracle else oracles.discard)(key)
+    st.session_state.setdefault(RUN_ERRORS, {}).pop(result.method, None)
+    _forget_derived(key)
+    refresh_sidebar()
+    return key
+
+
+def _forget_derived(key: str) -> None:
     # Derived artefacts (cluster caches, embeddings) of an older result with this key are void.
     arts = st.session_state.setdefault(ARTEFACTS, {})
     for k in [k for k in arts if k[0] == key]:
         del arts[k]
+    if selection().get("result") == key:
+        st.session_state.pop(SELECTION, None)
+
+
+def delete_results(keys) -> None:
+    """Remove results from the session (saved copies on disk stay)."""
+    for key in list(keys):
+        results().pop(key, None)
+        st.session_state.setdefault(ORACLE_RUNS, set()).discard(key)
+        _forget_derived(key)
     refresh_sidebar()
+
+
+def is_oracle(key: str) -> bool:
+    return key in st.session_state.get(ORACLE_RUNS, set())
+
+
+def names(res: dict | None = None) -> dict[str, str]:
+    """Run id -> unique readable name (method + the parameters telling its runs apart)."""
+    from .run_keys import display_names
+    # Named among ALL session results, so a run has the same name on every page.
+    full = {**results(), **(res or {})}
+    label = display_names(full, st.session_state.get(ORACLE_RUNS, set()))
+    return {k: label[k] for k in (full if res is None else res)}
+
+
+def named(res: dict) -> dict[str, SimulationResult]:
+    """``res`` keyed by display name: the ``method`` column of every table and legend."""
+    label = names(res)
+    return {label[k]: r for k, r in res.items()}
 
 
 def run_errors() -> dict[str, str]:
@@ -132,6 +193,20 @@ def run_errors() -> dict[str, str]:
 def is_stale(result: SimulationResult) -> bool:
     """True when ``result`` was computed on a different dataset than the loaded one."""
     return bool(result.dataset_fingerprint) and result.dataset_fingerprint != fingerprint()
+
+
+def stale_notice(res: dict | None = None, what: str = "") -> list[str]:
+    """ONE warning naming every stale result (instead of a banner per result); returns
+    the stale keys. ``what`` says what happens to them on this page."""
+    res = results() if res is None else res
+    stale = [k for k, r in res.items() if is_stale(r)]
+    if stale:
+        label = names()
+        st.warning(f"Stale — re-run or delete: {', '.join(label.get(k, k) for k in stale)} "
+                   f"{'was' if len(stale) == 1 else 'were'} computed on another dataset than "
+                   f"the loaded {dataset().name if dataset() else 'one'}{what}.",
+                   icon=":material/history:")
+    return stale
 
 
 def stale_note(result: SimulationResult) -> str:
@@ -198,5 +273,6 @@ def _draw_status(slot) -> None:
                    f"  \n`{fingerprint()}`")
         res = results()
         if res:
-            marks = [f"{m}{' (stale)' if is_stale(r) else ''}" for m, r in res.items()]
+            label = names(res)
+            marks = [f"{label[k]}{' (stale)' if is_stale(r) else ''}" for k, r in res.items()]
             st.caption("**Results:** " + ", ".join(marks))

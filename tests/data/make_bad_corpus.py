@@ -1,22 +1,28 @@
-"""Generate the bad-input corpus in ``tests/data/bad/`` (small files, all < 50 KB).
+"""Generate the input corpus: ``tests/data/bad/`` (refused) and ``tests/data/odd/`` (read).
 
-Run ``python tests/data/make_bad_corpus.py [OUT_DIR]``. The files are committed; the big
-cases (zip bomb by ratio, more than 10,000 clients, over-size file) are generated at test
-time in ``tmp_path`` instead (see ``tests/test_data_bad_inputs.py``).
+Run ``python tests/data/make_bad_corpus.py`` to rewrite both folders. The files are
+committed and small (< 50 KB; the two committed bombs < 200 KB, small by nature). Bombs
+that cannot be small (their expansion ratio is capped at 100) are written at test time by
+:func:`write_big_bomb` (see ``tests/test_data_memory.py``).
 
-``EXPECTED`` maps each file to the message fragment its DataError must contain.
+Manifests
+---------
+``EXPECTED``: bad file -> fragment of the one-line DataError it must raise.
+``ODD``: odd-but-valid file -> what it must read as (clients, rows, features, notes).
+``BOMBS``: bomb name -> fragment of its refusal (peak memory is asserted by a subprocess).
 """
 
 from __future__ import annotations
 
+import gzip
 import io
 import json
 import struct
-import sys
 import zipfile
 from pathlib import Path
 
 import numpy as np
+from corpus_cases import COMMITTED_BOMBS, NEW_EXPECTED, ODD, new_bad_files, odd_files  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 FIXED_TIME = (2020, 1, 1, 0, 0, 0)
@@ -37,7 +43,7 @@ EXPECTED = {
     "duplicate_columns.csv": "duplicated column name 'x' (columns 2 and 3)",
     "label_all_missing.csv": "label column 'label' in 'label_all_missing.csv' has no values",
     "regression_label.csv": "has 150 distinct values",
-    "ragged_rows.csv": "is not a well-formed table",
+    "ragged_rows.csv": "data row 2 (line 3) has 5 fields but the header has 3",
     "unsupported.xlsx": "unsupported file type '.xlsx'",
     "corrupt.parquet": "is not a readable Parquet file",
     "zip_traversal.zip": "unsafe path '../evil.csv'",
@@ -58,7 +64,8 @@ EXPECTED = {
     "leaf_inconsistent.json": "inconsistent counts for user 'u2' (num_samples says 5, x has 3",
     "leaf_bad_json.json": "is not valid JSON (line",
     "leaf_not_leaf.json": "is not in LEAF format",
-    "leaf_ragged.json": "rows of different lengths",
+    "leaf_ragged.json": "user 'u1' sample 1 has 1 values, the first sample has 2",
+    **NEW_EXPECTED,
 }
 
 
@@ -97,8 +104,8 @@ def _declared_huge() -> bytes:
     return bytes(data)
 
 
-def corpus() -> dict[str, bytes]:
-    """File name -> bytes of every corpus file."""
+def corpus(bombs: bool = True) -> dict[str, bytes]:
+    """File name -> bytes of every corpus file (``bombs=False``: without the slow ones)."""
     good_client = "a.csv"
     files = {
         "empty.csv": b"",
@@ -158,7 +165,9 @@ def corpus() -> dict[str, bytes]:
             "users": ["u1"], "num_samples": [3],
             "user_data": {"u1": {"x": [[0, 1], [1], [2, 3]], "y": [0, 1, 0]}}}).encode(),
     }
-    assert set(files) == set(EXPECTED), set(files) ^ set(EXPECTED)
+    files.update(new_bad_files(bombs))
+    expected = set(EXPECTED) - (set() if bombs else set(COMMITTED_BOMBS))
+    assert set(files) == expected, set(files) ^ expected
     return files
 
 
@@ -172,7 +181,18 @@ def write_corpus(out_dir: Path) -> list[Path]:
     return paths
 
 
+def write_odd(out_dir: Path) -> list[Path]:
+    out_dir.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for name, data in odd_files().items():
+        path = out_dir / name
+        path.write_bytes(data)
+        paths.append(path)
+    return paths
+
+
+__all__ = ["EXPECTED", "ODD", "corpus", "odd_files", "write_corpus", "write_odd", "gzip"]
+
 if __name__ == "__main__":
-    target = Path(sys.argv[1]) if len(sys.argv) > 1 else HERE / "bad"
-    for p in write_corpus(target):
-        print(f"{p.stat().st_size:>7} {p.name}")
+    for p in write_corpus(HERE / "bad") + write_odd(HERE / "odd"):
+        print(f"{p.stat().st_size:>7} {p.parent.name}/{p.name}")

@@ -13,13 +13,13 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from ..errors import DataError
-from ..store import is_complete, load_run
+from .errors import DataError
+from .store import is_complete, load_run
 
 
 def _cluster_scale(labels: np.ndarray) -> dict:
     """Discrete heatmap colours: cluster k gets its stable FedLens colour."""
-    from ..plots.theme import cluster_color
+    from .plots.theme import cluster_color
 
     k = int(max(labels.max(), 0)) + 1
     scale = []
@@ -31,8 +31,8 @@ def _cluster_scale(labels: np.ndarray) -> dict:
 
 def run_figures(run_dir: str | Path) -> dict[str, tuple[go.Figure, pd.DataFrame]]:
     """name -> (figure, tidy data) for one stored run."""
-    from ..plots import accuracy_box_strip, learning_curves
-    from ..plots.theme import finish
+    from .plots import accuracy_box_strip, learning_curves
+    from .plots.theme import finish
 
     spec, summary, result = load_run(run_dir)
     method = result.method
@@ -63,11 +63,11 @@ def run_figures(run_dir: str | Path) -> dict[str, tuple[go.Figure, pd.DataFrame]
 def rebuild_report(path: str | Path, formats=("pdf", "svg", "png"), **render_kwargs
                    ) -> list[Path]:
     """Re-export every figure of a run directory or grid directory in ``formats``."""
-    from .figures import export_figure
+    from .export.figures import export_figure
 
     path = Path(path)
     if (path / "grid.json").is_file() or (path / "cells").is_dir():
-        from ..grid.aggregate import write_grid_outputs
+        from .grid.aggregate import write_grid_outputs
         return write_grid_outputs(path, formats=formats, figure_kwargs=render_kwargs)
     if not is_complete(path):
         raise DataError(f"{path}: neither a complete run (summary.json) nor a grid "

@@ -20,56 +20,26 @@ stored number with the re-computed one.
 from __future__ import annotations
 
 import datetime as dt
-import importlib.metadata as im
 import json
 import os
-import platform
 import re
 import shlex
 import shutil
-import subprocess
-import sys
 import tempfile
 import zipfile
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
-from ..errors import ConfigError, DataError
-from ..store import is_complete, read_json, save_run
-from .mathjax import PROJECT_ROOT
+from .bundle_verify import COMPARED_KEYS, GRID_COMPARED, verify_bundle
+from .csv_safe import to_csv
+from .errors import ConfigError, DataError
+from .provenance import package_versions
+from .store import is_complete, read_json, save_run
 
 RUN_FILES = ("spec.json", "summary.json", "rounds.csv", "clients.csv", "diagnostics.json",
              "result.json", "result.npz")
 GRID_FILES = ("grid.json", "results.csv", "table.tex", "table_worst.tex", "table_ari.tex")
-#: summary.json keys a reproduction must match exactly.
-COMPARED_KEYS = ("mean_client_accuracy", "worst_client_accuracy", "ari", "n_clusters",
-                 "assignments", "client_accuracy", "dataset_fingerprint")
-GRID_COMPARED = ("mean_client_accuracy", "worst_accuracy", "ari", "n_clusters")
-
-
-def package_versions() -> dict:
-    """Python, platform and installed versions of everything in requirements*.txt."""
-    names = []
-    for req in ("requirements.txt", "requirements-dev.txt"):
-        path = PROJECT_ROOT / req
-        if path.is_file():
-            for line in path.read_text().splitlines():
-                m = re.match(r"^\s*([A-Za-z0-9_.\-]+)\s*(==|>=|<=|~=|$)", line)
-                if m and not line.lstrip().startswith(("#", "-")):
-                    names.append(m.group(1))
-    if not names:
-        from ..runner import RECORDED_PACKAGES
-        names = list(RECORDED_PACKAGES)
-    packages = {}
-    for name in dict.fromkeys(names):
-        try:
-            packages[name] = im.version(name)
-        except im.PackageNotFoundError:
-            packages[name] = None
-    return {"python": platform.python_version(), "platform": platform.platform(),
-            "packages": packages}
 
 
 def _unique(name: str, taken: set) -> str:
@@ -128,7 +98,7 @@ def _command(argv: list[str], data_files: dict) -> str:
 
 def _reproduce_script(run_entries: list[dict], grid_entries: list[dict],
                       data_files: dict | None = None) -> str:
-    from ..grid.spec import GridSpec, grid_to_argv, spec_to_argv
+    from .grid.spec import GridSpec, grid_to_argv, spec_to_argv
 
     data_files = data_files or {}
 
@@ -160,6 +130,23 @@ def _reproduce_script(run_entries: list[dict], grid_entries: list[dict],
     return "\n".join(lines) + "\n"
 
 
+def _all_params(entry: dict) -> dict:
+    """Every method and scenario parameter the run used, defaults included, so the bundle
+    states them even if a later FedLens changes a default."""
+    from .params import defaults
+    from .registries import check_overrides, schema, validate_params
+
+    spec = read_json(entry["dir"] / "spec.json")
+    if "imported" in spec:  # another framework's method: its parameters are free-form
+        return {"method_params": dict(spec.get("method_params") or {}), "scenario_params": {}}
+    scenario = spec.get("scenario")
+    return {"method_params": validate_params("method", spec.get("method"),
+                                             spec.get("method_params")),
+            "scenario_params": {**defaults(schema("scenario", scenario)),
+                                **check_overrides("scenario", scenario,
+                                                  spec.get("scenario_params"))}}
+
+
 def _runs_table(run_entries: list[dict]) -> pd.DataFrame:
     rows = []
     for entry in run_entries:
@@ -178,7 +165,8 @@ def _runs_table(run_entries: list[dict]) -> pd.DataFrame:
 
 def make_bundle(runs, figures: dict | None = None, out_path: str | Path = "fedlens_bundle.zip",
                 formats=("png", "svg", "pdf"), figure_kwargs: dict | None = None,
-                data_files: dict[str, bytes] | None = None) -> Path:
+                data_files: dict[str, bytes] | None = None,
+                clusters_shown: dict | None = None) -> Path:
     """Write the reproducibility ZIP.
 
     Parameters
@@ -193,9 +181,13 @@ def make_bundle(runs, figures: dict | None = None, out_path: str | Path = "fedle
     data_files : dict of str to bytes, optional
         Uploaded datasets (file name -> content) to ship under ``data/``; runs whose ``data``
         is one of these names are re-run from the bundled copy.
+    clusters_shown : dict, optional
+        The clustering the dashboard showed (the method's own, or a what-if re-clustering
+        with its clusterer and parameters, and every client's cluster); written to
+        ``clusters_shown.json`` so the Clusters/Explain figures can be traced to it.
     """
-    from .figures import export_figure
-    from .tables import latex_table
+    from .export.figures import export_figure
+    from .export.tables import latex_table
 
     if not runs:
         raise ConfigError("a bundle needs at least one run or grid")
@@ -210,22 +202,27 @@ def make_bundle(runs, figures: dict | None = None, out_path: str | Path = "fedle
         table = _runs_table(run_entries)
         if not table.empty:
             (stage / "tables").mkdir()
-            table.to_csv(stage / "tables" / "runs.csv", index=False)
+            to_csv(table, stage / "tables" / "runs.csv", index=False)
             numeric = table.set_index("run")[["mean_client_accuracy", "worst_client_accuracy",
                                               "ari"]].astype(float)
+            numeric.columns = ["Mean client accuracy", "Worst client accuracy", "ARI"]
             (stage / "tables" / "runs.tex").write_text(latex_table(
-                numeric, caption="Runs in this bundle.", label="tab:runs", index_name="run"))
+                numeric, caption="Runs in this bundle.", label="tab:runs", index_name="Run"))
         for name, content in (data_files or {}).items():
             if Path(name).name != name or name.startswith("."):
                 raise DataError(f"data file name {name!r} must be a plain file name")
             (stage / "data").mkdir(exist_ok=True)
             (stage / "data" / name).write_bytes(content)
+        if clusters_shown:
+            (stage / "clusters_shown.json").write_text(
+                json.dumps(clusters_shown, indent=2, default=str) + "\n")
         script = stage / "reproduce.sh"
         script.write_text(_reproduce_script(run_entries, grid_entries, data_files))
         script.chmod(0o755)
         (stage / "versions.json").write_text(json.dumps(package_versions(), indent=2) + "\n")
         manifest = {"created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-                    "runs": table.to_dict(orient="records"),
+                    "runs": [{**row, **_all_params(entry)} for row, entry in
+                             zip(table.to_dict(orient="records"), run_entries, strict=True)],
                     "grids": [{"name": e["name"],
                                "cells": len(read_json(e["dir"] / "grid.json")["cells"])}
                               for e in grid_entries]}
@@ -246,79 +243,4 @@ def make_bundle(runs, figures: dict | None = None, out_path: str | Path = "fedle
     return out_path
 
 
-def _same(a, b, atol: float) -> bool:
-    if isinstance(a, dict) and isinstance(b, dict):
-        return a.keys() == b.keys() and all(_same(a[k], b[k], atol) for k in a)
-    if isinstance(a, float | int) and isinstance(b, float | int) and not isinstance(a, bool):
-        return bool(np.isclose(a, b, rtol=0.0, atol=atol, equal_nan=True))
-    return a == b
-
-
-def verify_bundle(zip_path: str | Path, workdir: str | Path | None = None,
-                  mode: str = "script", python: str | None = None, atol: float = 0.0,
-                  cwd: str | Path | None = None, backend: str | None = None) -> pd.DataFrame:
-    """Re-create a bundle's numbers and compare them with the stored ones.
-
-    Parameters
-    ----------
-    mode : {"script", "python"}
-        ``script`` runs ``reproduce.sh`` (the exact published commands) with ``python``
-        (default: this interpreter) from ``cwd`` (default: the project directory);
-        ``python`` re-runs each ``spec.json`` in this process.
-    atol : float
-        Allowed absolute difference of numbers (0 = identical).
-    backend : str, optional
-        ``"module:function"`` computing a spec in ``python`` mode (default: the runner).
-
-    Returns
-    -------
-    DataFrame
-        ``kind, name, key, stored, reproduced, match``; ``df["match"].all()`` is the verdict.
-    """
-    from ..grid import GridSpec, collect_results, run_grid
-    from ..grid.executors import DEFAULT_BACKEND, _resolve
-
-    backend = backend or DEFAULT_BACKEND
-
-    work = Path(workdir) if workdir else Path(tempfile.mkdtemp(prefix="fedlens-verify-"))
-    bundle, out = work / "bundle", work / "reproduced"
-    with zipfile.ZipFile(zip_path) as zf:
-        zf.extractall(bundle)
-    run_dirs = sorted(p for p in (bundle / "runs").glob("*") if p.is_dir()
-                      and "imported" not in read_json(p / "spec.json"))  # nothing to re-run
-    grid_dirs = sorted(p for p in (bundle / "grids").glob("*") if p.is_dir())
-    if mode == "script":
-        env = dict(os.environ, PYTHON=python or sys.executable, OUT=str(out))
-        proc = subprocess.run(["bash", str(bundle / "reproduce.sh")], cwd=cwd or PROJECT_ROOT,
-                              env=env, capture_output=True, text=True)
-        if proc.returncode != 0:
-            raise DataError(f"reproduce.sh failed ({proc.returncode}): {proc.stderr[-2000:]}")
-    elif mode == "python":
-        for run_dir in run_dirs:
-            spec, summary, result = _resolve(backend)(read_json(run_dir / "spec.json"))
-            save_run(out / "runs" / run_dir.name, spec, summary, result)
-        for grid_dir in grid_dirs:
-            grid = GridSpec.from_dict(read_json(grid_dir / "grid.json")["grid"])
-            run_grid(grid, out / "grids" / grid_dir.name, workers=0, formats=(),
-                     backend=backend)
-    else:
-        raise ConfigError(f"mode must be 'script' or 'python', not {mode!r}")
-    rows = []
-    for run_dir in run_dirs:
-        stored = read_json(run_dir / "summary.json")
-        again = read_json(out / "runs" / run_dir.name / "summary.json")
-        for key in COMPARED_KEYS:
-            rows.append({"kind": "run", "name": run_dir.name, "key": key,
-                         "stored": stored.get(key), "reproduced": again.get(key),
-                         "match": _same(stored.get(key), again.get(key), atol)})
-    for grid_dir in grid_dirs:
-        stored = pd.read_csv(grid_dir / "results.csv").set_index("cell_id").sort_index()
-        again = collect_results(out / "grids" / grid_dir.name).set_index("cell_id").sort_index()
-        for cell in stored.index:
-            for key in GRID_COMPARED:
-                a = stored.at[cell, key]
-                b = again.at[cell, key] if cell in again.index else None
-                rows.append({"kind": "grid", "name": f"{grid_dir.name}/{cell}", "key": key,
-                             "stored": a, "reproduced": b,
-                             "match": b is not None and _same(float(a), float(b), atol)})
-    return pd.DataFrame(rows, columns=["kind", "name", "key", "stored", "reproduced", "match"])
+__all__ = ["make_bundle", "verify_bundle", "COMPARED_KEYS", "GRID_COMPARED"]
