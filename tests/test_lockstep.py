@@ -92,3 +92,14 @@ def test_plan_batches_groups_by_model_and_fit():
     with pytest.raises(Exception, match="lockstep"):
         simulate_lockstep([None, None], [None, None],
                           [SimulationConfig(), SimulationConfig(fit=FitConfig(lr=0.3))])
+
+
+def test_batch_cells_option_reaches_the_executor(tmp_path):
+    from fedcore.cli import build_parser
+    from fedcore.errors import ConfigError
+    from fedcore.grid import run_cells
+    args = build_parser().parse_args(["grid", "--data", "digits", "--methods", "fedavg",
+                                      "--batch-cells", "3", "--out", str(tmp_path)])
+    assert args.batch_cells == 3
+    with pytest.raises(ConfigError, match="batch-cells"):
+        run_cells(_grid().cells(), tmp_path, workers=0, batch_cells=0)

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..errors import DataError
+
 
 @dataclass
 class ConcatenatedSplit:
@@ -142,3 +144,31 @@ def evaluation_steps(split: ConcatenatedSplit, clients: np.ndarray,
     mask = valid.reshape(len(clients), n_steps, chunk).transpose(1, 0, 2)
     return (np.ascontiguousarray(rows).astype(np.int32),
             np.ascontiguousarray(mask).astype(np.float32))
+
+
+def check_split(dataset, split: ConcatenatedSplit, name: str) -> None:
+    """DataError naming the client and row of the first unusable label or feature."""
+    def where(row: int) -> str:
+        client = int(np.searchsorted(split.offsets, row, side="right") - 1)
+        return f"client {dataset.client_ids[client]!r}, {name} row {row - split.offsets[client]}"
+
+    bad_y = np.flatnonzero((split.y < 0) | (split.y >= dataset.n_classes))
+    if bad_y.size:
+        raise DataError(f"{where(int(bad_y[0]))}: label {int(split.y[bad_y[0]])} is outside "
+                        f"0..{dataset.n_classes - 1}")
+    bad_x = np.flatnonzero(~np.isfinite(split.x).all(axis=1))
+    if bad_x.size:
+        raise DataError(f"{where(int(bad_x[0]))}: features contain nan or inf")
+
+
+def segment_sums(values: np.ndarray, bounds: np.ndarray) -> np.ndarray:
+    """Sums of ``values[:, bounds[i]:bounds[i+1]]`` for each i (empty segments give 0).
+
+    ``reduceat`` over the non-empty segments only, so a nan (diverged model) stays inside
+    its own client's segment.
+    """
+    out = np.zeros((values.shape[0], len(bounds) - 1))
+    nonempty = np.diff(bounds) > 0
+    if nonempty.any():
+        out[:, nonempty] = np.add.reduceat(values, bounds[:-1][nonempty], axis=1)
+    return out

@@ -10,6 +10,7 @@ run. Tracing them costs seconds (measured 3-4 s per grid cell on the 2-core mach
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 from .evaluator import EvalProgram
@@ -46,3 +47,15 @@ def programs_for(key: tuple, model, layout, n_features: int) -> Programs:
 def clear_program_cache() -> None:
     """Forget every compiled program (the next engine traces again, as each run did before)."""
     _CACHE.clear()
+
+
+def activation_floats(model, n_features: int) -> int:
+    """Floats one sample occupies across all layer outputs (+ im2col patches)."""
+    total = n_features
+    for layer in model.layers:
+        total += int(math.prod(layer.output.shape[1:]))
+        if type(layer).__name__ == "Conv2D":
+            kh, kw = layer.kernel_size
+            total += int(math.prod(layer.output.shape[1:3])) * kh * kw * \
+                int(layer.kernel.shape[2])
+    return total

@@ -16,7 +16,7 @@ import numpy as np
 import tensorflow as tf
 
 from ..config import FitConfig, ModelSpec
-from ..errors import ConfigError, DataError
+from ..errors import ConfigError
 from ..models import (
     build_model,
     get_flat_weights,
@@ -24,8 +24,15 @@ from ..models import (
     param_layout,
     set_flat_weights,
 )
-from .batching import ConcatenatedSplit, epoch_orders, evaluation_steps, training_steps
-from .programs import architecture_key, programs_for
+from .batching import (
+    ConcatenatedSplit,
+    check_split,
+    epoch_orders,
+    evaluation_steps,
+    segment_sums,
+    training_steps,
+)
+from .programs import activation_floats, architecture_key, programs_for
 from .protocol import FitOutput
 
 #: Floats one compiled call may allocate for activations and weight copies (~0.5 GB);
@@ -38,21 +45,6 @@ MEMORY_BUDGET_FLOATS = 2 ** 27
 #: 1.5-2x faster per client than one 160-client call on the 2-core machine (32 MB L3), while
 #: much smaller blocks pay per-step overhead (``benchmarks/engine.py`` prints the sweep).
 CACHE_BLOCK_FLOATS = 6_000_000
-
-
-def _check_split(dataset, split: ConcatenatedSplit, name: str) -> None:
-    """DataError naming the client and row of the first unusable label or feature."""
-    def where(row: int) -> str:
-        client = int(np.searchsorted(split.offsets, row, side="right") - 1)
-        return f"client {dataset.client_ids[client]!r}, {name} row {row - split.offsets[client]}"
-
-    bad_y = np.flatnonzero((split.y < 0) | (split.y >= dataset.n_classes))
-    if bad_y.size:
-        raise DataError(f"{where(int(bad_y[0]))}: label {int(split.y[bad_y[0]])} is outside "
-                        f"0..{dataset.n_classes - 1}")
-    bad_x = np.flatnonzero(~np.isfinite(split.x).all(axis=1))
-    if bad_x.size:
-        raise DataError(f"{where(int(bad_x[0]))}: features contain nan or inf")
 
 
 class VectorisedEngine:
@@ -84,7 +76,7 @@ class VectorisedEngine:
             "test": ConcatenatedSplit.from_lists(dataset.x_test, dataset.y_test,
                                                  self.n_features)}
         for name, split in self._splits.items():
-            _check_split(dataset, split, name)
+            check_split(dataset, split, name)
         self._tensors = {}
         for name, split in self._splits.items():
             self._tensors[name] = (tf.constant(split.x), tf.constant(split.y))
@@ -93,7 +85,7 @@ class VectorisedEngine:
             architecture_key(model_spec, dataset.input_shape, dataset.n_classes),
             self.model, self.layout, self.n_features)
         self._train, self._eval = programs.train, programs.eval
-        self._floats_per_sample = self._activation_floats()
+        self._floats_per_sample = activation_floats(self.model, self.n_features)
 
     # ---- model and weights ---------------------------------------------------------------
     def initial_weights(self, seed: int | None = None) -> np.ndarray:
@@ -253,8 +245,8 @@ class VectorisedEngine:
             hit_all[:, begin:begin + len(sel)] = hit.numpy()
         bounds = np.concatenate([[0], np.cumsum(sizes)])
         with np.errstate(invalid="ignore", divide="ignore"):
-            loss = _segment_sums(ce_all, bounds) / sizes
-            acc = _segment_sums(hit_all, bounds) / sizes
+            loss = segment_sums(ce_all, bounds) / sizes
+            acc = segment_sums(hit_all, bounds) / sizes
         return loss, acc
 
     def evaluate_own(self, weights: np.ndarray, clients,
@@ -303,27 +295,3 @@ class VectorisedEngine:
         size = -(-n_clients // -(-n_clients // size)) if n_clients else size
         return [slice(i, min(i + size, n_clients)) for i in range(0, n_clients, size)] or \
             [slice(0, 0)]
-
-    def _activation_floats(self) -> int:
-        """Floats one sample occupies across all layer outputs (+ im2col patches)."""
-        total = self.n_features
-        for layer in self.model.layers:
-            total += int(math.prod(layer.output.shape[1:]))
-            if type(layer).__name__ == "Conv2D":
-                kh, kw = layer.kernel_size
-                total += int(math.prod(layer.output.shape[1:3])) * kh * kw * \
-                    int(layer.kernel.shape[2])
-        return total
-
-
-def _segment_sums(values: np.ndarray, bounds: np.ndarray) -> np.ndarray:
-    """Sums of ``values[:, bounds[i]:bounds[i+1]]`` for each i (empty segments give 0).
-
-    ``reduceat`` over the non-empty segments only, so a nan (diverged model) stays inside
-    its own client's segment.
-    """
-    out = np.zeros((values.shape[0], len(bounds) - 1))
-    nonempty = np.diff(bounds) > 0
-    if nonempty.any():
-        out[:, nonempty] = np.add.reduceat(values, bounds[:-1][nonempty], axis=1)
-    return out

@@ -1,19 +1,19 @@
 """Lockstep grid batches: many cells advanced round by round, ONE engine call per round.
 
-A 20-client grid cell cannot fill the machine and pays per-call overhead every round; the
-clients of different cells are just more rows of the stacked weights. A lockstep batch runs
-every cell's round in the two public halves of :mod:`fedcore.rounds`::
+The clients of different grid cells are just more rows of the stacked weights. A lockstep
+batch runs every cell's round in the two public halves of :mod:`fedcore.rounds`::
 
     for each cell: state, plan = begin_round(strategy, state, ctx, r)   # its own seeds
     outputs = shared.fit_many([...every cell's plan...])                # ONE engine call
     for each cell: state, record = finish_round(..., plan, its output)  # its own hooks
 
 Each cell keeps its own strategy, state, context (engine view on its own dataset, its own
-initial model and seeds) and recorder, so its result equals the run on its own (assignments
-identical, metrics equal up to the last bits of batched arithmetic -- tested). Cells whose
-model or local-training settings differ cannot share a program:
-:func:`fedcore.grid.batches.plan_batches` puts them
-in different batches. A cell that raises is reported as failed; the others go on.
+initial model and seeds) and recorder, and its clients are blocked as they would be alone, so
+its result is bit-identical to the run on its own (tested). The batch shares what cells have in
+common: one engine and compiled program, each distinct dataset built and stored once, and no
+per-client weight traces that the grid would not store. Cells whose model or local-training
+settings differ cannot share a program: :func:`fedcore.grid.batches.plan_batches` puts them in
+different batches. A cell that raises is reported as failed; the others go on.
 """
 
 from __future__ import annotations
