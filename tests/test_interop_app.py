@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 from app_support import APP, two_group_table
 from streamlit.testing.v1 import AppTest
 
 from fedcore.interop import Exchange, read_exchange
+from fedcore.store import default_runs_root
 
 pytestmark = pytest.mark.slow
 IDS = [f"site{i}" for i in range(6)]
@@ -36,6 +39,8 @@ def _ok(at):
 
 
 def _import(at, tmp_path, name: str, content: bytes):
+    # The Runs page only accepts folders inside the runs root (FEDLENS_RUNS, set by app_support).
+    assert tmp_path.resolve().is_relative_to(default_runs_root().resolve())
     at.switch_page("pages/runs.py").run()
     at.text_input(key="w.runs.root").set_value(str(tmp_path)).run()
     at.file_uploader(key="runs.import.files").set_value((name, content, "application/x")).run()
@@ -43,9 +48,15 @@ def _import(at, tmp_path, name: str, content: bytes):
     return _ok(at)
 
 
+def _under_runs_root(path: Path) -> Path:
+    folder = default_runs_root() / path.name
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
 @pytest.fixture(scope="module")
 def imported(tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("runs")
+    tmp = _under_runs_root(tmp_path_factory.mktemp("runs"))
     at = AppTest.from_file(APP, default_timeout=120)
     at.run()
     _import(at, tmp, "torch_ifca.npz", record(with_data=True))
@@ -112,7 +123,9 @@ def test_export_bundle_marks_the_imported_run(imported, tmp_path):
         assert " run " not in script.split("HERE=")[1]
 
 
-def test_bad_record_is_one_error_and_nothing_changes(tmp_path):
+def test_bad_record_is_one_error_and_nothing_changes(tmp_path, monkeypatch):
+    monkeypatch.setenv("FEDLENS_RUNS", str(tmp_path))
+    tmp_path = _under_runs_root(tmp_path / "imports")
     at = AppTest.from_file(APP, default_timeout=120)
     at.run()
     before = at.session_state["fl.dataset"].fingerprint()
@@ -130,13 +143,25 @@ def test_bad_record_is_one_error_and_nothing_changes(tmp_path):
 
 def test_import_without_data_explains_what_is_missing(tmp_path, monkeypatch):
     # A fresh runs root: a new session restores the dataset saved by the tests above.
-    monkeypatch.setenv("FEDLENS_RUNS", str(tmp_path / "state"))
+    monkeypatch.setenv("FEDLENS_RUNS", str(tmp_path))
     at = AppTest.from_file(APP, default_timeout=120)
     at.run()
-    _import(at, tmp_path, "nodata.npz", record(with_data=False))
+    _import(at, _under_runs_root(tmp_path / "imports"), "nodata.npz", record(with_data=False))
     at.switch_page("pages/explain.py").run()
     _ok(at)
     assert any("has no client data" in i.value for i in at.info)
     at.switch_page("pages/performance.py").run()
     _ok(at)
     assert any(k.startswith("torch-ifca") for k in at.dataframe[0].value["method"])
+
+
+def test_imported_run_can_be_saved_again_from_the_runs_page(imported):
+    at, tmp = imported
+    at.switch_page("pages/runs.py").run()
+    at.text_input(key="w.runs.root").set_value(str(tmp / "again")).run()
+    at.form_submit_button[0].click().run()
+    _ok(at)
+    assert not at.error, [e.value for e in at.error]
+    assert any("Saved" in s.value for s in at.success)
+    saved = [p for p in (tmp / "again").iterdir() if (p / "summary.json").exists()]
+    assert saved and all("imported" in (p / "spec.json").read_text() for p in saved)

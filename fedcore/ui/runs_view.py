@@ -35,6 +35,7 @@ def spec_for(result, source: dict):
 
 def save_results(root: Path, keys: list[str]) -> list[Path]:
     """Write the chosen session results as run directories under ``root``."""
+    from fedcore.interop import is_imported, run_record, spec_of
     from fedcore.runner import summary_dict
     from fedcore.store import save_run
 
@@ -46,8 +47,11 @@ def save_results(root: Path, keys: list[str]) -> list[Path]:
             st.warning(f"{key}: not saved — it is stale (computed on another dataset).")
             continue
         try:
-            spec = spec_for(result, source)
             out = root / f"ui-{stamp}-{_slug(key)}"
+            if is_imported(result):  # made elsewhere: its own record, not the session's data
+                saved.append(save_run(out, *run_record(spec_of(result), result), result))
+                continue
+            spec = spec_for(result, source)
             saved.append(save_run(out, spec.to_dict(), summary_dict(spec, ds, result), result))
         except Exception as exc:  # noqa: BLE001
             show_error(exc, f"Could not save {key}")
