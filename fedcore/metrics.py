@@ -138,7 +138,8 @@ def run_summary(result: SimulationResult) -> dict:
         ``mean_client_accuracy``, ``std_client_accuracy``, ``worst_client_accuracy``,
         ``p10_client_accuracy`` over clients with a finite test accuracy (NaN when none),
         ``ari`` of the final assignments vs the true groups (None when unknown) and
-        ``n_clusters`` in use (noise label -1 not counted).
+        ``n_clusters`` in use (noise label -1 not counted), ``estimated_k``: the K the
+        method estimated itself (``estimate_k=True``; None when K was given or not needed).
     """
     acc = result.client_metrics["accuracy"].to_numpy(float)
     acc = acc[np.isfinite(acc)]
@@ -154,7 +155,15 @@ def run_summary(result: SimulationResult) -> dict:
     return {"mean_client_accuracy": stat(np.mean), "std_client_accuracy": stat(np.std),
             "worst_client_accuracy": stat(np.min),
             "p10_client_accuracy": stat(lambda a: np.percentile(a, 10)),
-            "ari": ari, "n_clusters": int(np.unique(assignments[assignments >= 0]).size)}
+            "ari": ari, "n_clusters": int(np.unique(assignments[assignments >= 0]).size),
+            "estimated_k": estimated_k(result.diagnostics)}
+
+
+def estimated_k(diagnostics: list[dict]) -> int | None:
+    """The K a method estimated itself (``estimated_k`` in its diagnostics), None if it was
+    given or the method finds clusters otherwise (the last estimate if there were several)."""
+    found = [d["estimated_k"] for d in diagnostics if d.get("estimated_k") is not None]
+    return int(found[-1]) if found else None
 
 
 def method_summary(results: dict[str, SimulationResult]) -> pd.DataFrame:

@@ -107,6 +107,7 @@ def summary_dict(spec: ExperimentSpec, dataset, result) -> dict:
         "mean_client_accuracy": _json_float(headline["mean_client_accuracy"]),
         "worst_client_accuracy": _json_float(headline["worst_client_accuracy"]),
         "n_clusters": headline["n_clusters"],
+        "estimated_k": headline["estimated_k"],
         "assignments": {c: int(a) for c, a in zip(result.client_ids, result.assignments)},
         "true_groups": None if truth is None else
         {c: int(g) for c, g in zip(result.client_ids, truth)},

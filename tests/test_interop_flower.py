@@ -83,6 +83,7 @@ def test_recorded_flower_run_imports_with_its_own_numbers(tmp_path):
 
 def test_recorded_flower_run_opens_in_the_dashboard(tmp_path, monkeypatch):
     from streamlit.testing.v1 import AppTest
+    monkeypatch.setenv("FEDLENS_RUNS", str(tmp_path))  # the Runs page stays inside its root
     _, _, _, path = flower_fedavg_run(tmp_path)
     out, result, _ = import_exchange(path, tmp_path / "runs" / "flower")
     at = AppTest.from_file(APP, default_timeout=120)

@@ -100,7 +100,8 @@ def test_cfl_split_rule_is_exactly_the_two_thresholds(eps1, eps2, splits):
 
 def test_cfl_relative_criterion_uses_first_round_scale():
     engine = FakeEngine(offsets=OPPOSITE * 100.0)  # scale-free: same decision as OPPOSITE
-    strategy = CFL(criterion="relative", eps1=0.4, eps2=0.6, warmup_rounds=1)
+    strategy = CFL(criterion="relative", relative_eps1=0.4, relative_eps2=0.6,
+                   warmup_rounds=1)
     state, hist = run_rounds(strategy, make_context(engine), 2)
     assert hist[0]["diagnostics"]["norm_scale"][0] == pytest.approx(100 * np.hypot(2, 0.5))
     assert hist[1]["diagnostics"]["split"] == [(0, 1)]
@@ -408,3 +409,4 @@ def test_clustering_round_is_retried_when_every_client_diverged(make):
         assert len(h["record"].plan.fit.clients) == 6
     assert same_partition(state.assignments, groups)
     assert all(np.isfinite(m).all() for m in state.models.values())
+

@@ -157,3 +157,47 @@ def principal_angle_matrix(x_train: list[np.ndarray], y_train: list[np.ndarray] 
     ys = [None] * len(x_train) if y_train is None else y_train
     bases = [client_basis(x, y, n_basis) if len(x) else [] for x, y in zip(x_train, ys)]
     return proximity_matrix(bases, measure)
+
+
+def class_matched_proximity(x_train: list[np.ndarray], y_train: list[np.ndarray],
+                            n_basis: int = 3, measure: str = "smallest") -> np.ndarray:
+    """(N, N) proximity in degrees comparing class ``c``'s subspace only with class ``c``'s.
+
+    For every class two clients share, the principal angles between their class-``c``
+    subspaces give one angle (the smallest, or the mean with ``measure="mean"``); the
+    proximity is the mean over the shared classes (90 degrees when none is shared). Unlike
+    :func:`proximity_matrix`, which takes the closest pair over ALL pairs of class subspaces,
+    this keeps class identity, so a label swap (class 3 of one group looks like class 5 of
+    the other) changes the proximity.
+    """
+    n = len(x_train)
+    total, count = np.zeros((n, n)), np.zeros((n, n))
+    classes = np.unique(np.concatenate([np.asarray(y) for y in y_train])) if n else []
+    for c in classes:
+        owners = [i for i in range(n) if (np.asarray(y_train[i]) == c).any()]
+        if not owners:
+            continue
+        d = np.asarray(x_train[owners[0]]).shape[1]
+        blocks = [client_basis(np.asarray(x_train[i])[np.asarray(y_train[i]) == c], None,
+                               n_basis) for i in owners]
+        bases = [b[0] if b else np.zeros((d, 0)) for b in blocks]
+        p = max(1, max(b.shape[1] for b in bases))
+        padded, rank = np.zeros((len(owners), p, d)), np.array([b.shape[1] for b in bases])
+        for k, b in enumerate(bases):
+            padded[k, :b.shape[1]] = b.T
+        tiles = np.einsum("apd,bqd->abpq", padded, padded)
+        cos = np.linalg.svd(tiles, compute_uv=False)  # (m, m, p), descending
+        angles = np.arccos(np.clip(cos, -1.0, 1.0))
+        r = np.minimum(rank[:, None], rank[None, :])
+        valid = np.arange(p)[None, None, :] < r[..., None]
+        if measure == "smallest":
+            value = np.where(valid, angles, np.inf).min(-1)
+        else:
+            value = np.where(valid, angles, 0).sum(-1) / np.maximum(r, 1)
+        value = np.where(r > 0, value, np.pi / 2)
+        idx = np.ix_(owners, owners)
+        total[idx] += np.degrees(value)
+        count[idx] += 1
+    out = np.where(count > 0, total / np.maximum(count, 1), 90.0)
+    np.fill_diagonal(out, 0.0)
+    return out

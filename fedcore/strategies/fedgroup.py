@@ -19,6 +19,12 @@ With ``migration="on"`` (FlexCFL's client migration, simplified: no temperature)
 participating client whose update is more cosine-similar to another group's direction (as of
 the previous round) than to its own group's, by more than ``migration_margin``, moves to that
 group after the round (its update still counts for the group it trained in).
+
+``warmup_rounds = N`` (default 0, the paper's cold start from the initial model) runs N full
+FedAvg rounds first; the cold start is then round N+1, from the global model. With
+``estimate_k=True`` (named variant) K is estimated from the cold-start updates of the
+clustered subset by :func:`fedcore.clustering.k_selection.estimate_n_clusters` (recorded as
+``estimated_k``); the subset is then ``pretrain_scale * max_clusters`` clients.
 """
 
 from __future__ import annotations
@@ -29,6 +35,7 @@ import numpy as np
 from sklearn.cluster import KMeans
 
 from ..clustering.geometry import cosine_similarity_matrix, weighted_mean
+from ..clustering.k_selection import K_ESTIMATION_PARAMS, estimate_n_clusters
 from ..params import Param
 from .base import (
     FitPlan,
@@ -77,6 +84,9 @@ class FedGroup(Strategy):
                            help="FlexCFL: let clients move to a more similar group"),
         "migration_margin": Param(float, 0.1, 0.0, 2.0,
                                   help="cosine-similarity gain needed to migrate"),
+        "warmup_rounds": Param(int, 0, 0, 100,
+                               help="full FedAvg rounds before the cold start (0 = paper)"),
+        **K_ESTIMATION_PARAMS,
     }
 
     def __init__(self, **params):
@@ -99,6 +109,8 @@ class FedGroup(Strategy):
         updates = fit_out.weights.astype(np.float64) - start
         ok = np.asarray(fit_out.finite, dtype=bool)
         if state.private.directions is None:
+            if server_round <= self.params["warmup_rounds"]:
+                return super().aggregate_fit(server_round, state, plan, fit_out, ctx)
             return self._cold_start(state, plan, fit_out, updates, ok, ctx)
         keys = np.asarray(plan.start_keys)
         models = weighted_average_by_key(keys, fit_out.weights, fit_out.num_examples, ok,
@@ -121,9 +133,14 @@ class FedGroup(Strategy):
         usable = np.flatnonzero(ok)
         if len(usable) == 0:
             return replace(state, diagnostics={"cold_start": False})
-        k = min(int(self.params["n_clusters"]), len(usable))
+        estimate = self.params["estimate_k"]
+        k = min(int(self.params["max_clusters" if estimate else "n_clusters"]), len(usable))
         n_sub = min(int(self.params["pretrain_scale"]) * k, len(usable))
         sub = np.sort(ctx.rng.choice(usable, size=n_sub, replace=False))
+        estimated = None
+        if estimate:
+            k = estimated = estimate_n_clusters(updates[sub], k,
+                                                int(ctx.rng.integers(2**31 - 1))).n_clusters_
         edc = edc_representation(updates[sub], k)
         seed = int(ctx.rng.integers(2**31 - 1))
         labels = KMeans(n_clusters=k, n_init=10, max_iter=300,
@@ -149,7 +166,7 @@ class FedGroup(Strategy):
         return replace(state, diagnostics={
             "cold_start": True, "edc": edc, "clustered_clients": clients[sub],
             "edc_labels": labels, "assignments": state.assignments.copy(),
-            "n_clusters": len(models)})
+            "n_clusters": len(models), "estimated_k": estimated})
 
     def _migrate(self, state, plan, updates, ok) -> tuple[np.ndarray, list[tuple[int, int, int]]]:
         """Move clients whose update points clearly closer to another group's direction.

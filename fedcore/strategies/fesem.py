@@ -7,14 +7,23 @@ centre; then the E-step assigns every participating client to the centre nearest
 *local* weights, and the M-step sets each centre to the mean of its clients' local weights; a
 centre nobody chose keeps its previous weights.
 
-Deviations, stated: clients restart from their centre every round (as in the FlexCFL reference
-implementation, github.com/morningD/FlexCFL) instead of keeping a personal model regularised
-towards the centre; after ``warmup_rounds`` of FedAvg the centres are initialised from the
-clients' local models of the seeding round, by k-means run to convergence (``init="kmeans"``,
-i.e. the same EM iterated on that round's models), by k-means++ seeds (``init="kmeans++"``) or,
-as in FlexCFL, by K random clients (``init="random_clients"``). A single E/M step from
-arbitrary seeds tends to leave one centre holding most clients, because every client restarts
-from its own centre and stays closest to it.
+Initialisation: the paper, like FlexCFL's FeSEM (github.com/morningD/FlexCFL), starts from K
+freshly initialised centre models (``init="fresh"``, default: K distinct seeded draws of the
+model initialiser). Named variants start the centres from the clients' local models of the
+seeding round: k-means run to convergence (``init="kmeans"``, 10 seeded restarts -- this makes
+FeSEM "one-shot k-means plus EM refinement"), k-means++ seeds (``init="kmeans++"``) or K random
+clients (``init="random_clients"``). ``warmup_rounds = N`` means N full FedAvg rounds; the
+centres are seeded in round N+1, from whose local models the first E-step assigns clients.
+
+Deviation, stated: clients restart from their centre every round (as FlexCFL does) instead of
+keeping a personal model regularised towards the centre. From fresh centres a client's local
+model is often nearest to one centre for everybody (the centres are far from the trained
+global model); that collapse is the paper's behaviour, not a bug, and the k-means variants
+avoid it.
+
+``estimate_k=True`` (named variant): K is estimated by
+:func:`fedcore.clustering.k_selection.estimate_n_clusters` from the seeding round's updates
+(local model minus the global model), recorded as ``estimated_k``.
 """
 
 from __future__ import annotations
@@ -25,6 +34,7 @@ import numpy as np
 from sklearn.cluster import KMeans
 
 from ..clustering.geometry import kmeans_plus_plus, squared_distances
+from ..clustering.k_selection import K_ESTIMATION_PARAMS, estimate_n_clusters
 from ..params import Param
 from .base import FitPlan, ServerState, Strategy, sample_clients, weighted_average_by_key
 
@@ -60,11 +70,13 @@ class FeSEM(Strategy):
         "n_clusters": Param(int, 4, 1, 50, help="number of centre models K"),
         "warmup_rounds": Param(int, 1, 0, 100,
                                help="FedAvg rounds before the centres are seeded"),
-        "init": Param(str, "kmeans", choices=("kmeans", "kmeans++", "random_clients"),
-                      help="centres from the first local models: k-means (EM run to "
-                           "convergence), k-means++ seeds, or K random clients (FlexCFL)"),
+        "init": Param(str, "fresh", choices=("fresh", "kmeans", "kmeans++", "random_clients"),
+                      help="fresh: K freshly initialised centre models (paper, FlexCFL); "
+                           "variants from the first local models: k-means (EM run to "
+                           "convergence), k-means++ seeds, K random clients"),
         "weighting": Param(str, "uniform", choices=("uniform", "examples"),
                            help="M-step mean: plain (as the paper) or by client sample counts"),
+        **K_ESTIMATION_PARAMS,
     }
 
     def initialize(self, ctx) -> ServerState:
@@ -98,8 +110,15 @@ class FeSEM(Strategy):
         centres, private = state.models, state.private
         seeded = None
         seeding = self._seeding(server_round, state)
+        estimated = None
         if seeding:
-            seeded, centres = self._seed(local, ctx.rng)
+            k = int(self.params["n_clusters"])
+            if self.params["estimate_k"]:
+                start = np.stack([state.models[int(j)] for j in plan.start_keys])[ok]
+                k = estimated = estimate_n_clusters(
+                    local - start, self.params["max_clusters"],
+                    int(ctx.rng.integers(2**31 - 1))).n_clusters_
+            seeded, centres = self._seed(local, k, ctx)
             private = FeSEMState(seeded_round=server_round)
         keys, dist = e_step(local, centres)
         models = m_step(keys, local, n_ex, centres, self.params["weighting"])
@@ -112,14 +131,18 @@ class FeSEM(Strategy):
         diag = {"phase": "em", "clients": clients, "distance": dist,
                 "centre_keys": np.array(sorted(centres)),
                 "seed_clients": None if seeded is None else clients[seeded],
-                "n_clusters": int(len(np.unique(keys)))}
+                "n_clusters": int(len(np.unique(keys))), "estimated_k": estimated}
         return replace(state, models=models, assignments=assignments, private=private,
                        diagnostics=diag)
 
-    def _seed(self, local: np.ndarray, rng: np.random.Generator):
-        """Initial centres from the first local models: (seed rows or None, centres dict)."""
-        k = min(int(self.params["n_clusters"]), len(local))
+    def _seed(self, local: np.ndarray, k: int, ctx):
+        """Initial centres: (seed rows or None, centres dict)."""
+        rng = ctx.rng
         init = self.params["init"]
+        if init == "fresh":
+            return None, {j: ctx.engine.initial_weights(seed=int(rng.integers(2**31 - 1)))
+                          for j in range(k)}
+        k = min(k, len(local))
         if init == "kmeans":
             # Full EM (Lloyd) on the seeding round's models: FeSEM's objective run to a fixed
             # point once, several seeded restarts; later rounds take one E and one M step.

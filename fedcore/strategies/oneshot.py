@@ -5,6 +5,16 @@ FedAvg inside each cluster. Not registered itself; each method file sets its def
 
 Any clusterer of :data:`fedcore.clustering.CLUSTERERS` and any representation
 (``weights``, ``updates``, ``last_layer``) can be combined through the parameters.
+
+``warmup_rounds = N`` means N full FedAvg rounds; in round N+1 every client trains from the
+N-round global model and the server clusters those local models (N = 0: cluster the first
+round's updates from the initial model). The same counting holds for FeSEM, CFL, IFCA and
+FedGroup.
+
+``estimate_k=True`` (named variant for comparisons without the true K) replaces
+``n_clusters`` by :func:`fedcore.clustering.k_selection.estimate_n_clusters` on the same
+client representation; the estimate is recorded as ``estimated_k`` in the diagnostics. A
+density clusterer (DBSCAN/HDBSCAN) finds its own K and ignores it.
 """
 
 from __future__ import annotations
@@ -13,6 +23,8 @@ import numpy as np
 from sklearn.metrics.pairwise import euclidean_distances
 
 from ..clustering import CLUSTERERS, canonical_labels
+from ..clustering.estimators import LinkageClustering
+from ..clustering.k_selection import K_ESTIMATION_PARAMS, estimate_n_clusters
 from ..params import Param
 from .base import FitPlan, ServerState, Strategy, weighted_average_by_key, with_assignments
 
@@ -29,23 +41,37 @@ def client_representation(kind: str, local: np.ndarray, start: np.ndarray,
     raise ValueError(f"unknown representation {kind!r}")
 
 
+def cut_height(X: np.ndarray, clusterer: str, relative_threshold: float,
+               linkage: str) -> float:
+    """The absolute threshold a relative one stands for.
+
+    Agglomerative: a fraction of the tree's TOP merge height (1.0 = one cluster), the same
+    height the Clusters page's ``distance_threshold`` cut shows in absolute units; this keeps
+    one setting meaningful across update scales, which differ by orders of magnitude between
+    models and learning rates. Otherwise (DBSCAN's ``eps``, a radius): a fraction of the
+    largest pairwise Euclidean distance.
+    """
+    if clusterer == "agglomerative":
+        tree = LinkageClustering(linkage=linkage, metric="euclidean", n_clusters=1).fit(X)
+        top = float(tree.linkage_matrix_[-1, 2])
+    else:
+        top = float(euclidean_distances(X).max())
+    return max(top * relative_threshold, 1e-12)
+
+
 def cluster_rows(X: np.ndarray, clusterer: str, n_clusters: int, relative_threshold: float,
                  linkage: str, seed: int) -> tuple[np.ndarray, float]:
     """Cluster rows of ``X`` with an estimator of :data:`fedcore.clustering.CLUSTERERS`.
 
-    Returns the labels (numbered by first client) and the absolute threshold used.
-    The threshold is relative to the largest pairwise Euclidean distance: it is the height at
-    which the agglomerative tree is cut (the same scipy tree and cut as on the Clusters page,
-    where the height is shown in absolute units) or DBSCAN's ``eps``. A relative threshold
-    keeps one setting meaningful across models and learning rates, whose update scales differ
-    by orders of magnitude. DBSCAN/HDBSCAN noise points (-1) become singleton clusters so that
+    Returns the labels (numbered by first client) and the absolute threshold used (see
+    :func:`cut_height`). DBSCAN/HDBSCAN noise points (-1) become singleton clusters so that
     every client still gets a model.
     """
     X = np.asarray(X, dtype=np.float64)
     n = len(X)
     if n < 2:
         return np.zeros(n, dtype=np.int64), 0.0
-    threshold = max(float(euclidean_distances(X).max()) * relative_threshold, 1e-12)
+    threshold = cut_height(X, clusterer, relative_threshold, linkage)
     k = max(min(n_clusters, n), 1)
     entry = CLUSTERERS[clusterer]
     # Translate the strategy's few settings into whichever the chosen estimator takes.
@@ -66,8 +92,8 @@ class OneShotClustering(Strategy):
     name = "oneshot"
     paper = "Briggs et al., IJCNN 2020"
     param_schema = {
-        "warmup_rounds": Param(int, 3, 1, 50,
-                               help="FedAvg rounds before the clients are clustered"),
+        "warmup_rounds": Param(int, 3, 0, 50,
+                               help="full FedAvg rounds before the clustering round"),
         "clusterer": Param(str, "agglomerative", choices=tuple(CLUSTERERS),
                            help="clusterer of fedcore.clustering (as on the Clusters page)"),
         "representation": Param(str, "updates", choices=("updates", "weights", "last_layer"),
@@ -75,15 +101,18 @@ class OneShotClustering(Strategy):
         "n_clusters": Param(int, 4, 0, 50,
                             help="number of clusters (0 = cut by the distance threshold)"),
         "distance_threshold": Param(float, 0.5, 0.01, 1.0,
-                                    help="cut height / DBSCAN eps, relative to the largest "
-                                         "pairwise distance"),
+                                    help="agglomerative: cut height as a fraction of the "
+                                         "tree's top merge height (1 = one cluster); DBSCAN: "
+                                         "eps as a fraction of the largest pairwise distance"),
         "linkage": Param(str, "ward", choices=("ward", "average", "complete", "single"),
                          help="agglomerative linkage"),
+        **K_ESTIMATION_PARAMS,
     }
 
     def clustering_round(self, ctx) -> int:
-        """The round whose local models are clustered (the last one if the run is shorter)."""
-        return min(int(self.params["warmup_rounds"]), int(ctx.config.rounds))
+        """The round whose local models are clustered: the first after ``warmup_rounds`` full
+        FedAvg rounds (the last one if the run is shorter)."""
+        return min(int(self.params["warmup_rounds"]) + 1, int(ctx.config.rounds))
 
     def configure_fit(self, server_round, state, ctx) -> FitPlan:
         if server_round != self.clustering_round(ctx):
@@ -101,9 +130,13 @@ class OneShotClustering(Strategy):
                                   start[finite], ctx.engine.last_layer_slice())
         labels = np.zeros(len(plan.clients), dtype=np.int64)
         seed = int(ctx.rng.integers(2**31 - 1))
+        n_clusters, estimated = int(self.params["n_clusters"]), None
+        if self.params["estimate_k"]:
+            n_clusters = estimated = estimate_n_clusters(
+                X, self.params["max_clusters"], seed).n_clusters_
         labels[finite], threshold = cluster_rows(
-            X, self.params["clusterer"], self.params["n_clusters"],
-            self.params["distance_threshold"], self.params["linkage"], seed)
+            X, self.params["clusterer"], n_clusters, self.params["distance_threshold"],
+            self.params["linkage"], seed)
         # A diverged client has no usable update; it joins cluster 0 and is reported per client.
         global_model = state.models[0]
         models = weighted_average_by_key(labels, fit_out.weights, fit_out.num_examples,
@@ -113,4 +146,5 @@ class OneShotClustering(Strategy):
         return with_assignments(state, plan.clients, labels, models=models,
                                 diagnostics={"clustered": True,
                                              "n_clusters": int(labels.max() + 1),
-                                             "distance_threshold": threshold})
+                                             "distance_threshold": threshold,
+                                             "estimated_k": estimated})
