@@ -39,12 +39,12 @@ from .protocol import FitOutput
 #: larger requests are split into client (or row) chunks run one after another.
 MEMORY_BUDGET_FLOATS = 2 ** 27
 
-#: Local weights one training block of clients may hold (~24 MB). A block runs ALL its local
-#: steps before the next block starts, so its weights and gradients stay in the last-level
-#: cache instead of streaming every client's weights from memory at every step: measured
-#: 1.5-2x faster per client than one 160-client call on the 2-core machine (32 MB L3), while
-#: much smaller blocks pay per-step overhead (``benchmarks/engine.py`` prints the sweep).
-CACHE_BLOCK_FLOATS = 6_000_000
+#: Local weights one training block of clients may hold (~14 MB, ~22 MLP clients). A block
+#: runs ALL its local steps before the next block starts, so its weights and gradients stay in
+#: the last-level cache instead of streaming every client's weights from memory at every step:
+#: measured 1.2-1.6x faster per client than one 100-client call on the 2-core machine (32 MB
+#: L3), while blocks of 10 pay per-step overhead (``benchmarks/engine.py`` prints the sweep).
+CACHE_BLOCK_FLOATS = 3_500_000
 
 
 class VectorisedEngine:
@@ -291,7 +291,7 @@ class VectorisedEngine:
                        most: int | None = None) -> list[slice]:
         size = max(1, MEMORY_BUDGET_FLOATS // max(int(floats_per_client), 1))
         size = size if most is None else min(size, most)
-        # Equal blocks (100 clients in blocks of <= 37 -> 34, 33, 33): no small tail block.
+        # Equal blocks (100 clients in blocks of <= 22 -> 5 x 20): no small tail block.
         size = -(-n_clients // -(-n_clients // size)) if n_clients else size
         return [slice(i, min(i + size, n_clients)) for i in range(0, n_clients, size)] or \
             [slice(0, 0)]
