@@ -4,7 +4,8 @@ Workload: MLP 784-200-10, clients x 200 samples (synthetic 784-feature data with
 linear teacher, or ``--data mnist_5k`` rows sampled per client), batch 32, 1 local epoch,
 SGD lr 0.05, FedAvg between rounds. Prints seconds per round for both, the speed ratio,
 the first-call (tracing) time, a hardware floor (the round's FLOPs at the speed of one
-large matmul in this process, i.e. how far the engine is from the machine's limit), and
+large matmul in this process, i.e. how far the engine is from the machine's limit), the
+measured bounds of ``engine_bounds.py`` (block-size sweep, kernel and update bounds), and
 the engine's scaling over 10/100/1000 clients.
 
 Usage: ``python benchmarks/engine.py [--quick] [--data synthetic|mnist_5k]
@@ -18,6 +19,7 @@ import gzip
 import os
 import sys
 import time
+from functools import partial
 from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -240,6 +242,10 @@ def main(argv=None) -> int:
         label = "compile per client" if per_client else "compiled once"
         print(f"SPEED RATIO keras loop ({label}) / engine: {k_round / eng_best:.0f}x")
     hardware_floor(engine, eng_best, keras_best[False])
+    from engine_bounds import report_bounds
+    start = np.broadcast_to(engine.initial_weights(), (100, engine.n_params))
+    report_bounds(engine, partial(engine.fit, start, np.arange(100), FIT, 1),
+                  round_flops(engine, 200, 100), FIT, 100, 200, repeats=3 if args.quick else 5)
 
     models = np.stack([engine.initial_weights()] * 5)
     t0 = time.perf_counter()

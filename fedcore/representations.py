@@ -44,17 +44,23 @@ class ClientTrace:
         Where the output layer sits in the flat weights (always kept exactly).
     seed : int
         Seeds the sketch and the choice of anchor clients.
+    max_floats : int, optional
+        Skip the weights and updates representations when they exceed this many floats
+        (a grid that would not store them does not record them; ``full`` is then False).
     """
 
-    def __init__(self, n_clients: int, n_params: int, last_layer: slice, seed: int = 0):
+    def __init__(self, n_clients: int, n_params: int, last_layer: slice, seed: int = 0,
+                 max_floats: int | None = None):
         self.sketch = None
         dims = n_params
         if n_clients * n_params > EXACT_MAX_FLOATS:
             self.sketch = count_sketch_matrix(n_params, SKETCH_DIMS, seed)
             dims = SKETCH_DIMS
         self.last_layer = last_layer
-        self.weights = np.zeros((n_clients, dims), dtype=np.float32)
-        self.updates = np.zeros((n_clients, dims), dtype=np.float32)
+        self.full = max_floats is None or n_clients * dims <= max_floats
+        shape = (n_clients, dims if self.full else 0)
+        self.weights = np.zeros(shape, dtype=np.float32)
+        self.updates = np.zeros(shape, dtype=np.float32)
         n_last = len(range(n_params)[last_layer])
         self.last = np.zeros((n_clients, n_last), dtype=np.float32)
         self.trained = np.zeros(n_clients, dtype=bool)
@@ -71,8 +77,9 @@ class ClientTrace:
         ok = fit_out.finite
         idx = clients[ok]
         local = fit_out.weights[ok]
-        self.weights[idx] = self._reduce(local)
-        self.updates[idx] = self._reduce(local - start[ok])
+        if self.full:
+            self.weights[idx] = self._reduce(local)
+            self.updates[idx] = self._reduce(local - start[ok])
         self.last[idx] = local[:, self.last_layer]
         self.trained[idx] = True
         pos = np.searchsorted(self.anchors, idx)
@@ -103,19 +110,21 @@ def collect_representations(dataset, engine, trace: ClientTrace,
     """
     note = ("" if trace.sketch is None else
             f" Count-sketch to {SKETCH_DIMS} dims (inner products preserved in expectation).")
-    reps = {
+    reps = {} if not trace.full else {
         "weights": Representation("weights", X=trace.weights,
                                   description="Each client's latest local model weights." + note),
         "updates": Representation("updates", X=trace.updates,
                                   description="Each client's latest local update "
                                               "(local minus starting weights)." + note),
+    }
+    reps.update({
         "last_layer": Representation("last_layer", X=trace.last,
                                      description="Output-layer weights and biases of each "
                                                  "client's latest local model."),
         "data_summary": Representation("data_summary", X=data_summary(dataset),
                                        description="Label distribution and mean standardised "
                                                    "features of each client's training data."),
-    }
+    })
     if trace.trained[trace.anchors].all():
         loss, _ = engine.evaluate_matrix(trace.anchor_weights, split="train")
         loss = np.where(np.isfinite(loss), loss, np.nanmax(np.where(np.isfinite(loss), loss, 0)))

@@ -15,6 +15,7 @@ from fedcore.config import FitConfig, ModelSpec
 from fedcore.dataset import FederatedDataset
 from fedcore.engine import FitOutput, VectorisedEngine
 from fedcore.engine.batching import client_batch_order
+from fedcore.errors import ConfigError
 from fedcore.models import get_flat_weights, set_flat_weights
 
 CE = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
@@ -246,7 +247,7 @@ def test_empty_client_metadata_and_helpers():
 
 
 def test_bad_labels_and_features_name_the_client_and_row():
-    from fedcore.errors import ConfigError, DataError
+    from fedcore.errors import DataError
     ds = make_dataset([4, 4], seed=7)
     ds.y_train[1] = ds.y_train[1].copy()
     ds.y_train[1][2] = 3  # only 3 classes
@@ -276,3 +277,36 @@ def test_all_partial_last_batches_equal_keras_fit():
     engine = VectorisedEngine(make_dataset([10, 10, 9], seed=9), ModelSpec("mlp", (8,)), seed=0)
     run_rounds(engine, keras_fit_round, FitConfig(local_epochs=2, batch_size=8, lr=0.1),
                rounds=2)
+
+
+def test_cache_blocks_and_indexed_starts_give_same_result(uneven, monkeypatch):
+    """Clients trained in small cache blocks, from indexed start models, with per-client
+    order seeds equal one call over all clients with stacked starts and one seed each."""
+    engine = VectorisedEngine(uneven, ModelSpec("mlp", (6,)), seed=0)
+    fit = FitConfig(local_epochs=2, batch_size=4, lr=0.1)
+    models = np.stack([engine.initial_weights(), engine.initial_weights(seed=5)])
+    index = np.array([1, 0, 1])
+    whole = engine.fit(models[index], [0, 1, 2], fit, round_seed=3)
+    monkeypatch.setattr(vectorised, "CACHE_BLOCK_FLOATS", 1)  # one client per block
+    blocked = engine.fit_indexed(models, index, [0, 1, 2], fit, round_seed=[3, 3, 3])
+    np.testing.assert_allclose(blocked.weights, whole.weights, atol=1e-6, rtol=0)
+    np.testing.assert_allclose(blocked.train_loss, whole.train_loss, rtol=1e-6)
+    # a client's order follows (its seed, its order id), not its position in the call
+    alone = engine.fit(models[[0]], [1], fit, round_seed=9)
+    mixed = engine.fit_indexed(models, [1, 0], [2, 1], fit, round_seed=[3, 9])
+    np.testing.assert_allclose(mixed.weights[1], alone.weights[0], atol=1e-6, rtol=0)
+    with pytest.raises(ConfigError, match="start_index"):
+        engine.fit_indexed(models, [2, 0], [0, 1], fit, round_seed=1)
+
+
+def test_engines_of_one_architecture_share_compiled_programs(uneven):
+    """A new engine (grid cell) with the same model shape reuses the traced programs."""
+    spec = ModelSpec("mlp", (6,))
+    first = VectorisedEngine(uneven, spec, seed=0)
+    other = VectorisedEngine(make_dataset([5, 7], seed=3), spec, seed=1)
+    assert other._train is first._train and other._eval is first._eval
+    fit = FitConfig(batch_size=4, lr=0.1)
+    first.fit(np.tile(first.initial_weights(), (3, 1)), [0, 1, 2], fit, round_seed=1)
+    other.fit(np.tile(other.initial_weights(), (2, 1)), [0, 1], fit, round_seed=2)
+    assert first._train("sgd", False).experimental_get_tracing_count() == 1
+    assert VectorisedEngine(uneven, ModelSpec("mlp", (7,)), seed=0)._train is not first._train

@@ -63,6 +63,10 @@ def register(sub) -> None:
     p.add_argument("--ray-address", default=None, help="existing Ray cluster (default: local)")
     p.add_argument("--workers", type=int, default=None,
                    help="processes / Ray CPUs (default: CPU cores; 0 = in this process)")
+    p.add_argument("--batch-cells", type=int, default=None, metavar="N",
+                   help="cells trained together in lockstep per task (one engine call per "
+                        "round for all of them; results equal each cell run alone); "
+                        "default: automatic; 1 = one cell at a time")
     p.add_argument("--keep-representations", action="store_true",
                    help="store every cell's full client representations (weights, updates; "
                         "large) instead of only the small ones")
@@ -108,7 +112,8 @@ def run(args) -> int:
     report = run_grid(grid, Path(args.out), executor=args.executor, workers=args.workers,
                       ray_address=args.ray_address, formats=formats,
                       progress=CounterProgress(enabled=not args.quiet), command=command,
-                      keep_representations=args.keep_representations)
+                      keep_representations=args.keep_representations,
+                      batch_cells=args.batch_cells)
     if not args.quiet:
         print(text_report(summary_frame(collect_results(args.out)), grid_notes(args.out)))
     print(json.dumps({"out": str(args.out), **report.to_dict()}))

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..errors import DataError
+
 
 @dataclass
 class ConcatenatedSplit:
@@ -88,8 +90,16 @@ class StepPlan:
 
 
 def training_steps(split: ConcatenatedSplit, clients: np.ndarray, batch_size: int,
-                   epochs: int, round_seed: int) -> StepPlan:
-    """The :class:`StepPlan` of one round for ``clients`` (dataset indices)."""
+                   epochs: int, round_seed, order_ids: np.ndarray | None = None) -> StepPlan:
+    """The :class:`StepPlan` of one round for ``clients`` (dataset indices).
+
+    ``round_seed`` is one seed or one per client, and ``order_ids`` the client number that
+    seeds each client's order (default: ``clients``). A lockstep grid trains the clients of
+    many runs in one call over their concatenated data: each client keeps its own run's seed
+    and its index within that run, so its batches are those of the run on its own.
+    """
+    seeds = np.broadcast_to(np.asarray(round_seed, dtype=np.int64), (len(clients),))
+    order_ids = clients if order_ids is None else np.asarray(order_ids, dtype=np.int64)
     sizes = split.sizes[clients]
     batches_per_epoch = -(-sizes // batch_size)
     n_steps = max(int((batches_per_epoch * epochs).max(initial=0)), 1)
@@ -103,7 +113,7 @@ def training_steps(split: ConcatenatedSplit, clients: np.ndarray, batch_size: in
             continue
         offset = split.offsets[client]
         nb = int(batches_per_epoch[j])
-        order = np.stack(epoch_orders(n, epochs, round_seed, client))
+        order = np.stack(epoch_orders(n, epochs, seeds[j], order_ids[j]))
         # Pad each epoch's order to nb * batch_size so batches never cross epochs.
         padded = np.zeros((epochs, nb * batch_size), dtype=np.int64)
         padded[:, :n] = order
@@ -134,3 +144,31 @@ def evaluation_steps(split: ConcatenatedSplit, clients: np.ndarray,
     mask = valid.reshape(len(clients), n_steps, chunk).transpose(1, 0, 2)
     return (np.ascontiguousarray(rows).astype(np.int32),
             np.ascontiguousarray(mask).astype(np.float32))
+
+
+def check_split(dataset, split: ConcatenatedSplit, name: str) -> None:
+    """DataError naming the client and row of the first unusable label or feature."""
+    def where(row: int) -> str:
+        client = int(np.searchsorted(split.offsets, row, side="right") - 1)
+        return f"client {dataset.client_ids[client]!r}, {name} row {row - split.offsets[client]}"
+
+    bad_y = np.flatnonzero((split.y < 0) | (split.y >= dataset.n_classes))
+    if bad_y.size:
+        raise DataError(f"{where(int(bad_y[0]))}: label {int(split.y[bad_y[0]])} is outside "
+                        f"0..{dataset.n_classes - 1}")
+    bad_x = np.flatnonzero(~np.isfinite(split.x).all(axis=1))
+    if bad_x.size:
+        raise DataError(f"{where(int(bad_x[0]))}: features contain nan or inf")
+
+
+def segment_sums(values: np.ndarray, bounds: np.ndarray) -> np.ndarray:
+    """Sums of ``values[:, bounds[i]:bounds[i+1]]`` for each i (empty segments give 0).
+
+    ``reduceat`` over the non-empty segments only, so a nan (diverged model) stays inside
+    its own client's segment.
+    """
+    out = np.zeros((values.shape[0], len(bounds) - 1))
+    nonempty = np.diff(bounds) > 0
+    if nonempty.any():
+        out[:, nonempty] = np.add.reduceat(values, bounds[:-1][nonempty], axis=1)
+    return out

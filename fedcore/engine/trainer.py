@@ -61,8 +61,9 @@ class TrainProgram:
         signature = [
             tf.TensorSpec([None, self.n_features], tf.float32),  # x_all
             tf.TensorSpec([None], tf.int32),  # y_all
-            # start weights per tensor, (C or 1, *shape): no split/concat of a (C, P) copy
+            # distinct start models per tensor, (M, *shape): no split/concat of a (C, P) copy
             [tf.TensorSpec([None, *shape], tf.float32) for _, shape, _, _ in layout],
+            tf.TensorSpec([None], tf.int32),  # start model of each client (C,)
             tf.TensorSpec([None, None, None], tf.int32),  # rows (S, C, B)
             tf.TensorSpec([None, None, None], tf.float32),  # mask (S, C, B)
             tf.TensorSpec([None, None], tf.float32),  # last_epoch (S, C)
@@ -71,13 +72,12 @@ class TrainProgram:
         ]
 
         @tf.function(input_signature=signature)
-        def program(x_all, y_all, start_parts, rows, mask, last_epoch, lr, mu):
+        def program(x_all, y_all, start_parts, start_index, rows, mask, last_epoch, lr, mu):
             n_clients = tf.shape(rows)[1]
-            # One start row shared by every client (FedAvg) is broadcast here, in one pass,
-            # instead of being copied C times into the call's input on the Python side;
-            # with C rows broadcast_to returns its input unchanged.
-            start = [tf.broadcast_to(w, tf.concat([[n_clients], tf.shape(w)[1:]], 0))
-                     for w in start_parts]
+            # The few distinct start models (one for FedAvg, K for IFCA, one per cell in a
+            # lockstep batch) are copied to their clients here, in one pass, instead of being
+            # stacked C times into the call's input on the Python side.
+            start = [tf.gather(w, start_index) for w in start_parts]
             zeros_c = tf.zeros([n_clients], tf.float32)
             moments = [tf.zeros_like(w) for w in start] if optimizer == "adam" else []
 

@@ -36,7 +36,8 @@ def run_grid(grid: GridSpec, out_dir: str | Path, executor: str = "local",
              workers: int | None = None, ray_address: str | None = None,
              backend: str = DEFAULT_BACKEND, progress=None, formats=("pdf", "svg", "png"),
              command: list[str] | None = None,
-             keep_representations: bool = False) -> GridReport:
+             keep_representations: bool = False,
+             batch_cells: int | None = None) -> GridReport:
     """Run (or resume) a grid and write its tidy results, tables and figures.
 
     Parameters
@@ -49,6 +50,9 @@ def run_grid(grid: GridSpec, out_dir: str | Path, executor: str = "local",
         Figure formats (empty: no figures, e.g. without Chromium).
     command : list of str, optional
         The ``python -m fedcore grid ...`` arguments, stored for ``reproduce.sh``.
+    batch_cells : int, optional
+        Cells per lockstep batch (see :func:`~fedcore.grid.executors.run_cells`); default
+        automatic.
     keep_representations : bool
         Store every client representation of every cell (large); by default cells keep
         only the small ones (last layer, loss profile, data summary, principal angles).
@@ -64,7 +68,7 @@ def run_grid(grid: GridSpec, out_dir: str | Path, executor: str = "local",
     run = functools.partial(run_cells, out_dir=out_dir, executor=executor, workers=workers,
                             ray_address=ray_address, backend=backend, progress=progress,
                             max_representation_floats=None if keep_representations
-                            else GRID_REPRESENTATION_FLOATS)
+                            else GRID_REPRESENTATION_FLOATS, batch_cells=batch_cells)
     tuning = GridReport()
     if meta["tuning_cells"]:
         _write_meta(out_dir, meta)

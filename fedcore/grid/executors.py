@@ -27,6 +27,7 @@ from pathlib import Path
 
 from ..errors import ConfigError
 from ..store import is_complete, save_run
+from .batches import plan_batches
 from .spec import GridCell
 
 #: "module:function" computing (spec_dict, summary, SimulationResult) from a spec dict.
@@ -40,6 +41,18 @@ def run_spec(spec_dict: dict):
     spec = ExperimentSpec.from_dict(spec_dict)
     dataset, result = run_experiment(spec)
     return spec.to_dict(), summary_dict(spec, dataset, result), result
+
+
+def _run_spec_batch(spec_dicts: list[dict], max_representation_floats: int | None = None) -> list:
+    """Lockstep batch of the real backend (:mod:`fedcore.grid.lockstep`)."""
+    from .lockstep import run_specs_lockstep
+    return run_specs_lockstep(spec_dicts, max_representation_floats)
+
+
+#: A backend with a ``batch`` attribute computes a whole batch of cells together:
+#: ``batch(spec_dicts, max_representation_floats) -> [(spec, summary, result) or error
+#: text, ...]``; it may skip representations larger than the grid stores.
+run_spec.batch = _run_spec_batch
 
 
 def resolve_backend(backend: str) -> Callable:
@@ -58,6 +71,30 @@ def execute_cell(cell_id: str, spec: dict, backend: str = DEFAULT_BACKEND) -> di
     except Exception:  # noqa: BLE001 - recorded in error.txt, the grid goes on
         return {"cell_id": cell_id, "ok": False, "error": traceback.format_exc(),
                 "seconds": time.perf_counter() - start}
+
+
+def execute_batch(cells: list[tuple[str, dict]], backend: str = DEFAULT_BACKEND,
+                  max_representation_floats: int | None = None) -> list[dict]:
+    """Compute a batch of ``(cell_id, spec)`` (one task); one :func:`execute_cell` dict each.
+
+    With a backend that has a ``batch`` function the cells run in lockstep (one engine call
+    per round for all of them); otherwise one after another. Never raises.
+    """
+    fn = resolve_backend(backend)
+    if getattr(fn, "batch", None) is None or len(cells) == 1:
+        return [execute_cell(cell_id, spec, backend) for cell_id, spec in cells]
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    start = time.perf_counter()
+    try:
+        outs = fn.batch([spec for _, spec in cells], max_representation_floats)
+    except Exception:  # noqa: BLE001 - every cell of the batch records the error
+        outs = [traceback.format_exc()] * len(cells)
+    seconds = (time.perf_counter() - start) / len(cells)  # a shared batch: equal parts
+    return [{"cell_id": cell_id, "ok": False, "error": out, "seconds": seconds}
+            if isinstance(out, str) else
+            {"cell_id": cell_id, "ok": True, "spec": out[0], "summary": out[1],
+             "result": out[2], "seconds": seconds}
+            for (cell_id, _), out in zip(cells, outs)]
 
 
 @dataclass
@@ -130,18 +167,23 @@ def _exit_when_orphaned(driver_pid: int) -> None:
     threading.Thread(target=watch, name="fedlens-driver-watch", daemon=True).start()
 
 
-def _iter_local(pending: list[GridCell], workers: int, backend: str):
+def _tasks(batches: list[list[GridCell]]) -> list[list[tuple[str, dict]]]:
+    return [[(c.cell_id, c.spec) for c in batch] for batch in batches]
+
+
+def _iter_local(batches: list[list[GridCell]], workers: int, backend: str, floats: int | None):
     if workers <= 0:  # in-process (tests, debugging)
-        for cell in pending:
-            yield execute_cell(cell.cell_id, cell.spec, backend)
+        for task in _tasks(batches):
+            yield from execute_batch(task, backend, floats)
         return
     pool = cf.ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("spawn"),
                                   initializer=_exit_when_orphaned, initargs=(os.getpid(),))
     finished = False
     try:
-        futures = [pool.submit(execute_cell, c.cell_id, c.spec, backend) for c in pending]
+        futures = [pool.submit(execute_batch, task, backend, floats)
+                   for task in _tasks(batches)]
         for fut in cf.as_completed(futures):
-            yield fut.result()
+            yield from fut.result()
         finished = True
     finally:
         # On Ctrl-C (or a failing save) do not wait for queued cells: they were not stored,
@@ -174,15 +216,17 @@ def _ray_init(address: str | None, workers: int) -> bool:
     return True
 
 
-def _iter_ray(pending: list[GridCell], workers: int, backend: str, address: str | None):
+def _iter_ray(batches: list[list[GridCell]], workers: int, backend: str, address: str | None,
+              floats: int | None):
     import ray
     started = _ray_init(address, workers)
     try:
-        remote = ray.remote(num_cpus=1, max_retries=0)(execute_cell)
-        refs = [remote.remote(c.cell_id, c.spec, backend) for c in pending]
+        # One task = one lockstep batch of cells.
+        remote = ray.remote(num_cpus=1, max_retries=0)(execute_batch)
+        refs = [remote.remote(task, backend, floats) for task in _tasks(batches)]
         while refs:
             ready, refs = ray.wait(refs, num_returns=1)
-            yield ray.get(ready[0])
+            yield from ray.get(ready[0])
     finally:
         if started:
             ray.shutdown()
@@ -191,7 +235,8 @@ def _iter_ray(pending: list[GridCell], workers: int, backend: str, address: str 
 def run_cells(cells: list[GridCell], out_dir: str | Path, executor: str = "local",
               workers: int | None = None, ray_address: str | None = None,
               backend: str = DEFAULT_BACKEND, progress: Callable | None = None,
-              max_representation_floats: int | None = GRID_REPRESENTATION_FLOATS) -> GridReport:
+              max_representation_floats: int | None = GRID_REPRESENTATION_FLOATS,
+              batch_cells: int | None = None) -> GridReport:
     """Compute every cell not yet stored under ``out_dir/cells/`` and store it.
 
     Parameters
@@ -209,6 +254,9 @@ def run_cells(cells: list[GridCell], out_dir: str | Path, executor: str = "local
         ``"module:function"`` mapping a spec dict to (spec, summary, result).
     progress : callable, optional
         ``progress(done, total, failed, skipped, last_cell_id, seconds)``.
+    batch_cells : int, optional
+        Most cells per task, run in lockstep (:mod:`fedcore.grid.lockstep`; each cell's
+        numbers equal its run alone); 1 runs cells one by one; default: automatic.
     """
     if executor not in EXECUTORS:
         raise ConfigError(f"--executor must be one of {', '.join(EXECUTORS)}, not {executor!r}")
@@ -222,9 +270,13 @@ def run_cells(cells: list[GridCell], out_dir: str | Path, executor: str = "local
     if not pending:
         progress(report.total, report.total, 0, report.skipped, "", 0.0)
         return report
-    workers = min(workers, len(pending)) if workers > 0 else 0
-    outcomes = (_iter_ray(pending, workers, backend, ray_address) if executor == "ray"
-                else _iter_local(pending, workers, backend))
+    if batch_cells is not None and int(batch_cells) < 1:
+        raise ConfigError(f"--batch-cells must be >= 1 (got {batch_cells})")
+    batches = plan_batches(pending, batch_cells, workers=max(workers, 1))
+    workers = min(workers, len(batches)) if workers > 0 else 0
+    floats = max_representation_floats
+    outcomes = (_iter_ray(batches, workers, backend, ray_address, floats) if executor == "ray"
+                else _iter_local(batches, workers, backend, floats))
     for outcome in outcomes:
         _record(out_dir, outcome, max_representation_floats)
         if outcome["ok"]:
