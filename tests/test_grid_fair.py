@@ -143,7 +143,8 @@ def test_tuning_uses_validation_not_test_nor_truth(tmp_path, monkeypatch):
         return res
 
     monkeypatch.setattr("fedcore.simulation.run_simulation", fake_simulation)
-    report = run_grid(grid, tmp_path, workers=0, backend=REAL, formats=())
+    # One cell per task: the fake replaces run_simulation, which lockstep batches bypass.
+    report = run_grid(grid, tmp_path, workers=0, backend=REAL, formats=(), batch_cells=1)
     assert not report.failed
     assert len(grid.tuning_cells()) == 5 * 2  # eps2 candidates x two tuning seeds
     assert seen[:10] == [("cfl", False)] * 10  # tuning runs: no test rows, no truth
