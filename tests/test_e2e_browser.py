@@ -234,6 +234,42 @@ READY = {"Data": "Preview — ", "Simulate": "Methods to run", "Clusters": "Clus
          "Runs": "Runs folder", "Grids": "Launch a grid"}
 
 
+_BEFOREUNLOAD_PREVENTED = """() => {
+    const e = new Event('beforeunload', {cancelable: true});
+    window.dispatchEvent(e);
+    return e.defaultPrevented;
+}"""
+
+
+def test_leaving_during_a_run_asks_first(page, server):
+    from playwright.sync_api import expect
+
+    asked = []
+
+    def answer(dialog):
+        asked.append(dialog.message)
+        dialog.dismiss()  # "stay on this page"
+
+    page.on("dialog", answer)
+    _nav(page, "Simulate")
+    rounds = page.get_by_label("Rounds", exact=True)
+    rounds.fill("400")  # long enough to still be running while we try to leave
+    rounds.press("Tab")
+    page.get_by_role("button", name="Run").click()
+    page.wait_for_selector("#fedlens-run-guard", state="attached", timeout=120_000)
+    _nav(page, "Data")
+    assert asked and "simulation is running" in asked[0], asked
+    assert page.locator("#fedlens-run-guard").count() == 1  # still here, still running
+    assert page.evaluate(_BEFOREUNLOAD_PREVENTED)  # closing/reloading the tab asks too
+    # Once the run is over nothing asks any more.
+    page.wait_for_selector("#fedlens-run-guard", state="detached", timeout=300_000)
+    assert not page.evaluate(_BEFOREUNLOAD_PREVENTED)
+    page.remove_listener("dialog", answer)
+    _nav(page, "Data")
+    expect(page.get_by_text("Preview — ", exact=False)).to_be_visible()
+    assert len(asked) == 1
+
+
 def test_every_page_works_offline(page, server):
     """No page asks for anything outside this machine (fonts, icons, MathJax, telemetry)."""
     from playwright.sync_api import expect
