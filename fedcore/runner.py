@@ -104,23 +104,35 @@ def make_strategy(method: str, params: dict):
     return STRATEGIES[method](**params)
 
 
-def run_experiment(spec: ExperimentSpec, progress=None, dataset=None):
-    """Build the dataset (unless given) and simulate the spec's method on it.
+def prepare_experiment(spec: ExperimentSpec, dataset=None):
+    """The dataset a spec's run trains on and its configured strategy.
 
     ``dataset`` (optional) is the spec's full dataset; the K mode reads its true groups,
     then a tuning spec replaces it by its validation view (no test data, no true groups).
+    Every way of running a spec (one run, a grid cell, a lockstep batch) goes through here.
+
+    Returns
+    -------
+    (FederatedDataset, Strategy)
+    """
+    from .kmode import apply_k_mode
+    dataset = dataset if dataset is not None else load_base_dataset(spec)
+    params = apply_k_mode(spec.method, spec.method_params, spec.k_mode, dataset.true_groups)
+    strategy = make_strategy(spec.method, params)
+    return training_view(spec, dataset), strategy
+
+
+def run_experiment(spec: ExperimentSpec, progress=None, dataset=None):
+    """Build the dataset (unless given) and simulate the spec's method on it
+    (see :func:`prepare_experiment`).
 
     Returns
     -------
     (FederatedDataset, SimulationResult)
         The dataset the run used and its result.
     """
-    from .kmode import apply_k_mode
     from .simulation import run_simulation
-    dataset = dataset if dataset is not None else load_base_dataset(spec)
-    params = apply_k_mode(spec.method, spec.method_params, spec.k_mode, dataset.true_groups)
-    strategy = make_strategy(spec.method, params)
-    dataset = training_view(spec, dataset)
+    dataset, strategy = prepare_experiment(spec, dataset)
     return dataset, run_simulation(dataset, strategy, spec.config, progress=progress)
 
 

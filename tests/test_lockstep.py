@@ -103,3 +103,28 @@ def test_batch_cells_option_reaches_the_executor(tmp_path):
     assert args.batch_cells == 3
     with pytest.raises(ConfigError, match="batch-cells"):
         run_cells(_grid().cells(), tmp_path, workers=0, batch_cells=0)
+
+
+def test_lockstep_prepares_each_spec_as_a_run_alone():
+    """K mode, validation view and standardisation reach a batched cell exactly as they reach
+    `run_experiment` (a batch once ran every k-based method with its default K)."""
+    from fedcore.runner import run_experiment
+
+    grid = _grid(methods=["flhc", "ifca"], seeds=[0], scenarios=["rotation"],
+                 k_modes=["given", "estimated"], tune_seeds=[100])
+    cells = [c.spec for c in grid.cells()] + [c.spec for c in grid.tuning_cells()]
+    assert {c.get("k_mode") for c in cells} == {"given", "estimated"}
+    assert any(c.get("validation_fraction") for c in cells)
+    batched = run_specs_lockstep(cells)
+    for spec_dict, out in zip(cells, batched):
+        assert not isinstance(out, str), out
+        spec = ExperimentSpec.from_dict(spec_dict)
+        dataset, alone = run_experiment(spec)
+        _, _, result = out
+        assert result.params == alone.params, spec_dict
+        assert result.dataset_fingerprint == dataset.fingerprint()
+        _assert_same(alone, result)
+        if spec.k_mode == "estimated":
+            assert result.params["estimate_k"] is True
+        else:
+            assert result.params["n_clusters"] == 2 and not result.params["estimate_k"]

@@ -153,22 +153,26 @@ def run_specs_lockstep(spec_dicts: list[dict],
     stores), per-client weight and update representations larger than that are not recorded
     at all (the store would drop them).
     """
-    from ..runner import ExperimentSpec, load_spec_dataset, make_strategy, summary_dict
+    from ..runner import ExperimentSpec, load_base_dataset, prepare_experiment, summary_dict
     specs = [ExperimentSpec.from_dict(d) for d in spec_dicts]
-    datasets, by_data, out = [], {}, [None] * len(specs)
+    datasets, bases, views, out = [], {}, {}, [None] * len(specs)
     strategies, runnable = [], []
     for i, spec in enumerate(specs):
-        key = json.dumps([spec.data, spec.scenario, spec.n_clients, spec.n_groups,
-                          spec.samples_per_client, spec.data_seed, spec.scenario_params],
-                         sort_keys=True, default=str)
+        # The same preparation as a run alone (K mode, validation view); cells that train on
+        # the same data share one dataset object, so its rows are stored once in the engine.
+        base_key = json.dumps([spec.data, spec.scenario, spec.n_clients, spec.n_groups,
+                               spec.samples_per_client, spec.data_seed, spec.scenario_params,
+                               spec.standardisation], sort_keys=True, default=str)
+        view_key = json.dumps([base_key, spec.validation_fraction])
         try:
-            if key not in by_data:
-                by_data[key] = load_spec_dataset(spec)
-            strategies.append(make_strategy(spec.method, spec.method_params))
+            if base_key not in bases:
+                bases[base_key] = load_base_dataset(spec)
+            dataset, strategy = prepare_experiment(spec, bases[base_key])
         except Exception:  # noqa: BLE001 - this cell fails, the batch goes on
             out[i] = traceback.format_exc()
             continue
-        datasets.append(by_data[key])
+        datasets.append(views.setdefault(view_key, dataset))
+        strategies.append(strategy)
         runnable.append(i)
     if runnable:
         results = simulate_lockstep(datasets, strategies, [specs[i].config for i in runnable],
