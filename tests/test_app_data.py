@@ -81,15 +81,21 @@ def test_good_upload_replaces_the_dataset_and_picks_columns():
     assert {m.label: m.value for m in at.metric}["Clients"] == "6"
 
 
-def test_bundled_dataset_with_a_scenario():
+def _load_digits(scenario: str, clients: int, groups: int, samples: int):
+    """A fresh session that loads bundled digits under ``scenario`` from the Data form."""
     at = _fresh()
     at.selectbox(key="w.data.name").set_value("digits")
-    at.selectbox(key="w.data.scenario").set_value("label-swap").run()
-    at.number_input(key="w.data.clients").set_value(6)
-    at.number_input(key="w.data.groups").set_value(2)
-    at.number_input(key="w.data.samples").set_value(30)
+    at.selectbox(key="w.data.scenario").set_value(scenario).run()
+    at.number_input(key="w.data.clients").set_value(clients)
+    at.number_input(key="w.data.groups").set_value(groups)
+    at.number_input(key="w.data.samples").set_value(samples)
     at.form_submit_button[0].click().run()
     _no_exception(at)
+    return at
+
+
+def test_bundled_dataset_with_a_scenario():
+    at = _load_digits("label-swap", clients=6, groups=2, samples=30)
     ds = at.session_state["fl.dataset"]
     assert ds.n_clients == 6
     assert sorted(set(ds.true_groups.tolist())) == [0, 1]
@@ -132,14 +138,7 @@ def test_feature_summary_is_in_original_units_with_missing_values():
 
 
 def test_image_data_shows_example_images_per_group():
-    at = _fresh()
-    at.selectbox(key="w.data.name").set_value("digits")
-    at.selectbox(key="w.data.scenario").set_value("rotation").run()
-    at.number_input(key="w.data.clients").set_value(4)
-    at.number_input(key="w.data.groups").set_value(2)
-    at.number_input(key="w.data.samples").set_value(20)
-    at.form_submit_button[0].click().run()
-    _no_exception(at)
+    at = _load_digits("rotation", clients=4, groups=2, samples=20)
     captions = [c.value for c in at.caption]
     assert "True group 0" in captions and "True group 1" in captions
     kinds = {type(e).__name__ for e in at.main} | {e.type for e in at.main if hasattr(e, "type")}
