@@ -104,18 +104,10 @@ def bundle_zip(results: dict, dataset, source: dict, figures: dict | None = None
         :func:`fedcore.ui.export_shown.capture`: recorded as ``clusters_shown.json``.
     """
     from fedcore.bundle import make_bundle
-    from fedcore.interop import is_imported, run_record, spec_of
-    from fedcore.runner import summary_dict
 
-    from .runs_view import spec_for
+    from .runs_view import run_files
 
-    runs = []
-    for result in results.values():
-        if is_imported(result):  # made elsewhere: its own record, not the session's data
-            runs.append((*run_record(spec_of(result), result), result))
-            continue
-        spec = spec_for(result, source)
-        runs.append((spec.to_dict(), summary_dict(spec, dataset, result), result))
+    runs = [(*run_files(result, source, dataset), result) for result in results.values()]
     with tempfile.TemporaryDirectory(prefix="fedlens_bundle_") as tmp:
         # An uploaded dataset travels inside the bundle, or reproduce.sh could not find it.
         data_files = ({source["filename"]: source["content"]}

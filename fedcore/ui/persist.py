@@ -72,17 +72,15 @@ def restore_dataset():
 def autosave(key: str, result) -> Path | None:
     """Save a finished run under ``<root>/ui/<run id>``; returns the folder (None + a
     warning when the folder is not writable: the result stays in the session)."""
-    from fedcore.runner import summary_dict
     from fedcore.store import save_run
 
-    from .runs_view import spec_for
+    from .runs_view import run_files
 
     try:
-        spec = spec_for(result, state.dataset_source())
-        summary = summary_dict(spec, state.dataset(), result)
+        spec, summary = run_files(result, state.dataset_source(), state.dataset())
         summary["ui"] = {"run_key": key, "oracle_k": state.is_oracle(key),
                          "dataset_name": getattr(state.dataset(), "name", "")}
-        return save_run(root() / UI_RUNS / key, spec.to_dict(), summary, result)
+        return save_run(root() / UI_RUNS / key, spec, summary, result)
     except Exception as exc:  # noqa: BLE001
         st.warning(f"{key} could not be saved to {root()}: {exc}", icon=":material/save:")
         return None

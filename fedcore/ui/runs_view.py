@@ -33,10 +33,20 @@ def spec_for(result, source: dict):
                           config=SimulationConfig.from_dict(result.config), **data)
 
 
-def save_results(root: Path, keys: list[str]) -> list[Path]:
-    """Write the chosen session results as run directories under ``root``."""
+def run_files(result, source: dict, dataset) -> tuple[dict, dict]:
+    """``(spec.json, summary.json)`` contents of a session result: an imported run's own
+    record, else the spec that reproduces it from the current data source."""
     from fedcore.interop import is_imported, run_record, spec_of
     from fedcore.runner import summary_dict
+
+    if is_imported(result):  # made elsewhere: its own record, not the session's data
+        return run_record(spec_of(result), result)
+    spec = spec_for(result, source)
+    return spec.to_dict(), summary_dict(spec, dataset, result)
+
+
+def save_results(root: Path, keys: list[str]) -> list[Path]:
+    """Write the chosen session results as run directories under ``root``."""
     from fedcore.store import save_run
 
     ds, source, saved = state.dataset(), state.dataset_source(), []
@@ -48,11 +58,7 @@ def save_results(root: Path, keys: list[str]) -> list[Path]:
             continue
         try:
             out = root / f"ui-{stamp}-{_slug(key)}"
-            if is_imported(result):  # made elsewhere: its own record, not the session's data
-                saved.append(save_run(out, *run_record(spec_of(result), result), result))
-                continue
-            spec = spec_for(result, source)
-            saved.append(save_run(out, spec.to_dict(), summary_dict(spec, ds, result), result))
+            saved.append(save_run(out, *run_files(result, source, ds), result))
         except Exception as exc:  # noqa: BLE001
             show_error(exc, f"Could not save {key}")
     return saved
