@@ -10,6 +10,7 @@ from pathlib import Path
 
 import streamlit as st
 
+import fedcore.ui.preload  # noqa: F401 - first: one import order for every script thread
 from fedcore.ui import access, cached, state
 
 # A local file, not ":material/...": Streamlit fetches material favicons from a font CDN.

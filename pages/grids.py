@@ -19,6 +19,7 @@ st.caption("Using the dashboard while a grid runs stops it (finished cells stay 
            "press Run grid again to resume. Long grids: `python -m fedcore grid`.")
 st.button("Use the loaded dataset's settings", key="grid.use_loaded",
           on_click=grid_view.use_loaded_settings, icon=":material/sync:")
+submitted = None  # stays None when the form itself fails (banner shown)
 with guard("Grid settings"):
     submitted = grid_view.launch_form(root)
 if submitted is not None:

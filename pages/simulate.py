@@ -16,6 +16,7 @@ st.caption(f"Dataset **{ds.name}**: {ds.n_clients} clients, {ds.n_features} feat
            f"{ds.n_classes} classes. Each method runs with the same model, seed and data; "
            "every finished run is saved to the runs folder automatically.")
 
+submitted = None  # stays None when the form itself fails (banner shown)
 with guard("Simulation settings"):
     submitted = simulate_view.run_form(ds.n_clients, is_image=len(ds.input_shape) == 3,
                                        n_true_groups=simulate_view.n_true_groups(ds))

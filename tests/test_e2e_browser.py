@@ -142,12 +142,28 @@ def page(server):
             time.monotonic() - server["started"], 2)
         try:
             yield pg
-        except Exception:
-            pg.screenshot(path=str(server["tmp"] / "failure.png"), full_page=True)
-            raise
         finally:
             print("\nFedLens browser timings:", json.dumps(server["timings"], indent=1))
             browser.close()
+
+
+@pytest.fixture(autouse=True)
+def _explain_failure(request, page, server):
+    """On a failed test, print what the browser showed and the server's log tail (CI keeps
+    only the output), and save a screenshot next to the server log."""
+    yield
+    report = getattr(request.node, "rep_call", None)
+    if report is None or not report.failed:
+        return
+    try:
+        shot = server["tmp"] / f"failure_{request.node.name}.png"
+        page.screenshot(path=str(shot), full_page=True)
+        body = page.inner_text("body", timeout=5_000)
+    except Exception as exc:  # noqa: BLE001 - diagnostics must not mask the failure
+        body = f"(page text unavailable: {exc})"
+    log = (server["tmp"] / "streamlit.log").read_text(errors="replace")
+    print(f"\n--- page text at failure ({page.url}) ---\n{body[:4000]}"
+          f"\n--- streamlit log (last 4000 chars) ---\n{log[-4000:]}")
 
 
 def _nav(page, name: str):
