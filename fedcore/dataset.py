@@ -18,6 +18,16 @@ from .errors import DataError
 #: Every client needs one sample to train on and one to test on.
 MIN_CLIENT_SAMPLES = 2
 
+#: What a dataset's label is: a class index, or a continuous value to predict.
+TASKS = ("classification", "regression")
+
+
+def check_task(task: str) -> str:
+    """``task`` if it is one of :data:`TASKS`, else a :class:`DataError`."""
+    if task not in TASKS:
+        raise DataError(f"unknown task {task!r}; expected one of {', '.join(TASKS)}")
+    return task
+
 
 def too_few_samples(client: str, n: int) -> DataError:
     """The error for a client that cannot be split into a train and a test part."""
@@ -34,8 +44,9 @@ class PooledData:
     ----------
     X : ndarray of shape (n_samples, n_features), float32
         Flattened, numeric, finite features.
-    y : ndarray of shape (n_samples,), int64
-        Class index in ``range(len(label_names))``.
+    y : ndarray of shape (n_samples,)
+        Classification: int64 class index in ``range(len(label_names))``. Regression:
+        float32 target value (``label_names`` is then the target's one name).
     feature_names, label_names : list of str
     input_shape : tuple of int
         Shape of one sample for models (``(28, 28, 1)`` for images, ``(d,)`` otherwise).
@@ -44,6 +55,7 @@ class PooledData:
     name : str
     is_image : bool
         Whether samples are square single-channel images (enables image scenarios).
+    task : {"classification", "regression"}
     """
 
     X: np.ndarray
@@ -55,6 +67,10 @@ class PooledData:
     name: str = "data"
     is_image: bool = False
     description: str = ""
+    task: str = "classification"
+
+    def __post_init__(self) -> None:
+        check_task(self.task)
 
 
 @dataclass
@@ -66,7 +82,8 @@ class FederatedDataset:
     client_ids : list of str
         One id per client; index ``i`` everywhere refers to ``client_ids[i]``.
     x_train, y_train, x_test, y_test : list of ndarray
-        Per-client arrays: X float32 of shape (n_i, n_features), y int64 of shape (n_i,).
+        Per-client arrays: X float32 of shape (n_i, n_features), y of shape (n_i,): int64
+        class indices (classification) or float32 targets (regression).
     feature_names, label_names : list of str
     input_shape : tuple of int
         Shape of one sample for models; ``prod(input_shape) == n_features``.
@@ -78,6 +95,8 @@ class FederatedDataset:
         Human-readable name, e.g. ``"mnist_5k / rotation"``.
     provenance : dict
         How the dataset was made (source, scenario, parameters, seeds); feeds fingerprints.
+    task : {"classification", "regression"}
+        Regression: ``label_names`` holds the target's name, models have one linear output.
     """
 
     client_ids: list[str]
@@ -92,6 +111,19 @@ class FederatedDataset:
     metadata: pd.DataFrame | None = None
     name: str = "data"
     provenance: dict = field(default_factory=dict)
+    task: str = "classification"
+
+    def __post_init__(self) -> None:
+        check_task(self.task)
+
+    @property
+    def is_regression(self) -> bool:
+        return self.task == "regression"
+
+    @property
+    def n_outputs(self) -> int:
+        """Width of a model's output layer: classes, or 1 for a regression target."""
+        return 1 if self.is_regression else self.n_classes
 
     @property
     def n_clients(self) -> int:
@@ -149,4 +181,6 @@ class FederatedDataset:
         h.update("|".join(self.label_names).encode())
         if self.true_groups is not None:
             h.update(np.asarray(self.true_groups, dtype=np.int64).tobytes())
+        if self.is_regression:  # classification fingerprints stay as they were
+            h.update(b"task=regression")
         return h.hexdigest()[:16]

@@ -136,3 +136,22 @@ def test_damaged_uploads_fail_only_with_data_error(ext, cut, flips):
         assert "\n" not in str(exc)
     else:
         assert fed.n_clients >= 1
+
+
+def test_task_is_classification_or_regression_and_regression_changes_the_fingerprint():
+    import numpy as np
+    import pytest
+
+    from fedcore.dataset import FederatedDataset, PooledData
+    from fedcore.errors import DataError
+
+    x = [np.zeros((2, 1), np.float32)]
+    y = [np.array([0.5, 1.5], np.float32)]
+    args = (["a"], x, y, x, y, ["x"], ["pm25"], (1,))
+    reg = FederatedDataset(*args, task="regression")
+    assert reg.is_regression and reg.n_outputs == 1
+    assert reg.fingerprint() != FederatedDataset(*args).fingerprint()
+    with pytest.raises(DataError, match="unknown task"):
+        FederatedDataset(*args, task="ranking")
+    with pytest.raises(DataError, match="unknown task"):
+        PooledData(np.zeros((2, 1), np.float32), np.zeros(2), ["x"], ["y"], (1,), task="")
