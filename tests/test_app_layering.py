@@ -51,6 +51,7 @@ def test_upload_limit_and_loopback_binding_in_streamlit_config():
     assert config["server"]["address"] == "127.0.0.1"
     assert config["server"]["headless"] is True
     assert config["browser"]["gatherUsageStats"] is False
+    assert config["runner"]["fastReruns"] is False  # one script thread per session
     assert config["server"]["maxUploadSize"] * 2**20 == MAX_UPLOAD_BYTES == DEFAULT_MAX_BYTES
 
 
