@@ -93,7 +93,8 @@ def _simulate(dataset: FederatedDataset, strategy: Strategy, config: SimulationC
     t0 = time.perf_counter()
     if engine is None:
         from .engine import VectorisedEngine  # TensorFlow loads only when really training
-        engine = VectorisedEngine(dataset, config.model, seed=config.seed)
+        engine = VectorisedEngine(dataset, config.model, seed=config.seed,
+                                  loss=config.fit.loss_for(dataset.task))
     ctx = SimulationContext.create(dataset, engine, config)
     state = strategy.initialize(ctx)
     trace = ClientTrace(dataset.n_clients, engine.n_params, engine.last_layer_slice(),
