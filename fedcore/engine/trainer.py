@@ -54,7 +54,8 @@ class TrainProgram:
         self.n_features = n_features
         self._programs = {}
 
-    def __call__(self, optimizer: str, prox: bool, loss: Loss = Loss()):
+    def __call__(self, optimizer: str, prox: bool, loss: Loss | None = None):
+        loss = Loss() if loss is None else loss
         key = (optimizer, bool(prox), loss)
         if key not in self._programs:
             self._programs[key] = self._build(optimizer, bool(prox), loss)
