@@ -1,8 +1,8 @@
 """Keras model builders and flat-vector weight helpers.
 
 Every model takes FLAT feature vectors ``(n, prod(input_shape))`` -- the layout in which
-:class:`~fedcore.dataset.FederatedDataset` stores samples -- and returns LOGITS (no softmax), or for a regression task (one
-output) the prediction.
+:class:`~fedcore.dataset.FederatedDataset` stores samples -- and returns LOGITS (no softmax),
+or, for a regression task (one output), the prediction.
 Image models start with a ``Reshape`` back to ``input_shape``.
 
 Weights move between the server, the strategies and the engine as one flat float32 vector
