@@ -11,6 +11,7 @@ import json
 
 import numpy as np
 import pytest
+from regression_data import slope_groups
 from sklearn.metrics import adjusted_rand_score
 
 from fedcore.config import FitConfig, ModelSpec, SimulationConfig
@@ -21,7 +22,6 @@ from fedcore.runner import ExperimentSpec, summary_dict
 from fedcore.simulation import run_simulation
 from fedcore.store import load_run, save_run
 from fedcore.strategies import STRATEGIES
-from regression_data import slope_groups
 
 CONFIG = SimulationConfig(rounds=2, model=ModelSpec("logreg", ()), seed=0,
                           fit=FitConfig(local_epochs=2, batch_size=8, lr=0.05))
