@@ -97,7 +97,8 @@ def choose(grid, grid_dir: str | Path) -> list[dict]:
         One record per tuned (scenario, method, k_mode): ``params`` (the winner, empty
         when no candidate finished on every tuning seed), ``metric`` (``accuracy``, or
         ``rmse`` on a regression task, where the lowest wins), ``score`` (its mean
-        validation value, kept under ``validation_accuracy`` in ``candidates``), ``candidates`` (every candidate's params, mean score and seeds done),
+        validation value, kept under ``validation_accuracy`` in ``candidates``),
+        ``candidates`` (every candidate's params, mean score and seeds done),
         ``status`` ("chosen" or "failed: defaults used").
     """
     grid_dir = Path(grid_dir)
