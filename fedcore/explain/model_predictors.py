@@ -29,7 +29,7 @@ def keras_model_factory(dataset: FederatedDataset, result: SimulationResult,
     from ..models import build_model, set_flat_weights
 
     model = build_model(ModelSpec(**result.model_spec), dataset.input_shape,
-                        dataset.n_classes, seed)
+                        getattr(dataset, "n_outputs", dataset.n_classes), seed)
 
     def load(flat: np.ndarray):
         set_flat_weights(model, flat)
