@@ -131,3 +131,26 @@ def test_save_load_and_summary_keep_the_task(tmp_path, data, runs):
     np.testing.assert_allclose(loaded.client_metrics[["mae", "rmse", "r2"]],
                                res.client_metrics[["mae", "rmse", "r2"]])
     assert list(loaded.rounds.columns) == list(res.rounds.columns)
+
+
+@pytest.mark.parametrize("loss", ["mse", "huber"])
+def test_lockstep_regression_cells_equal_each_run_alone(loss):
+    from fedcore.grid.lockstep import simulate_lockstep
+
+    config = SimulationConfig(rounds=3, model=ModelSpec("mlp", (8,)), seed=0,
+                              fit=FitConfig(local_epochs=1, batch_size=8, lr=0.05, loss=loss))
+    datasets = [slope_groups(seed=0), slope_groups(seed=1), slope_groups(seed=0)]
+    methods = ["fedavg", "ifca", "local"]
+
+    def strategies():
+        return [STRATEGIES[m](**PARAMS.get(m, {})) for m in methods]
+
+    alone = [run_simulation(d, s, config) for d, s in zip(datasets, strategies())]
+    batched = simulate_lockstep(datasets, strategies(), [config] * 3)
+    for a, b in zip(alone, batched):
+        assert b.task == "regression"
+        np.testing.assert_array_equal(a.assignment_history, b.assignment_history)
+        for col in ("mean_rmse", "worst_rmse", "mean_loss", "train_loss"):
+            np.testing.assert_allclose(b.rounds[col], a.rounds[col], atol=1e-6, err_msg=col)
+        np.testing.assert_allclose(b.client_metrics[["loss", "mae", "rmse", "r2"]],
+                                   a.client_metrics[["loss", "mae", "rmse", "r2"]], atol=1e-5)
