@@ -154,3 +154,21 @@ def test_lockstep_regression_cells_equal_each_run_alone(loss):
             np.testing.assert_allclose(b.rounds[col], a.rounds[col], atol=1e-6, err_msg=col)
         np.testing.assert_allclose(b.client_metrics[["loss", "mae", "rmse", "r2"]],
                                    a.client_metrics[["loss", "mae", "rmse", "r2"]], atol=1e-5)
+
+
+def test_runs_saved_before_tasks_existed_load_as_classification(tmp_path, data, runs):
+    res = runs["fedavg"]
+    spec = ExperimentSpec(data="slopes", method="fedavg", config=CONFIG)
+    out = save_run(tmp_path / "old", spec.to_dict(), summary_dict(spec, data, res), res)
+    meta = json.loads((out / "result.json").read_text())
+    assert meta.pop("task") == "regression"
+    (out / "result.json").write_text(json.dumps(meta))
+    assert load_run(out)[2].task == "classification"
+
+
+def test_default_loss_keeps_config_dicts_and_cell_ids_unchanged():
+    fit = SimulationConfig().to_dict()["fit"]
+    assert "loss" not in fit and "huber_delta" not in fit
+    huber = SimulationConfig(fit=FitConfig(loss="huber", huber_delta=0.5))
+    assert huber.to_dict()["fit"]["loss"] == "huber"
+    assert SimulationConfig.from_dict(huber.to_dict()) == huber
