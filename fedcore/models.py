@@ -41,7 +41,7 @@ def _image_shape(input_shape: tuple[int, ...]) -> tuple[int, int, int]:
 
 
 def build_model(spec: ModelSpec, input_shape: tuple, n_outputs: int,
-                seed: int = 0) -> keras.Model:
+                seed: int = 0, regression: bool = False) -> keras.Model:
     """Build the Keras model described by ``spec``.
 
     Parameters
@@ -54,10 +54,11 @@ def build_model(spec: ModelSpec, input_shape: tuple, n_outputs: int,
     input_shape : tuple of int
         Shape of one sample (``(d,)`` or ``(h, w, c)``); the model input is the flat vector.
     n_outputs : int
-        Number of classes (>= 2) of a classification task, or 1 for a regression task: one
-        linear output (``logreg`` is then linear regression), named ``prediction``.
+        Number of classes (>= 2) of a classification task; must be 1 with ``regression``.
     seed : int
         Same seed, same initial weights.
+    regression : bool
+        One linear output named ``prediction`` (``logreg`` is then linear regression).
 
     Returns
     -------
@@ -66,10 +67,9 @@ def build_model(spec: ModelSpec, input_shape: tuple, n_outputs: int,
     """
     input_shape = tuple(int(s) for s in input_shape)
     n_features = int(math.prod(input_shape))
-    if n_features < 1 or n_outputs < 1:
-        raise ConfigError(f"a model needs >= 1 feature and >= 1 output (2+ classes or one "
-                          f"regression target; got input shape {input_shape}, "
-                          f"{n_outputs} outputs)")
+    if n_features < 1 or (n_outputs != 1 if regression else n_outputs < 2):
+        raise ConfigError(f"a model needs >= 1 feature and >= 2 classes (or one regression "
+                          f"target; got input shape {input_shape}, {n_outputs} outputs)")
     layers: list = [keras.Input(shape=(n_features,), name="features")]
     if spec.kind == "cnn":
         image = _image_shape(input_shape)
@@ -88,7 +88,7 @@ def build_model(spec: ModelSpec, input_shape: tuple, n_outputs: int,
         if spec.kind == "mlp":
             layers += [keras.layers.Dense(h, activation="relu", name=f"dense{i + 1}")
                        for i, h in enumerate(spec.hidden)]
-    layers.append(keras.layers.Dense(n_outputs, name="prediction" if n_outputs == 1
+    layers.append(keras.layers.Dense(n_outputs, name="prediction" if regression
                                      else "logits"))
     model = keras.Sequential(layers, name=f"fedlens_{spec.kind}")
     set_flat_weights(model, initial_flat_weights(model, seed))

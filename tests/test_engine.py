@@ -274,6 +274,11 @@ def test_regression_loss_config_is_checked(regression, uneven):
         engine.fit(np.tile(engine.initial_weights(), (3, 1)), np.arange(3),
                    FitConfig(loss="mse"), 0)
     assert VectorisedEngine(regression, ModelSpec("logreg", ())).model.output_shape == (None, 1)
+    from fedcore.models import build_model
+    head = build_model(ModelSpec("cnn", (4,)), (8, 8, 1), 1, regression=True).layers[-1]
+    assert head.name == "prediction" and head.units == 1 and head.activation.__name__ == "linear"
+    with pytest.raises(ConfigError, match="regression target"):
+        build_model(ModelSpec("mlp", (4,)), (5,), 2, regression=True)
     bad = make_regression([6, 6], seed=1)
     bad.y_test[1][2] = np.nan
     with pytest.raises(DataError, match="client 'c1', test row 2: target is nan"):

@@ -178,7 +178,7 @@ class CellEngine:
 
     def keras_model(self, flat: np.ndarray | None = None):
         model = build_model(self.model_spec, self.dataset.input_shape, self._engine.n_outputs,
-                            self.seed)
+                            self.seed, regression=self._engine.regression)
         if flat is not None:
             set_flat_weights(model, flat)
         return model

@@ -78,21 +78,19 @@ class VectorisedEngine:
         self.loss = FitConfig().loss_for(self.task) if loss is None else loss
         if self.loss.is_regression != (self.task == "regression"):
             raise ConfigError(f"loss {self.loss.kind!r} does not fit a {self.task} task")
-        self.n_outputs = 1 if self.task == "regression" else dataset.n_classes
-        if self.task != "regression" and self.n_outputs < 2:
-            raise ConfigError(f"a classification task needs >= 2 classes; this dataset has "
-                              f"{self.n_outputs}")
-        self.model = build_model(model_spec, dataset.input_shape, self.n_outputs, seed)
+        self.regression = self.task == "regression"
+        self.n_outputs = 1 if self.regression else dataset.n_classes
+        self.model = build_model(model_spec, dataset.input_shape, self.n_outputs, seed,
+                                 regression=self.regression)
         self.layout = param_layout(self.model)
         self.n_params = int(self.layout[-1][3])
         self.n_features = int(math.prod(dataset.input_shape))
         self._initial = get_flat_weights(self.model)
-        regression = self.task == "regression"
         self._splits = {
             "train": ConcatenatedSplit.from_lists(dataset.x_train, dataset.y_train,
-                                                  self.n_features, regression),
+                                                  self.n_features, self.regression),
             "test": ConcatenatedSplit.from_lists(dataset.x_test, dataset.y_test,
-                                                 self.n_features, regression)}
+                                                 self.n_features, self.regression)}
         for name, split in self._splits.items():
             check_split(dataset, split, name)
         self._tensors = {}
@@ -127,7 +125,7 @@ class VectorisedEngine:
     def keras_model(self, flat: np.ndarray | None = None) -> keras.Model:
         """A fresh Keras model (flat-vector input, logits output) holding ``flat``."""
         model = build_model(self.model_spec, self.dataset.input_shape, self.n_outputs,
-                            self.seed)
+                            self.seed, regression=self.regression)
         if flat is not None:
             set_flat_weights(model, flat)
         return model

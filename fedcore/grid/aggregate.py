@@ -18,13 +18,14 @@ from ..store import COMPLETE_MARKER, is_complete, read_json
 from .spec import NO_SCENARIO
 from .stats import grid_task, paired_differences
 
-#: ``fedavg_diff`` is the paired difference of the task's primary metric (accuracy or RMSE);
-#: the regression columns are NaN in a classification grid and the accuracy ones in a
-#: regression grid.
+#: ``fedavg_diff`` is the paired difference of the task's primary metric (accuracy or RMSE).
 TIDY_COLUMNS = ["cell_id", "data", "scenario", "method", "k", "variant", "seed", "data_seed",
                 "mean_client_accuracy", "worst_accuracy", "ari", "fedavg_diff", "n_clusters",
-                "wall_seconds", "task", "mean_client_rmse", "worst_rmse", "mean_client_mae",
-                "mean_client_r2"]
+                "wall_seconds"]
+#: Added to the tidy table of a regression grid (whose accuracy columns are NaN); a
+#: classification grid's table keeps exactly :data:`TIDY_COLUMNS`.
+REGRESSION_TIDY_COLUMNS = ["task", "mean_client_rmse", "worst_rmse", "mean_client_mae",
+                           "mean_client_r2"]
 METRIC_LABELS = {"mean_client_accuracy": "mean client accuracy",
                  "worst_accuracy": "worst client accuracy", "ari": "ARI vs. true groups",
                  "mean_client_rmse": "mean client RMSE (lower is better)",
@@ -61,7 +62,8 @@ def _cell_row(cell_dir: Path) -> dict:
 
 
 def collect_results(grid_dir: str | Path, cell_ids: list[str] | None = None) -> pd.DataFrame:
-    """Tidy table, one row per complete cell (``TIDY_COLUMNS``).
+    """Tidy table, one row per complete cell (``TIDY_COLUMNS``, + ``REGRESSION_TIDY_COLUMNS``
+    for a regression grid).
 
     ``cell_ids`` restricts (and orders) the rows to the current grid's cells; by default
     the ids listed in ``grid.json`` are used, else every complete cell directory.
@@ -74,9 +76,11 @@ def collect_results(grid_dir: str | Path, cell_ids: list[str] | None = None) -> 
         cell_ids = sorted(p.name for p in (grid_dir / "cells").glob("*") if p.is_dir())
     rows = [_cell_row(grid_dir / "cells" / cid) for cid in cell_ids
             if is_complete(grid_dir / "cells" / cid)]
-    df = pd.DataFrame(rows, columns=TIDY_COLUMNS)
+    df = pd.DataFrame(rows, columns=TIDY_COLUMNS + REGRESSION_TIDY_COLUMNS)
     for col in _NUMERIC:
         df[col] = pd.to_numeric(df[col], errors="coerce").astype(float)
+    if grid_task(df) != "regression":
+        df = df[TIDY_COLUMNS].copy()
     df["fedavg_diff"] = paired_differences(df) if len(df) else pd.Series(dtype=float)
     return df
 
