@@ -41,6 +41,14 @@ class FitConfig:
         Optimiser state is reset at the start of every round (as in FedAvg/FedProx).
     prox_mu : float
         FedProx proximal term ``mu/2 * ||w - w_start||^2`` (0 disables it).
+    loss : {"auto", "cross_entropy", "mse", "huber"}
+        Training (and evaluation) loss. ``auto``: softmax cross-entropy on a classification
+        task, mean squared error on a regression task. ``mse`` and ``huber`` (Huber 1964,
+        quadratic within ``huber_delta`` of the target, linear beyond) need a regression
+        task and ``cross_entropy`` a classification one: :meth:`loss_for` refuses the other
+        pairs with a ConfigError rather than silently training something else.
+    huber_delta : float
+        Where the Huber loss turns from quadratic to linear (> 0; used by ``huber`` only).
     """
 
     local_epochs: int = 1
@@ -48,12 +56,52 @@ class FitConfig:
     lr: float = 0.05
     optimizer: str = "sgd"
     prox_mu: float = 0.0
+    loss: str = "auto"
+    huber_delta: float = 1.0
 
     def __post_init__(self):
         if self.optimizer not in ("sgd", "adam"):
             raise ConfigError(f"unknown optimizer {self.optimizer!r}; choose sgd or adam")
         if self.local_epochs < 1 or self.batch_size < 1 or not self.lr > 0 or self.prox_mu < 0:
             raise ConfigError("local_epochs and batch_size must be >= 1, lr > 0, prox_mu >= 0")
+        if self.loss not in LOSSES:
+            raise ConfigError(f"unknown loss {self.loss!r}; choose {', '.join(LOSSES)}")
+        if not float(self.huber_delta) > 0:
+            raise ConfigError(f"huber_delta must be > 0 (got {self.huber_delta})")
+
+    def loss_for(self, task: str) -> Loss:
+        """The :class:`Loss` this config trains a ``task`` with (ConfigError if they clash)."""
+        kind = self.loss
+        if kind == "auto":
+            kind = "mse" if task == "regression" else "cross_entropy"
+        if (kind == "cross_entropy") != (task != "regression"):
+            need = "mse or huber" if task == "regression" else "cross_entropy"
+            raise ConfigError(f"loss {kind!r} does not fit a {task} task; use {need} "
+                              "(or auto)")
+        return Loss(kind, float(self.huber_delta) if kind == "huber" else 0.0)
+
+
+#: Loss names a :class:`FitConfig` accepts.
+LOSSES = ("auto", "cross_entropy", "mse", "huber")
+
+
+@dataclass(frozen=True)
+class Loss:
+    """A resolved training loss: what the engine's compiled programs are built for.
+
+    Parameters
+    ----------
+    kind : {"cross_entropy", "mse", "huber"}
+    delta : float
+        Huber threshold (0 for the other kinds).
+    """
+
+    kind: str = "cross_entropy"
+    delta: float = 0.0
+
+    @property
+    def is_regression(self) -> bool:
+        return self.kind != "cross_entropy"
 
 
 @dataclass(frozen=True)
@@ -85,8 +133,13 @@ class SimulationConfig:
             raise ConfigError("fraction_fit must be in (0, 1]")
 
     def to_dict(self) -> dict:
+        """Plain dict; loss settings at their defaults are left out so the configs (and the
+        grid cell ids hashed from them) of runs made before they existed stay the same."""
         d = asdict(self)
         d["model"]["hidden"] = list(d["model"]["hidden"])
+        for key, default in (("loss", "auto"), ("huber_delta", 1.0)):
+            if d["fit"][key] == default:
+                del d["fit"][key]
         return d
 
     @classmethod

@@ -18,6 +18,7 @@ from sklearn import metrics as skm
 
 from fedcore.clustering.linalg import limited_threads
 from fedcore.errors import ConfigError
+from fedcore.regression_metrics import REGRESSION_COLUMNS, primary_metric
 from fedcore.results import SimulationResult
 
 
@@ -89,9 +90,29 @@ def cluster_sizes(labels: np.ndarray) -> pd.DataFrame:
     return pd.DataFrame({"cluster": ids, "n_clients": counts, "fraction": counts / total})
 
 
+def results_task(results: dict[str, SimulationResult]) -> str:
+    """The one task of ``results`` (ConfigError when runs of both tasks are mixed)."""
+    tasks = {getattr(r, "task", "classification") for r in results.values()}
+    if len(tasks) > 1:
+        raise ConfigError("cannot compare classification and regression runs in one table; "
+                          "choose runs of one task")
+    return tasks.pop() if tasks else "classification"
+
+
+def _score_columns(task: str) -> list[str]:
+    """Per-client score columns of a task, the primary metric first."""
+    return ["accuracy"] if task == "classification" else [
+        primary_metric(task).name, *(c for c in REGRESSION_COLUMNS
+                                     if c != primary_metric(task).name)]
+
+
 def client_accuracy_table(results: dict[str, SimulationResult]) -> pd.DataFrame:
     """Tidy per-client table of every run: ``method, client, cluster, accuracy, loss,
-    true_group`` (``true_group`` is NaN when unknown). ``method`` is the dict key."""
+    true_group`` (``true_group`` is NaN when unknown). ``method`` is the dict key.
+
+    Regression runs give ``rmse, mae, r2`` in place of ``accuracy``.
+    """
+    scores = _score_columns(results_task(results))
     frames = []
     for name, res in results.items():
         cm = res.client_metrics
@@ -100,30 +121,35 @@ def client_accuracy_table(results: dict[str, SimulationResult]) -> pd.DataFrame:
             else np.full(len(cm), np.nan))
         frames.append(pd.DataFrame({
             "method": name, "client": cm["client"].astype(str).to_numpy(),
-            "cluster": cm["cluster"].to_numpy(), "accuracy": cm["accuracy"].to_numpy(float),
+            "cluster": cm["cluster"].to_numpy(),
+            **{c: cm[c].to_numpy(float) for c in scores},
             "loss": cm["loss"].to_numpy(float), "true_group": tg}))
     if not frames:
-        return pd.DataFrame(columns=["method", "client", "cluster", "accuracy", "loss",
+        return pd.DataFrame(columns=["method", "client", "cluster", *scores, "loss",
                                      "true_group"])
     return pd.concat(frames, ignore_index=True)
 
 
 def gains_over(results: dict[str, SimulationResult], baseline: str = "fedavg") -> pd.DataFrame:
-    """Per-client accuracy gain of every other run over ``baseline`` (e.g. fedavg, local).
+    """Per-client gain of every other run over ``baseline`` (e.g. fedavg, local).
 
     Returns
     -------
     DataFrame ``method, client, accuracy, baseline_accuracy, gain, baseline``
-    with ``gain = accuracy - baseline_accuracy``.
+    with ``gain = accuracy - baseline_accuracy``. Regression runs: ``rmse, baseline_rmse``
+    and ``gain = baseline_rmse - rmse``, so a positive gain is always an improvement.
     """
     if baseline not in results:
         raise ConfigError(f"baseline {baseline!r} was not run; available: {sorted(results)}")
+    metric = primary_metric(results_task(results))
+    col = metric.name
     table = client_accuracy_table(results)
-    base = table[table["method"] == baseline][["client", "accuracy"]]
-    base = base.rename(columns={"accuracy": "baseline_accuracy"})
-    others = table[table["method"] != baseline][["method", "client", "accuracy"]]
+    base = table[table["method"] == baseline][["client", col]]
+    base = base.rename(columns={col: f"baseline_{col}"})
+    others = table[table["method"] != baseline][["method", "client", col]]
     merged = others.merge(base, on="client", how="inner")
-    merged["gain"] = merged["accuracy"] - merged["baseline_accuracy"]
+    diff = merged[col] - merged[f"baseline_{col}"]
+    merged["gain"] = diff if metric.higher_is_better else -diff
     merged["baseline"] = baseline
     return merged.reset_index(drop=True)
 
@@ -140,23 +166,36 @@ def run_summary(result: SimulationResult) -> dict:
         ``ari`` of the final assignments vs the true groups (None when unknown) and
         ``n_clusters`` in use (noise label -1 not counted), ``estimated_k``: the K the
         method estimated itself (``estimate_k=True``; None when K was given or not needed).
+        A regression run has ``mean_client_rmse, std_client_rmse, worst_client_rmse``
+        (the largest), ``p90_client_rmse``, ``mean_client_mae`` and ``mean_client_r2``
+        instead of the accuracy keys. Both carry ``task`` and ``primary_metric``.
     """
-    acc = result.client_metrics["accuracy"].to_numpy(float)
-    acc = acc[np.isfinite(acc)]
+    task = getattr(result, "task", "classification")
+    metric = primary_metric(task)
     assignments = np.asarray(result.assignments)
     truth = result.true_groups
     ari = None
     if truth is not None and len(truth) == len(assignments):
         ari = float(skm.adjusted_rand_score(truth, assignments))
 
-    def stat(fn):
-        return float(fn(acc)) if acc.size else float("nan")
+    def finite(col):
+        values = result.client_metrics[col].to_numpy(float)
+        return values[np.isfinite(values)]
 
-    return {"mean_client_accuracy": stat(np.mean), "std_client_accuracy": stat(np.std),
-            "worst_client_accuracy": stat(np.min),
-            "p10_client_accuracy": stat(lambda a: np.percentile(a, 10)),
-            "ari": ari, "n_clusters": int(np.unique(assignments[assignments >= 0]).size),
-            "estimated_k": estimated_k(result.diagnostics)}
+    def stat(fn, values):
+        return float(fn(values)) if values.size else float("nan")
+
+    name, values = metric.name, finite(metric.name)
+    tail = 10 if metric.higher_is_better else 90  # the worst-off tenth of the clients
+    out = {f"mean_client_{name}": stat(np.mean, values),
+           f"std_client_{name}": stat(np.std, values),
+           f"worst_client_{name}": stat(metric.worst, values),
+           f"p{tail}_client_{name}": stat(lambda a: np.percentile(a, tail), values)}
+    for extra in _score_columns(task)[1:]:
+        out[f"mean_client_{extra}"] = stat(np.mean, finite(extra))
+    return {**out, "ari": ari, "n_clusters": int(np.unique(assignments[assignments >= 0]).size),
+            "estimated_k": estimated_k(result.diagnostics), "task": task,
+            "primary_metric": name}
 
 
 def estimated_k(diagnostics: list[dict]) -> int | None:
@@ -168,18 +207,28 @@ def estimated_k(diagnostics: list[dict]) -> int | None:
 
 def method_summary(results: dict[str, SimulationResult]) -> pd.DataFrame:
     """One row per run: ``method, mean_accuracy, std, worst_accuracy, p10_accuracy, ari,
-    n_clusters, wall_seconds`` (:func:`run_summary`; ``ari`` NaN if unknown)."""
+    n_clusters, wall_seconds`` (:func:`run_summary`; ``ari`` NaN if unknown).
+
+    Regression runs: ``method, mean_rmse, std, worst_rmse, p90_rmse, mean_mae, mean_r2, ari,
+    n_clusters, wall_seconds`` (worst = largest RMSE).
+    """
+    task = results_task(results)
+    name = primary_metric(task).name
+    tail = "p10" if primary_metric(task).higher_is_better else "p90"
+    extras = _score_columns(task)[1:]
+    columns = ["method", f"mean_{name}", "std", f"worst_{name}", f"{tail}_{name}",
+               *(f"mean_{e}" for e in extras), "ari", "n_clusters", "wall_seconds"]
     rows = []
-    for name, res in results.items():
+    for method, res in results.items():
         s = run_summary(res)
         rows.append({
-            "method": name, "mean_accuracy": s["mean_client_accuracy"],
-            "std": s["std_client_accuracy"], "worst_accuracy": s["worst_client_accuracy"],
-            "p10_accuracy": s["p10_client_accuracy"],
+            "method": method, f"mean_{name}": s[f"mean_client_{name}"],
+            "std": s[f"std_client_{name}"], f"worst_{name}": s[f"worst_client_{name}"],
+            f"{tail}_{name}": s[f"{tail}_client_{name}"],
+            **{f"mean_{e}": s[f"mean_client_{e}"] for e in extras},
             "ari": np.nan if s["ari"] is None else s["ari"], "n_clusters": s["n_clusters"],
             "wall_seconds": float(res.wall_seconds)})
-    return pd.DataFrame(rows, columns=["method", "mean_accuracy", "std", "worst_accuracy",
-                                       "p10_accuracy", "ari", "n_clusters", "wall_seconds"])
+    return pd.DataFrame(rows, columns=columns)
 
 
 def assignment_flows(assignment_history: np.ndarray,

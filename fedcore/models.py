@@ -1,7 +1,8 @@
 """Keras model builders and flat-vector weight helpers.
 
 Every model takes FLAT feature vectors ``(n, prod(input_shape))`` -- the layout in which
-:class:`~fedcore.dataset.FederatedDataset` stores samples -- and returns LOGITS (no softmax).
+:class:`~fedcore.dataset.FederatedDataset` stores samples -- and returns LOGITS (no softmax),
+or, for a regression task (one output), the prediction.
 Image models start with a ``Reshape`` back to ``input_shape``.
 
 Weights move between the server, the strategies and the engine as one flat float32 vector
@@ -39,33 +40,36 @@ def _image_shape(input_shape: tuple[int, ...]) -> tuple[int, int, int]:
     return shape
 
 
-def build_model(spec: ModelSpec, input_shape: tuple, n_classes: int,
-                seed: int = 0) -> keras.Model:
+def build_model(spec: ModelSpec, input_shape: tuple, n_outputs: int,
+                seed: int = 0, regression: bool = False) -> keras.Model:
     """Build the Keras model described by ``spec``.
 
     Parameters
     ----------
     spec : ModelSpec
-        ``logreg``: Flatten + Dense(n_classes). ``mlp``: Flatten + Dense(h, relu) for each
-        ``h`` in ``spec.hidden`` + Dense(n_classes). ``cnn``: Conv2D(16, 3, relu, same) -
+        ``logreg``: Flatten + Dense(n_outputs). ``mlp``: Flatten + Dense(h, relu) for each
+        ``h`` in ``spec.hidden`` + Dense(n_outputs). ``cnn``: Conv2D(16, 3, relu, same) -
         MaxPool(2) - Conv2D(32, 3, relu, same) - MaxPool(2) - Flatten -
-        Dense(hidden[0] or 64, relu) - Dense(n_classes).
+        Dense(hidden[0] or 64, relu) - Dense(n_outputs).
     input_shape : tuple of int
         Shape of one sample (``(d,)`` or ``(h, w, c)``); the model input is the flat vector.
-    n_classes : int
+    n_outputs : int
+        Number of classes (>= 2) of a classification task; must be 1 with ``regression``.
     seed : int
         Same seed, same initial weights.
+    regression : bool
+        One linear output named ``prediction`` (``logreg`` is then linear regression).
 
     Returns
     -------
     keras.Sequential
-        Outputs logits of shape ``(n, n_classes)``.
+        Outputs logits of shape ``(n, n_outputs)`` (the prediction itself when 1).
     """
     input_shape = tuple(int(s) for s in input_shape)
     n_features = int(math.prod(input_shape))
-    if n_features < 1 or n_classes < 2:
-        raise ConfigError(f"a model needs >= 1 feature and >= 2 classes "
-                          f"(got input shape {input_shape}, {n_classes} classes)")
+    if n_features < 1 or (n_outputs != 1 if regression else n_outputs < 2):
+        raise ConfigError(f"a model needs >= 1 feature and >= 2 classes (or one regression "
+                          f"target; got input shape {input_shape}, {n_outputs} outputs)")
     layers: list = [keras.Input(shape=(n_features,), name="features")]
     if spec.kind == "cnn":
         image = _image_shape(input_shape)
@@ -84,7 +88,8 @@ def build_model(spec: ModelSpec, input_shape: tuple, n_classes: int,
         if spec.kind == "mlp":
             layers += [keras.layers.Dense(h, activation="relu", name=f"dense{i + 1}")
                        for i, h in enumerate(spec.hidden)]
-    layers.append(keras.layers.Dense(n_classes, name="logits"))
+    layers.append(keras.layers.Dense(n_outputs, name="prediction" if regression
+                                     else "logits"))
     model = keras.Sequential(layers, name=f"fedlens_{spec.kind}")
     set_flat_weights(model, initial_flat_weights(model, seed))
     return model

@@ -88,10 +88,23 @@ class ClientTrace:
         self.anchor_weights[pos[hit]] = local[hit]
 
 
+def target_summary(dataset) -> np.ndarray:
+    """Per client: what its labels look like -- the label distribution of a classification
+    task, or the mean and standard deviation of a regression target (standardised by the
+    pooled training targets, so no unit dominates the features)."""
+    if not getattr(dataset, "is_regression", False):
+        counts = dataset.label_counts().to_numpy(dtype=np.float64)
+        return counts / np.maximum(counts.sum(axis=1, keepdims=True), 1)
+    pooled = np.concatenate(dataset.y_train).astype(np.float64)
+    mu, sd = (pooled.mean(), pooled.std() or 1.0) if pooled.size else (0.0, 1.0)
+    return np.array([[(np.mean(y) - mu) / sd, np.std(y) / sd] if len(y) else [0.0, 0.0]
+                     for y in dataset.y_train], dtype=np.float64).reshape(-1, 2)
+
+
 def data_summary(dataset) -> np.ndarray:
-    """Label distribution + mean of the pooled-standardised features, per client."""
-    counts = dataset.label_counts().to_numpy(dtype=np.float64)
-    label_dist = counts / np.maximum(counts.sum(axis=1, keepdims=True), 1)
+    """Label distribution (regression: target mean and spread, :func:`target_summary`) +
+    mean of the pooled-standardised features, per client."""
+    label_dist = target_summary(dataset)
     pooled = np.concatenate(dataset.x_train).astype(np.float64)
     mu, sd = pooled.mean(axis=0), pooled.std(axis=0)
     sd[sd == 0] = 1.0
@@ -122,7 +135,9 @@ def collect_representations(dataset, engine, trace: ClientTrace,
                                      description="Output-layer weights and biases of each "
                                                  "client's latest local model."),
         "data_summary": Representation("data_summary", X=data_summary(dataset),
-                                       description="Label distribution and mean standardised "
+                                       description=("Target mean and spread" if getattr(
+                                           dataset, "is_regression", False) else
+                                           "Label distribution") + " and mean standardised "
                                                    "features of each client's training data."),
     })
     if trace.trained[trace.anchors].all():

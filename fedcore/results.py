@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from .regression_metrics import Metric, primary_metric
+
 
 @dataclass
 class Representation:
@@ -52,10 +54,13 @@ class SimulationResult:
     assignment_history : ndarray of int, shape (rounds, n_clients)
     rounds : DataFrame
         One row per round: ``round, mean_accuracy, worst_accuracy, mean_loss, train_loss,
-        n_clusters, n_nonfinite, seconds``.
+        n_clusters, n_nonfinite, seconds``; a regression run has ``mean_rmse, worst_rmse``
+        (worst = largest) instead of the two accuracy columns.
     client_metrics : DataFrame
         One row per client: ``client, cluster, accuracy, loss, n_train, n_test, nonfinite``
-        (+ ``true_group`` when known). Accuracy is the client's final model on its own test split.
+        (+ ``true_group`` when known). Accuracy is the client's final model on its own test
+        split. A regression run has ``loss, mae, rmse, r2`` instead of ``accuracy, loss``
+        (no accuracy column).
     diagnostics : list of dict
         Per-round strategy diagnostics (CFL norms, IFCA loss matrix, PACFL angles...).
     representations : dict of str to Representation
@@ -64,6 +69,9 @@ class SimulationResult:
     model_spec : dict
     dataset_fingerprint : str
     wall_seconds : float
+    errors : list of str
+    task : {"classification", "regression"}
+        The dataset's task; runs saved before tasks existed load as classification.
     """
 
     method: str
@@ -82,11 +90,29 @@ class SimulationResult:
     dataset_fingerprint: str = ""
     wall_seconds: float = 0.0
     errors: list[str] = field(default_factory=list)
+    task: str = "classification"
 
     @property
     def n_clients(self) -> int:
         return len(self.client_ids)
 
     @property
+    def is_regression(self) -> bool:
+        return self.task == "regression"
+
+    @property
+    def primary(self) -> Metric:
+        """The metric that ranks this run: accuracy, or RMSE (lower is better)."""
+        return primary_metric(self.task)
+
+    @property
     def mean_client_accuracy(self) -> float:
+        """Mean client accuracy (NaN for a regression run: it has no accuracy)."""
+        if "accuracy" not in self.client_metrics:
+            return float("nan")
         return float(np.nanmean(self.client_metrics["accuracy"].to_numpy()))
+
+    @property
+    def mean_client_score(self) -> float:
+        """Mean over clients of the primary metric (accuracy or RMSE)."""
+        return float(np.nanmean(self.client_metrics[self.primary.name].to_numpy(float)))

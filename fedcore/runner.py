@@ -142,28 +142,48 @@ def _json_float(x) -> float | None:
 
 
 def summary_dict(spec: ExperimentSpec, dataset, result) -> dict:
-    """The JSON-ready summary of a run (``summary.json``)."""
+    """The JSON-ready summary of a run (``summary.json``).
+
+    A classification run reports ``mean_client_accuracy, worst_client_accuracy`` and
+    ``client_accuracy``; a regression run ``mean_client_rmse, worst_client_rmse,
+    mean_client_mae, mean_client_r2`` and ``client_rmse, client_mae, client_r2``. Both say
+    their ``task`` and ``primary_metric``.
+    """
     from .metrics import run_summary
     from .provenance import package_versions
+    from .regression_metrics import REGRESSION_COLUMNS
 
     truth = result.true_groups
     headline = run_summary(result)
-    acc = result.client_metrics["accuracy"].to_numpy(dtype=float)
+    if getattr(result, "task", "classification") == "regression":
+        scores = {f"{k}_client_{m}": _json_float(headline[f"{k}_client_{m}"])
+                  for k, m in (("mean", "rmse"), ("worst", "rmse"), ("mean", "mae"),
+                               ("mean", "r2"))}
+        per_client = {f"client_{m}": {c: _json_float(v) for c, v in zip(
+            result.client_ids, result.client_metrics[m].to_numpy(dtype=float))}
+            for m in REGRESSION_COLUMNS}
+    else:
+        scores = {k: _json_float(headline[k])
+                  for k in ("mean_client_accuracy", "worst_client_accuracy")}
+        acc = result.client_metrics["accuracy"].to_numpy(dtype=float)
+        per_client = {"client_accuracy": {c: _json_float(a)
+                                          for c, a in zip(result.client_ids, acc)}}
     return {
         "method": result.method,
         "params": result.params,
         "data": spec.data,
         "scenario": spec.scenario,
         "n_clients": result.n_clients,
+        "task": headline["task"],
+        "primary_metric": headline["primary_metric"],
         "ari": headline["ari"],
-        "mean_client_accuracy": _json_float(headline["mean_client_accuracy"]),
-        "worst_client_accuracy": _json_float(headline["worst_client_accuracy"]),
+        **scores,
         "n_clusters": headline["n_clusters"],
         "estimated_k": headline["estimated_k"],
         "assignments": {c: int(a) for c, a in zip(result.client_ids, result.assignments)},
         "true_groups": None if truth is None else
         {c: int(g) for c, g in zip(result.client_ids, truth)},
-        "client_accuracy": {c: _json_float(a) for c, a in zip(result.client_ids, acc)},
+        **per_client,
         "rounds": [{k: (_json_float(v) if isinstance(v, float) else v) for k, v in row.items()}
                    for row in result.rounds.to_dict(orient="records")],
         "errors": list(result.errors),

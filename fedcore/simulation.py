@@ -21,6 +21,7 @@ from threadpoolctl import threadpool_limits
 from .config import SimulationConfig
 from .dataset import FederatedDataset
 from .engine.protocol import Engine
+from .regression_eval import client_regression_table
 from .representations import ClientTrace, collect_representations
 from .results import SimulationResult
 from .rounds import RoundRecord, run_round
@@ -93,7 +94,8 @@ def _simulate(dataset: FederatedDataset, strategy: Strategy, config: SimulationC
     t0 = time.perf_counter()
     if engine is None:
         from .engine import VectorisedEngine  # TensorFlow loads only when really training
-        engine = VectorisedEngine(dataset, config.model, seed=config.seed)
+        engine = VectorisedEngine(dataset, config.model, seed=config.seed,
+                                  loss=config.fit.loss_for(dataset.task))
     ctx = SimulationContext.create(dataset, engine, config)
     state = strategy.initialize(ctx)
     trace = ClientTrace(dataset.n_clients, engine.n_params, engine.last_layer_slice(),
@@ -113,11 +115,16 @@ def build_result(strategy: Strategy, state: ServerState, ctx: SimulationContext,
                  wall_seconds: float) -> SimulationResult:
     """The :class:`SimulationResult` of a finished run."""
     dataset, config, last = ctx.dataset, ctx.config, recorder.last
+    task = getattr(dataset, "task", "classification")
+    if task == "regression":
+        errors = client_regression_table(ctx.engine, dataset, state.models, state.assignments)
+        scores = {"loss": last.loss, **{c: errors[c].to_numpy() for c in errors.columns}}
+    else:
+        scores = {"accuracy": last.accuracy, "loss": last.loss}
     client_metrics = pd.DataFrame({
         "client": dataset.client_ids,
         "cluster": state.assignments,
-        "accuracy": last.accuracy,
-        "loss": last.loss,
+        **scores,
         "n_train": dataset.train_sizes(),
         "n_test": dataset.test_sizes(),
         "nonfinite": recorder.nonfinite_ever,
@@ -138,4 +145,4 @@ def build_result(strategy: Strategy, state: ServerState, ctx: SimulationContext,
                 if int(k) in set(state.assignments.tolist())},
         model_spec={"kind": config.model.kind, "hidden": list(config.model.hidden)},
         dataset_fingerprint=dataset.fingerprint(),
-        wall_seconds=wall_seconds, errors=recorder.errors)
+        wall_seconds=wall_seconds, errors=recorder.errors, task=task)

@@ -8,12 +8,13 @@ Layout of a run directory (``python -m fedcore run --out DIR``; grid cells live 
                         method params, SimulationConfig -- everything that fixes the numbers
       result.json       SimulationResult fields that are not arrays or tables: method, params,
                         config, client_ids, model_spec, dataset_fingerprint, wall_seconds,
-                        errors, representation descriptions, table dtypes
+                        errors, task, representation descriptions, table dtypes
       result.npz        arrays only (loaded with allow_pickle=False): assignments,
                         assignment_history, true_groups, rep__<name>__X, rep__<name>__distance,
                         model__<cluster> (flat weights), diag__<i> (large diagnostic arrays)
       rounds.csv        one row per round (round, mean_accuracy, worst_accuracy, ...)
-      clients.csv       one row per client (client, cluster, accuracy, loss, n_train, ...)
+      clients.csv       one row per client (client, cluster, accuracy, loss, n_train, ...;
+                        regression: loss, mae, rmse, r2 instead of accuracy, loss)
       diagnostics.json  per-round strategy diagnostics; arrays as nested lists, arrays with
                         more than 4096 entries as {"$npz": "diag__<i>"} pointing into result.npz
       summary.json      headline numbers (runner.summary_dict); WRITTEN LAST = the run is complete
@@ -51,6 +52,7 @@ from pathlib import Path
 import numpy as np
 
 from .csv_safe import to_csv
+from .dataset import check_task
 from .errors import ConfigError, DataError
 from .results import Representation, SimulationResult
 from .store_atomic import clean_stale as _clean_stale
@@ -122,7 +124,7 @@ def _write_contents(tmp: Path, spec_dict: dict, summary: dict, result: Simulatio
         "client_ids": [str(c) for c in result.client_ids], "model_spec": result.model_spec,
         "dataset_fingerprint": result.dataset_fingerprint,
         "wall_seconds": float(result.wall_seconds), "errors": list(result.errors),
-        "representations": reps, "dropped_representations": dropped,
+        "task": result.task, "representations": reps, "dropped_representations": dropped,
         "model_keys": [int(k) for k in result.models],
         "rounds_dtypes": table_dtypes(result.rounds),
         "clients_dtypes": table_dtypes(result.client_metrics),
@@ -238,5 +240,6 @@ def load_run(run_dir: str | Path) -> tuple[dict, dict, SimulationResult]:
         diagnostics=diagnostics, representations=reps,
         models={k: arrays[f"model__{k}"] for k in meta["model_keys"]},
         model_spec=meta["model_spec"], dataset_fingerprint=meta["dataset_fingerprint"],
-        wall_seconds=meta["wall_seconds"], errors=list(meta["errors"]))
+        wall_seconds=meta["wall_seconds"], errors=list(meta["errors"]),
+        task=check_task(meta.get("task", "classification")))  # older runs: classification
     return spec, summary, result

@@ -42,7 +42,7 @@ def is_complete(run_dir: str | Path) -> bool:
 
 
 LIST_COLUMNS = ["run_id", "path", "method", "data", "scenario", "mean_client_accuracy", "ari",
-                "created"]
+                "created", "task", "mean_client_rmse"]
 
 
 def list_runs(root: str | Path | None = None, max_depth: int = 3) -> pd.DataFrame:
@@ -54,7 +54,9 @@ def list_runs(root: str | Path | None = None, max_depth: int = 3) -> pd.DataFram
     Returns
     -------
     DataFrame with columns ``run_id, path, method, data, scenario, mean_client_accuracy,
-    ari, created`` (``run_id`` is the path relative to ``root``).
+    ari, created, task, mean_client_rmse`` (``run_id`` is the path relative to ``root``;
+    runs saved before tasks existed are ``classification``; the score of the other task
+    is NaN).
     """
     root = Path(root) if root is not None else default_runs_root()
     rows = []
@@ -78,8 +80,10 @@ def list_runs(root: str | Path | None = None, max_depth: int = 3) -> pd.DataFram
                 "mean_client_accuracy": summary.get("mean_client_accuracy"),
                 "ari": summary.get("ari"),
                 "created": pd.Timestamp(marker.stat().st_mtime, unit="s", tz="UTC"),
+                "task": summary.get("task", "classification"),
+                "mean_client_rmse": summary.get("mean_client_rmse"),
             })
     df = pd.DataFrame(rows, columns=LIST_COLUMNS)
-    for col in ("mean_client_accuracy", "ari"):
+    for col in ("mean_client_accuracy", "ari", "mean_client_rmse"):
         df[col] = pd.to_numeric(df[col], errors="coerce").astype(float)
     return df.sort_values("created", ascending=False, kind="stable").reset_index(drop=True)

@@ -23,7 +23,7 @@ class ConcatenatedSplit:
     Attributes
     ----------
     x : ndarray (n_total, d) float32, or None once the engine holds it as a tensor
-    y : ndarray (n_total,) int32
+    y : ndarray (n_total,) int32 class indices, or float32 targets of a regression task
     offsets : ndarray (n_clients + 1,) int64
         Client ``i`` owns rows ``offsets[i]:offsets[i + 1]``.
     """
@@ -34,13 +34,14 @@ class ConcatenatedSplit:
 
     @classmethod
     def from_lists(cls, xs: list[np.ndarray], ys: list[np.ndarray],
-                   n_features: int) -> ConcatenatedSplit:
+                   n_features: int, regression: bool = False) -> ConcatenatedSplit:
+        y_type = np.float32 if regression else np.int32
         sizes = np.array([len(y) for y in ys], dtype=np.int64)
         offsets = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
         x = (np.concatenate([np.asarray(a, np.float32).reshape(len(a), n_features) for a in xs])
              if sizes.sum() else np.zeros((0, n_features), np.float32))
-        y = (np.concatenate([np.asarray(b).astype(np.int32) for b in ys])
-             if sizes.sum() else np.zeros(0, np.int32))
+        y = (np.concatenate([np.asarray(b).astype(y_type) for b in ys])
+             if sizes.sum() else np.zeros(0, y_type))
         return cls(x=np.ascontiguousarray(x), y=y, offsets=offsets)
 
     @property
@@ -152,10 +153,15 @@ def check_split(dataset, split: ConcatenatedSplit, name: str) -> None:
         client = int(np.searchsorted(split.offsets, row, side="right") - 1)
         return f"client {dataset.client_ids[client]!r}, {name} row {row - split.offsets[client]}"
 
-    bad_y = np.flatnonzero((split.y < 0) | (split.y >= dataset.n_classes))
-    if bad_y.size:
-        raise DataError(f"{where(int(bad_y[0]))}: label {int(split.y[bad_y[0]])} is outside "
-                        f"0..{dataset.n_classes - 1}")
+    if getattr(dataset, "is_regression", False):
+        bad_t = np.flatnonzero(~np.isfinite(split.y))
+        if bad_t.size:
+            raise DataError(f"{where(int(bad_t[0]))}: target is nan or inf")
+    else:
+        bad_y = np.flatnonzero((split.y < 0) | (split.y >= dataset.n_classes))
+        if bad_y.size:
+            raise DataError(f"{where(int(bad_y[0]))}: label {int(split.y[bad_y[0]])} is "
+                            f"outside 0..{dataset.n_classes - 1}")
     bad_x = np.flatnonzero(~np.isfinite(split.x).all(axis=1))
     if bad_x.size:
         raise DataError(f"{where(int(bad_x[0]))}: features contain nan or inf")

@@ -9,35 +9,64 @@ Two shapes of question are asked during a simulation:
   forward pass of all M models over a chunk of the concatenated data; the caller
   segment-averages the per-sample results per client.
 
-Loss is the sparse categorical cross-entropy from logits, accuracy the argmax hit rate,
-both averaged over each client's samples.
+The loss is the training loss (cross-entropy from logits, MSE or Huber:
+:mod:`fedcore.engine.losses`); the second per-sample value is the term of the task's primary
+metric, the argmax hit (accuracy) or the squared error (RMSE after the caller's per-client
+mean and square root). Both are summed or returned per sample; callers average per client.
+A third program returns the raw outputs (regression predictions, logits) of one model.
 """
 
 from __future__ import annotations
 
 import tensorflow as tf
 
+from ..config import Loss
+from .losses import per_sample_loss, per_sample_score, y_dtype
 from .trainer import split_flat
 
 
 class EvalProgram:
-    """Builds the two evaluation ``tf.function`` s for a :class:`StackedForward`."""
+    """Builds and caches the evaluation ``tf.function`` s of a :class:`StackedForward`.
+
+    Parameters
+    ----------
+    forward : StackedForward
+    layout : list of (name, shape, start, stop)
+    n_features : int
+    """
 
     def __init__(self, forward, layout, n_features):
+        self.forward, self.layout, self.n_features = forward, layout, n_features
+        self._programs = {}
+        self.own, self.shared = self.for_loss(Loss())
+        n_params = layout[-1][3]
+
+        @tf.function(input_signature=[tf.TensorSpec([None, n_features], tf.float32),
+                                      tf.TensorSpec([None, n_params], tf.float32)])
+        def outputs(x, flat):
+            return forward(split_flat(flat, layout), x, shared=True)
+
+        self.outputs = outputs
+
+    def for_loss(self, loss: Loss):
+        """``(own, shared)`` programs reporting ``loss`` (built on first use)."""
+        if loss not in self._programs:
+            self._programs[loss] = self._build(loss)
+        return self._programs[loss]
+
+    def _build(self, loss: Loss):
+        forward, layout, n_features = self.forward, self.layout, self.n_features
         n_params = layout[-1][3]
 
         def _scores(weights, x, y, shared):
-            logits = forward(weights, x, shared=shared)
+            outputs = forward(weights, x, shared=shared)
             if shared:
-                y = tf.broadcast_to(y[None, :], tf.shape(logits)[:2])
-            ce = tf.nn.sparse_softmax_cross_entropy_with_logits(labels=y, logits=logits)
-            hit = tf.cast(tf.equal(tf.argmax(logits, axis=-1, output_type=tf.int32), y),
-                          tf.float32)
-            return ce, hit
+                y = tf.broadcast_to(y[None, :], tf.shape(outputs)[:2])
+            return per_sample_loss(loss, y, outputs), per_sample_score(loss, y, outputs)
 
         @tf.function(input_signature=[
             tf.TensorSpec([None, n_features], tf.float32),
-            tf.TensorSpec([None], tf.int32),
+            tf.TensorSpec([None], y_dtype(loss)),
             tf.TensorSpec([None, n_params], tf.float32),
             tf.TensorSpec([None, None, None], tf.int32),
             tf.TensorSpec([None, None, None], tf.float32)])
@@ -61,10 +90,9 @@ class EvalProgram:
 
         @tf.function(input_signature=[
             tf.TensorSpec([None, n_features], tf.float32),
-            tf.TensorSpec([None], tf.int32),
+            tf.TensorSpec([None], y_dtype(loss)),
             tf.TensorSpec([None, n_params], tf.float32)])
         def shared(x, y, flat):
             return _scores(split_flat(flat, layout), x, y, shared=True)
 
-        self.own = own
-        self.shared = shared
+        return own, shared

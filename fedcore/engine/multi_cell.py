@@ -31,9 +31,10 @@ def concatenate_datasets(datasets: list[FederatedDataset]) -> FederatedDataset:
     """The clients of every dataset, one after another (ids prefixed ``d<k>/``)."""
     first = datasets[0]
     for ds in datasets[1:]:
-        if tuple(ds.input_shape) != tuple(first.input_shape) or ds.n_classes != first.n_classes:
-            raise ValueError("datasets of one shared engine need the same input shape and "
-                             "number of classes")
+        if tuple(ds.input_shape) != tuple(first.input_shape) or \
+                ds.n_classes != first.n_classes or ds.task != first.task:
+            raise ValueError("datasets of one shared engine need the same input shape, task "
+                             "and number of classes")
     return FederatedDataset(
         client_ids=[f"d{k}/{c}" for k, ds in enumerate(datasets) for c in ds.client_ids],
         x_train=[x for ds in datasets for x in ds.x_train],
@@ -41,7 +42,7 @@ def concatenate_datasets(datasets: list[FederatedDataset]) -> FederatedDataset:
         x_test=[x for ds in datasets for x in ds.x_test],
         y_test=[y for ds in datasets for y in ds.y_test],
         feature_names=list(first.feature_names), label_names=list(first.label_names),
-        input_shape=tuple(first.input_shape), name="lockstep batch")
+        input_shape=tuple(first.input_shape), name="lockstep batch", task=first.task)
 
 
 @dataclass
@@ -86,9 +87,12 @@ class SharedEngine:
         Datasets with equal input shape and classes; repeated objects (or equal fingerprints)
         are stored once.
     model_spec : ModelSpec
+    loss : Loss, optional
+        The loss evaluation reports (default: the task's own, see
+        :class:`~fedcore.engine.VectorisedEngine`).
     """
 
-    def __init__(self, datasets: list[FederatedDataset], model_spec):
+    def __init__(self, datasets: list[FederatedDataset], model_spec, loss=None):
         self.model_spec = model_spec
         distinct, by_content, self._slot = [], {}, {}
         for ds in datasets:
@@ -102,7 +106,8 @@ class SharedEngine:
         self._datasets = list(datasets)  # keeps the ids above valid
         sizes = [ds.n_clients for ds in distinct]
         self._offsets = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
-        self.engine = VectorisedEngine(concatenate_datasets(distinct), model_spec, seed=0)
+        self.engine = VectorisedEngine(concatenate_datasets(distinct), model_spec, seed=0,
+                                       loss=loss)
         self.n_params = self.engine.n_params
 
     def view(self, dataset: FederatedDataset, seed: int) -> CellEngine:
@@ -172,8 +177,8 @@ class CellEngine:
         return self._engine.last_layer_slice()
 
     def keras_model(self, flat: np.ndarray | None = None):
-        model = build_model(self.model_spec, self.dataset.input_shape, self.dataset.n_classes,
-                            self.seed)
+        model = build_model(self.model_spec, self.dataset.input_shape, self._engine.n_outputs,
+                            self.seed, regression=self._engine.regression)
         if flat is not None:
             set_flat_weights(model, flat)
         return model
@@ -193,3 +198,6 @@ class CellEngine:
 
     def evaluate_own(self, weights, clients, split: str = "test"):
         return self._engine.evaluate_own(weights, self._global(clients), split=split)
+
+    def predict(self, model, clients, split: str = "test"):
+        return self._engine.predict(model, self._global(clients), split=split)

@@ -1,7 +1,8 @@
 """The compiled local-training program: every participating client in one ``tf.function``.
 
 Each step gathers one batch per client from the concatenated training rows, runs the
-stacked forward pass, and differentiates the SUM of the per-client mean losses: client
+stacked forward pass, and differentiates the SUM of the per-client mean losses
+(cross-entropy, MSE or Huber: :mod:`fedcore.engine.losses`): client
 weights are disjoint slices, so each slice receives exactly its own client's gradient.
 The update rules replicate Keras 3 ``SGD`` (``w -= lr * g``) and ``Adam`` (defaults
 ``beta_1=0.9, beta_2=0.999, epsilon=1e-7``, bias correction folded into the step size, as
@@ -11,12 +12,15 @@ adds ``mu/2 * ||w - w_start||^2`` to each client's loss.
 A step on which a client has no real sample (it has fewer batches than the longest
 client) leaves its weights, Adam moments and step counter untouched (``tf.where``).
 Steps run in a ``tf.while_loop`` so the number of steps, clients and the batch size are
-dynamic: one trace per (optimizer, prox on/off) pair serves every call.
+dynamic: one trace per (optimizer, prox on/off, loss) serves every call.
 """
 
 from __future__ import annotations
 
 import tensorflow as tf
+
+from ..config import Loss
+from .losses import per_sample_loss, y_dtype
 
 ADAM_BETA_1, ADAM_BETA_2, ADAM_EPSILON = 0.9, 0.999, 1e-7
 
@@ -50,17 +54,18 @@ class TrainProgram:
         self.n_features = n_features
         self._programs = {}
 
-    def __call__(self, optimizer: str, prox: bool):
-        key = (optimizer, bool(prox))
+    def __call__(self, optimizer: str, prox: bool, loss: Loss | None = None):
+        loss = Loss() if loss is None else loss
+        key = (optimizer, bool(prox), loss)
         if key not in self._programs:
-            self._programs[key] = self._build(optimizer, bool(prox))
+            self._programs[key] = self._build(optimizer, bool(prox), loss)
         return self._programs[key]
 
-    def _build(self, optimizer, prox):
+    def _build(self, optimizer, prox, loss):
         forward, layout = self.forward, self.layout
         signature = [
             tf.TensorSpec([None, self.n_features], tf.float32),  # x_all
-            tf.TensorSpec([None], tf.int32),  # y_all
+            tf.TensorSpec([None], y_dtype(loss)),  # y_all: class indices or targets
             # distinct start models per tensor, (M, *shape): no split/concat of a (C, P) copy
             [tf.TensorSpec([None, *shape], tf.float32) for _, shape, _, _ in layout],
             tf.TensorSpec([None], tf.int32),  # start model of each client (C,)
@@ -97,9 +102,7 @@ class TrainProgram:
                 active = count > 0
                 with tf.GradientTape() as tape:
                     tape.watch(weights)
-                    logits = forward(weights, x)
-                    ce = tf.nn.sparse_softmax_cross_entropy_with_logits(labels=y,
-                                                                        logits=logits)
+                    ce = per_sample_loss(loss, y, forward(weights, x))
                     batch_loss = tf.reduce_sum(ce * sample_mask, axis=1) / tf.maximum(count, 1.0)
                     total = tf.reduce_sum(batch_loss)
                     if prox:

@@ -15,7 +15,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from ..config import FitConfig, ModelSpec
+from ..config import FitConfig, Loss, ModelSpec
 from ..errors import ConfigError
 from ..models import (
     build_model,
@@ -57,24 +57,40 @@ class VectorisedEngine:
     model_spec : ModelSpec
     seed : int
         Seed of the initial weights.
+    loss : Loss, optional
+        The loss evaluation reports (and IFCA-style cluster choice minimises); default the
+        task's own (cross-entropy, or MSE for a regression dataset). Training uses the
+        ``FitConfig`` of each call (:meth:`FitConfig.loss_for`).
+
+    Notes
+    -----
+    The second value of every evaluation is the task's primary metric per client:
+    accuracy, or RMSE on a regression task (:func:`fedcore.regression_metrics.primary_metric`).
     """
 
-    def __init__(self, dataset, model_spec: ModelSpec, seed: int = 0):
+    def __init__(self, dataset, model_spec: ModelSpec, seed: int = 0, loss: Loss | None = None):
         # Bit-identical outputs for identical inputs (process-wide TensorFlow switch).
         tf.config.experimental.enable_op_determinism()
         self.dataset = dataset
         self.model_spec = model_spec
         self.seed = int(seed)
-        self.model = build_model(model_spec, dataset.input_shape, dataset.n_classes, seed)
+        self.task = getattr(dataset, "task", "classification")
+        self.loss = FitConfig().loss_for(self.task) if loss is None else loss
+        if self.loss.is_regression != (self.task == "regression"):
+            raise ConfigError(f"loss {self.loss.kind!r} does not fit a {self.task} task")
+        self.regression = self.task == "regression"
+        self.n_outputs = 1 if self.regression else dataset.n_classes
+        self.model = build_model(model_spec, dataset.input_shape, self.n_outputs, seed,
+                                 regression=self.regression)
         self.layout = param_layout(self.model)
         self.n_params = int(self.layout[-1][3])
         self.n_features = int(math.prod(dataset.input_shape))
         self._initial = get_flat_weights(self.model)
         self._splits = {
             "train": ConcatenatedSplit.from_lists(dataset.x_train, dataset.y_train,
-                                                  self.n_features),
+                                                  self.n_features, self.regression),
             "test": ConcatenatedSplit.from_lists(dataset.x_test, dataset.y_test,
-                                                 self.n_features)}
+                                                 self.n_features, self.regression)}
         for name, split in self._splits.items():
             check_split(dataset, split, name)
         self._tensors = {}
@@ -82,7 +98,7 @@ class VectorisedEngine:
             self._tensors[name] = (tf.constant(split.x), tf.constant(split.y))
             split.x = None  # keep ONE copy of the features (the tensor); rows are gathered
         programs = programs_for(
-            architecture_key(model_spec, dataset.input_shape, dataset.n_classes),
+            architecture_key(model_spec, dataset.input_shape, self.n_outputs),
             self.model, self.layout, self.n_features)
         self._train, self._eval = programs.train, programs.eval
         self._floats_per_sample = activation_floats(self.model, self.n_features)
@@ -108,8 +124,8 @@ class VectorisedEngine:
 
     def keras_model(self, flat: np.ndarray | None = None) -> keras.Model:
         """A fresh Keras model (flat-vector input, logits output) holding ``flat``."""
-        model = build_model(self.model_spec, self.dataset.input_shape,
-                            self.dataset.n_classes, self.seed)
+        model = build_model(self.model_spec, self.dataset.input_shape, self.n_outputs,
+                            self.seed, regression=self.regression)
         if flat is not None:
             set_flat_weights(model, flat)
         return model
@@ -180,7 +196,7 @@ class VectorisedEngine:
                              train_loss=np.full(len(clients), np.nan),
                              finite=np.isfinite(start).all(axis=1))
         x_all, y_all = self._tensors["train"]
-        program = self._train(fit.optimizer, fit.prox_mu > 0)
+        program = self._train(fit.optimizer, fit.prox_mu > 0, fit.loss_for(self.task))
         weights = np.empty((len(clients), self.n_params), dtype=np.float32)
         loss = np.full(len(clients), np.nan)
         bad = np.zeros(len(clients), dtype=bool)
@@ -217,7 +233,7 @@ class VectorisedEngine:
     # ---- evaluation ------------------------------------------------------------------------
     def evaluate_matrix(self, models: np.ndarray, clients=None,
                         split: str = "test") -> tuple[np.ndarray, np.ndarray]:
-        """Loss and accuracy of each of M models on each client's data.
+        """Loss and primary metric (accuracy, or RMSE) of each of M models on each client.
 
         Returns
         -------
@@ -238,20 +254,21 @@ class VectorisedEngine:
         chunk = max(1, MEMORY_BUDGET_FLOATS // (n_models * self._floats_per_sample + 1))
         w = tf.constant(models)
         x_all, y_all = self._tensors[split]
+        _, shared = self._eval.for_loss(self.loss)
         for begin in range(0, rows.size, chunk):
             sel = tf.constant(rows[begin:begin + chunk], dtype=tf.int32)
-            ce, hit = self._eval.shared(tf.gather(x_all, sel), tf.gather(y_all, sel), w)
+            ce, hit = shared(tf.gather(x_all, sel), tf.gather(y_all, sel), w)
             ce_all[:, begin:begin + len(sel)] = ce.numpy()
             hit_all[:, begin:begin + len(sel)] = hit.numpy()
         bounds = np.concatenate([[0], np.cumsum(sizes)])
         with np.errstate(invalid="ignore", divide="ignore"):
             loss = segment_sums(ce_all, bounds) / sizes
             acc = segment_sums(hit_all, bounds) / sizes
-        return loss, acc
+        return loss, self._primary(acc)
 
     def evaluate_own(self, weights: np.ndarray, clients,
                      split: str = "test") -> tuple[np.ndarray, np.ndarray]:
-        """Loss and accuracy (C,) of each client with its own weights (C, P)."""
+        """Loss and primary metric (C,) of each client with its own weights (C, P)."""
         data = self._split(split)
         clients = np.asarray(clients, dtype=np.int64).reshape(-1)
         weights = self._check_weights(weights, len(clients))
@@ -260,16 +277,44 @@ class VectorisedEngine:
         if data.y.size == 0:
             return loss, acc
         x_all, y_all = self._tensors[split]
+        own, _ = self._eval.for_loss(self.loss)
         per_client_row = self._floats_per_sample
         for part in self._client_chunks(len(clients), self.n_params * 2 + 256 * per_client_row):
             chunk = max(1, MEMORY_BUDGET_FLOATS // (len(clients[part]) * per_client_row + 1))
             rows, mask = evaluation_steps(data, clients[part], chunk)
-            l_, a = self._eval.own(x_all, y_all, tf.constant(weights[part]), tf.constant(rows),
+            l_, a = own(x_all, y_all, tf.constant(weights[part]), tf.constant(rows),
                                    tf.constant(mask))
             loss[part], acc[part] = l_.numpy(), a.numpy()
         with np.errstate(invalid="ignore", divide="ignore"):
             sizes = data.sizes[clients]
-            return loss / sizes, acc / sizes
+            return loss / sizes, self._primary(acc / sizes)
+
+    def predict(self, model: np.ndarray, clients, split: str = "test") -> np.ndarray:
+        """Outputs (logits, or regression predictions) of ONE model on clients' rows.
+
+        Returns
+        -------
+        ndarray (n_rows, n_outputs) float32
+            The rows of ``clients`` (dataset indices) in that order, each client's rows in
+            dataset order.
+        """
+        data = self._split(split)
+        flat = self._check_weights(model, 1)
+        clients = np.asarray(clients, dtype=np.int64).reshape(-1)
+        rows = np.concatenate([np.arange(data.offsets[c], data.offsets[c + 1])
+                               for c in clients]) if clients.size else np.zeros(0, np.int64)
+        out = np.zeros((rows.size, self.n_outputs), dtype=np.float32)
+        chunk = max(1, MEMORY_BUDGET_FLOATS // (self._floats_per_sample + 1))
+        x_all, _ = self._tensors[split]
+        for begin in range(0, rows.size, chunk):
+            sel = tf.constant(rows[begin:begin + chunk], dtype=tf.int32)
+            out[begin:begin + len(sel)] = self._eval.outputs(tf.gather(x_all, sel),
+                                                             tf.constant(flat))[0].numpy()
+        return out
+
+    def _primary(self, mean_score: np.ndarray) -> np.ndarray:
+        """Per-client mean hit rate (accuracy) or mean squared error -> RMSE."""
+        return np.sqrt(mean_score) if self.task == "regression" else mean_score
 
     # ---- helpers ---------------------------------------------------------------------------
     def _split(self, split: str) -> ConcatenatedSplit:

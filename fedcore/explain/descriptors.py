@@ -151,7 +151,7 @@ def _model_descriptors(dataset: FederatedDataset, result: SimulationResult) -> p
     last = reps.get("last_layer")
     if last is not None and last.X is not None:
         W = np.asarray(last.X, dtype=np.float64)
-        C = dataset.n_classes
+        C = getattr(dataset, "n_outputs", dataset.n_classes)
         if C > 1 and W.shape[1] % C == 0:
             # Flat Dense kernel (in, C) then bias (C,): element j belongs to class j % C.
             cls = np.arange(W.shape[1]) % C
@@ -160,6 +160,19 @@ def _model_descriptors(dataset: FederatedDataset, result: SimulationResult) -> p
         else:
             cols["last-layer norm"] = np.linalg.norm(W, axis=1)
     return pd.DataFrame(cols, index=pd.Index(dataset.client_ids, name="client"))
+
+
+def _label_stats(dataset: FederatedDataset, y) -> dict[str, float]:
+    """Label fractions of one client, or (regression) its target's mean and std."""
+    if getattr(dataset, "is_regression", False):
+        y = np.asarray(y, dtype=np.float64)
+        name = dataset.label_names[0] if dataset.label_names else "target"
+        return {f"label: mean {name}": float(y.mean()) if y.size else 0.0,
+                f"label: std {name}": float(y.std()) if y.size else 0.0}
+    counts = np.bincount(np.asarray(y, dtype=np.int64), minlength=dataset.n_classes)
+    fractions = counts / max(len(y), 1)
+    return {f"label: {label}": float(frac) for label, frac in zip(dataset.label_names,
+                                                                    fractions)}
 
 
 def _priority(name: str) -> int:
@@ -188,7 +201,8 @@ def client_descriptors(dataset: FederatedDataset, result: SimulationResult | Non
     Returns
     -------
     DataFrame
-        Index = client id. Columns ``n_train``, ``label: <name>``, ``mean: <feature>``,
+        Index = client id. Columns ``n_train``, ``label: <name>`` (regression: ``label: mean
+        <target>``, ``label: std <target>``), ``mean: <feature>``,
         ``std: ...``, ``q25/q50/q75: ...``, ``missing: <feature>``, ``model: update norm``,
         ``last-layer norm: class <label>``. Constant columns are dropped (they explain nothing).
         Images use the summaries of :func:`image_sample_features` as features.
@@ -197,10 +211,7 @@ def client_descriptors(dataset: FederatedDataset, result: SimulationResult | Non
     rows = []
     for X, y in zip(dataset.x_train, dataset.y_train):
         row: dict[str, float] = {"n_train": float(len(y))}
-        counts = np.bincount(np.asarray(y, dtype=np.int64), minlength=dataset.n_classes)
-        fractions = counts / max(len(y), 1)
-        for label, frac in zip(dataset.label_names, fractions):
-            row[f"label: {label}"] = float(frac)
+        row.update(_label_stats(dataset, y))
         row.update(_feature_stats(sample_features(dataset, X), missing))
         rows.append(row)
     table = pd.DataFrame(rows, index=pd.Index(dataset.client_ids, name="client"))

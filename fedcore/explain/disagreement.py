@@ -189,6 +189,9 @@ def prediction_disagreement(dataset: FederatedDataset, result: SimulationResult 
         return _empty(f"prediction disagreement compares cluster models with each other: it "
                       f"needs at least 2 cluster models in use, this clustering has "
                       f"{len(clusters)}")
+    if getattr(dataset, "is_regression", False):
+        return _empty("prediction disagreement compares predicted classes; a regression "
+                      "task has none -- compare the cluster models' attributions instead")
     pool = input_pool(dataset, max_rows, seed)
     if len(pool) == 0:
         return _empty("prediction disagreement: no held-out inputs to predict")

@@ -120,7 +120,17 @@ def label_divergence(dataset: FederatedDataset, labels, split: str = "train") ->
         ``cluster, label, label_index, cluster_fraction, rest_fraction, difference``
         (difference = cluster minus rest, in fraction of samples; ``label_index`` = position in
         ``dataset.label_names``), sorted by cluster then |difference|.
+
+    Raises
+    ------
+    ConfigError
+        On a regression task: its target has no label distribution (the descriptors'
+        ``label: mean/std`` columns compare targets instead).
     """
+    if getattr(dataset, "is_regression", False):
+        raise ConfigError("label divergence compares class distributions; a regression "
+                          "target has none -- see the target mean/std in the membership "
+                          "descriptors")
     labels = np.asarray(labels)
     _, ys = _split_arrays(dataset, split)
     frames = []

@@ -3,7 +3,8 @@
 Cluster models are explained on held-out (test) samples of the clients assigned to them; a
 reference model (e.g. FedAvg) is explained on every client's test samples, so its bars sit next
 to the cluster models'. Attributions are computed on the LOGIT of the predicted class (never on
-softmax outputs, whose saturation hides features):
+softmax outputs, whose saturation hides features). A regression model has one output, the
+prediction itself, and that is what is explained (no class is selected):
 
 * ``gradient``: expected gradients, the estimator of ``shap.GradientExplainer`` (Erion et al.
   2021, "Improving performance of deep learning models with axiomatic attribution priors and

@@ -28,8 +28,9 @@ def keras_model_factory(dataset: FederatedDataset, result: SimulationResult,
     from ..config import ModelSpec
     from ..models import build_model, set_flat_weights
 
+    regression = getattr(dataset, "is_regression", False)
     model = build_model(ModelSpec(**result.model_spec), dataset.input_shape,
-                        dataset.n_classes, seed)
+                        1 if regression else dataset.n_classes, seed, regression=regression)
 
     def load(flat: np.ndarray):
         set_flat_weights(model, flat)

@@ -16,13 +16,24 @@ from ..csv_safe import to_csv
 from ..kmode import NO_K, k_label, row_label
 from ..store import COMPLETE_MARKER, is_complete, read_json
 from .spec import NO_SCENARIO
-from .stats import paired_differences
+from .stats import grid_task, paired_differences
 
+#: ``fedavg_diff`` is the paired difference of the task's primary metric (accuracy or RMSE).
 TIDY_COLUMNS = ["cell_id", "data", "scenario", "method", "k", "variant", "seed", "data_seed",
                 "mean_client_accuracy", "worst_accuracy", "ari", "fedavg_diff", "n_clusters",
                 "wall_seconds"]
+#: Added to the tidy table of a regression grid (whose accuracy columns are NaN); a
+#: classification grid's table keeps exactly :data:`TIDY_COLUMNS`.
+REGRESSION_TIDY_COLUMNS = ["task", "mean_client_rmse", "worst_rmse", "mean_client_mae",
+                           "mean_client_r2"]
 METRIC_LABELS = {"mean_client_accuracy": "mean client accuracy",
-                 "worst_accuracy": "worst client accuracy", "ari": "ARI vs. true groups"}
+                 "worst_accuracy": "worst client accuracy", "ari": "ARI vs. true groups",
+                 "mean_client_rmse": "mean client RMSE (lower is better)",
+                 "worst_rmse": "worst (largest) client RMSE"}
+#: Metrics where lower is better (bold = lowest in the LaTeX tables).
+LOWER_IS_BETTER = {"mean_client_rmse", "worst_rmse"}
+_NUMERIC = ("mean_client_accuracy", "worst_accuracy", "ari", "wall_seconds",
+            "mean_client_rmse", "worst_rmse", "mean_client_mae", "mean_client_r2")
 
 
 def _cell_row(cell_dir: Path) -> dict:
@@ -42,11 +53,17 @@ def _cell_row(cell_dir: Path) -> dict:
         "ari": summary.get("ari"),
         "n_clusters": int(summary["n_clusters"]),
         "wall_seconds": float(summary.get("wall_seconds", 0.0)),
+        "task": summary.get("task", "classification"),
+        "mean_client_rmse": summary.get("mean_client_rmse"),
+        "worst_rmse": summary.get("worst_client_rmse"),
+        "mean_client_mae": summary.get("mean_client_mae"),
+        "mean_client_r2": summary.get("mean_client_r2"),
     }
 
 
 def collect_results(grid_dir: str | Path, cell_ids: list[str] | None = None) -> pd.DataFrame:
-    """Tidy table, one row per complete cell (``TIDY_COLUMNS``).
+    """Tidy table, one row per complete cell (``TIDY_COLUMNS``, + ``REGRESSION_TIDY_COLUMNS``
+    for a regression grid).
 
     ``cell_ids`` restricts (and orders) the rows to the current grid's cells; by default
     the ids listed in ``grid.json`` are used, else every complete cell directory.
@@ -59,9 +76,11 @@ def collect_results(grid_dir: str | Path, cell_ids: list[str] | None = None) -> 
         cell_ids = sorted(p.name for p in (grid_dir / "cells").glob("*") if p.is_dir())
     rows = [_cell_row(grid_dir / "cells" / cid) for cid in cell_ids
             if is_complete(grid_dir / "cells" / cid)]
-    df = pd.DataFrame(rows, columns=TIDY_COLUMNS)
-    for col in ("mean_client_accuracy", "worst_accuracy", "ari", "wall_seconds"):
+    df = pd.DataFrame(rows, columns=TIDY_COLUMNS + REGRESSION_TIDY_COLUMNS)
+    for col in _NUMERIC:
         df[col] = pd.to_numeric(df[col], errors="coerce").astype(float)
+    if grid_task(df) != "regression":
+        df = df[TIDY_COLUMNS].copy()
     df["fedavg_diff"] = paired_differences(df) if len(df) else pd.Series(dtype=float)
     return df
 
@@ -111,13 +130,20 @@ TABLES = {"mean_client_accuracy": ("table.tex", "Final-round mean client accurac
                                    "client's model after the last round, on its own test "
                                    "split)"),
           "worst_accuracy": ("table_worst.tex", "Final-round worst-client accuracy"),
-          "ari": ("table_ari.tex", "Adjusted Rand index of the final clustering")}
+          "ari": ("table_ari.tex", "Adjusted Rand index of the final clustering"),
+          "mean_client_rmse": ("table.tex", "Final-round mean client RMSE, lower is better "
+                               "(each client's model after the last round, on its own test "
+                               "split; bold = lowest)"),
+          "worst_rmse": ("table_worst.tex", "Final-round worst-client (largest) RMSE, lower "
+                         "is better")}
 K_NOTE = r" ``K given (oracle)'': the method was told the true number of groups."
 
 
 def metrics_of(tidy: pd.DataFrame) -> list[str]:
-    """The metrics with tables and figures: accuracy, worst accuracy, ARI when known."""
-    out = ["mean_client_accuracy", "worst_accuracy"]
+    """The metrics with tables and figures: accuracy and worst accuracy (regression: mean
+    and worst RMSE), ARI when known."""
+    out = (["mean_client_rmse", "worst_rmse"] if grid_task(tidy) == "regression"
+           else ["mean_client_accuracy", "worst_accuracy"])
     return out + (["ari"] if "ari" in tidy and tidy["ari"].notna().any() else [])
 
 
@@ -138,7 +164,7 @@ def latex_tables(tidy: pd.DataFrame, notes: list[str] = ()) -> dict[str, str]:
         caption = f"{text} on {data}, mean $\\pm$ std over {n_seeds} seeds.{K_NOTE}"
         means, stds = mean_std_table(tidy, value=metric, row="variant")
         tex = latex_table(means, caption, f"tab:{Path(name).stem}", std=stds,
-                          index_name="Method")
+                          index_name="Method", higher_is_better=metric not in LOWER_IS_BETTER)
         out[name] = with_notes(tex, notes)
     if (tidy["method"] == "fedavg").any():
         out["table_diff.tex"] = with_notes(diff_latex(tidy, data), notes)

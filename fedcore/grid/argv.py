@@ -26,6 +26,10 @@ def config_to_argv(config: dict) -> list[str]:
             "--prox-mu", format_value(float(fit.get("prox_mu", 0.0))),
             "--fraction-fit", format_value(float(config.get("fraction_fit", 1.0))),
             "--model", str(model.get("kind", "mlp"))]
+    if fit.get("loss", "auto") != "auto":
+        argv += ["--loss", str(fit["loss"])]
+    if "huber_delta" in fit:
+        argv += ["--huber-delta", format_value(float(fit["huber_delta"]))]
     hidden = model.get("hidden", [200])
     if hidden:
         argv += ["--hidden", ",".join(str(h) for h in hidden)]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from ..export.tables import latex_escape
-from .stats import diff_parts, summary_frame
+from .stats import diff_parts, grid_task, summary_frame
 
 
 def _cell(row) -> str:
@@ -18,12 +18,15 @@ def _cell(row) -> str:
 
 def diff_latex(tidy: pd.DataFrame, data: str) -> str:
     """Booktabs table, methods [K mode] x scenarios: paired difference in final-round mean
-    client accuracy to FedAvg (same scenario and seed), mean and 95% t-interval."""
+    client accuracy (regression: RMSE) to FedAvg (same scenario and seed), mean and 95%
+    t-interval."""
     summary = summary_frame(tidy)
     rows = list(dict.fromkeys(summary["variant"]))
     cols = list(dict.fromkeys(summary["scenario"]))
     n = int(summary["diff_n"].max()) if len(summary) else 0
-    caption = (rf"Paired difference in final-round mean client accuracy to FedAvg on {data} "
+    what = ("RMSE (negative = lower RMSE than FedAvg)" if grid_task(tidy) == "regression"
+            else "accuracy")
+    caption = (rf"Paired difference in final-round mean client {what} to FedAvg on {data} "
                rf"(same scenario and seed): mean and 95\% Student-$t$ interval over {n} "
                r"seeds. ``K given (oracle)'': the method was told the true number of groups.")
     lines = [r"\begin{table}[t]", r"\centering", rf"\caption{{{caption}}}",

@@ -125,7 +125,8 @@ def _round(cells: list[_Cell], r: int, shared, fit) -> bool:
 def _simulate(datasets, strategies, configs, shared, max_floats) -> list:
     if shared is None:
         from ..engine.multi_cell import SharedEngine
-        shared = SharedEngine(datasets, configs[0].model)
+        shared = SharedEngine(datasets, configs[0].model,
+                              loss=configs[0].fit.loss_for(datasets[0].task))
     t0 = time.perf_counter()
     cells = [_start(d, s, c, shared, max_floats)
              for d, s, c in zip(datasets, strategies, configs)]

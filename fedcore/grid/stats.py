@@ -16,9 +16,28 @@ from scipy import stats
 BASELINE = "fedavg"
 #: summary column -> tidy column of the metrics summarised as mean and std.
 SUMMARISED = {"accuracy": "mean_client_accuracy", "worst": "worst_accuracy", "ari": "ari"}
+#: The same for a regression grid: RMSE (lower is better), worst = the largest client RMSE.
+SUMMARISED_REGRESSION = {"rmse": "mean_client_rmse", "worst": "worst_rmse", "ari": "ari"}
 SUMMARY_COLUMNS = ["scenario", "variant", "method", "k", "n_seeds",
                    "accuracy_mean", "accuracy_std", "worst_mean", "worst_std", "ari_mean",
                    "ari_std", "diff_mean", "diff_low", "diff_high", "diff_n"]
+
+
+def grid_task(tidy: pd.DataFrame) -> str:
+    """The task of a grid's cells (tables written before tasks existed: classification)."""
+    if "task" in tidy and (tidy["task"] == "regression").any():
+        return "regression"
+    return "classification"
+
+
+def primary_value(tidy: pd.DataFrame) -> str:
+    """Tidy column of the metric that ranks methods: mean client accuracy, or RMSE."""
+    return "mean_client_rmse" if grid_task(tidy) == "regression" else "mean_client_accuracy"
+
+
+def summarised(tidy: pd.DataFrame) -> dict:
+    """:data:`SUMMARISED` or :data:`SUMMARISED_REGRESSION` for the grid's task."""
+    return SUMMARISED_REGRESSION if grid_task(tidy) == "regression" else SUMMARISED
 
 
 def t_interval(values, level: float = 0.95) -> tuple[float, float, float]:
@@ -34,9 +53,11 @@ def t_interval(values, level: float = 0.95) -> tuple[float, float, float]:
     return mean, mean - half, mean + half
 
 
-def paired_differences(tidy: pd.DataFrame, value: str = "mean_client_accuracy",
+def paired_differences(tidy: pd.DataFrame, value: str | None = None,
                        baseline: str = BASELINE) -> pd.Series:
-    """Per row of ``tidy``: ``value`` minus the baseline's on the same scenario and seed."""
+    """Per row of ``tidy``: ``value`` (default :func:`primary_value`) minus the baseline's on
+    the same scenario and seed (for RMSE a negative difference is an improvement)."""
+    value = primary_value(tidy) if value is None else value
     base = tidy[tidy["method"] == baseline]
     ref = base.groupby(["scenario", "seed", "data_seed"])[value].mean()
     keys = pd.MultiIndex.from_frame(tidy[["scenario", "seed", "data_seed"]])
@@ -50,11 +71,15 @@ def summary_frame(tidy: pd.DataFrame) -> pd.DataFrame:
     from .aggregate import with_variants
 
     tidy = with_variants(tidy)
+    metrics = summarised(tidy)
+    columns = ["scenario", "variant", "method", "k", "n_seeds",
+               *(f"{name}_{stat}" for name in metrics for stat in ("mean", "std")),
+               "diff_mean", "diff_low", "diff_high", "diff_n"]
     rows = []
     for (scenario, variant), part in tidy.groupby(["scenario", "variant"], sort=False):
         row = {"scenario": scenario, "variant": variant, "method": part["method"].iloc[0],
                "k": part["k"].iloc[0], "n_seeds": int(part["seed"].nunique())}
-        for name, col in SUMMARISED.items():
+        for name, col in metrics.items():
             vals = pd.to_numeric(part[col], errors="coerce").astype(float)
             row[f"{name}_mean"] = vals.mean()
             row[f"{name}_std"] = vals.std(ddof=1)
@@ -62,7 +87,7 @@ def summary_frame(tidy: pd.DataFrame) -> pd.DataFrame:
         row["diff_mean"], row["diff_low"], row["diff_high"] = t_interval(diffs)
         row["diff_n"] = int(np.isfinite(diffs).sum())
         rows.append(row)
-    return pd.DataFrame(rows, columns=SUMMARY_COLUMNS)
+    return pd.DataFrame(rows, columns=columns)
 
 
 def _pm(mean, std, decimals: int = 3) -> str:
@@ -91,15 +116,18 @@ def diff_text(row, decimals: int = 3) -> str:
 
 def display_frame(summary: pd.DataFrame) -> pd.DataFrame:
     """The summary with human-readable headers and ``mean ± std`` strings."""
+    rmse = "rmse_mean" in summary
+    main, short = ("rmse", "RMSE") if rmse else ("accuracy", "acc.")
     return pd.DataFrame({
         "Scenario": summary["scenario"], "Method": summary["variant"],
         "Seeds": summary["n_seeds"],
-        "Final-round mean client acc.": [_pm(m, s) for m, s in
-                                         zip(summary["accuracy_mean"], summary["accuracy_std"])],
-        "Worst-client acc.": [_pm(m, s) for m, s in
-                              zip(summary["worst_mean"], summary["worst_std"])],
+        f"Final-round mean client {short}": [_pm(m, s) for m, s in
+                                             zip(summary[f"{main}_mean"],
+                                                 summary[f"{main}_std"])],
+        f"Worst-client {short}": [_pm(m, s) for m, s in
+                                  zip(summary["worst_mean"], summary["worst_std"])],
         "ARI": [_pm(m, s) for m, s in zip(summary["ari_mean"], summary["ari_std"])],
-        "Δ acc. vs FedAvg [95% t-CI]": [diff_text(r) for _, r in summary.iterrows()],
+        f"Δ {short} vs FedAvg [95% t-CI]": [diff_text(r) for _, r in summary.iterrows()],
     })
 
 
@@ -109,13 +137,22 @@ CAPTION = ("Final-round accuracy (the model each client holds after the last rou
            "\"K given (oracle)\": the method was told the true number of groups.")
 
 
+CAPTION_REGRESSION = ("Final-round RMSE, lower is better (the model each client holds after "
+                      "the last round, on its own test split; worst = the largest client "
+                      "RMSE), mean ± sample std over seeds; Δ = paired difference to FedAvg "
+                      "on the same scenario and seed (negative = lower RMSE than FedAvg), "
+                      "mean and 95% Student-t interval over seeds. \"K given (oracle)\": "
+                      "the method was told the true number of groups.")
+
+
 def text_report(summary: pd.DataFrame, notes: list[str] = ()) -> str:
     """The tables as plain text (CLI), one block per scenario, caption and notes below."""
     if summary.empty:
         return "no finished cells\n"
     frame = display_frame(summary)
+    caption = CAPTION_REGRESSION if "rmse_mean" in summary else CAPTION
     blocks = []
     for scenario, part in frame.groupby("Scenario", sort=False):
         blocks.append(f"== {scenario} ==\n"
                       + part.drop(columns="Scenario").to_string(index=False))
-    return "\n\n".join(blocks) + "\n\n" + "\n".join([CAPTION, *notes]) + "\n"
+    return "\n\n".join(blocks) + "\n\n" + "\n".join([caption, *notes]) + "\n"

@@ -95,12 +95,15 @@ def choose(grid, grid_dir: str | Path) -> list[dict]:
     -------
     list of dict
         One record per tuned (scenario, method, k_mode): ``params`` (the winner, empty
-        when no candidate finished on every tuning seed), ``score`` (its mean validation
-        accuracy), ``candidates`` (every candidate's params, mean score and seeds done),
+        when no candidate finished on every tuning seed), ``metric`` (``accuracy``, or
+        ``rmse`` on a regression task, where the lowest wins), ``score`` (its mean
+        validation value, kept under ``validation_accuracy`` in ``candidates``),
+        ``candidates`` (every candidate's params, mean score and seeds done),
         ``status`` ("chosen" or "failed: defaults used").
     """
     grid_dir = Path(grid_dir)
     scores: dict = {}
+    metrics: dict = {}
     for cell in grid.tuning_cells():
         variant = (cell.scenario, cell.method, cell.k_mode)
         cand = {k: v for k, v in cell.spec["method_params"].items()
@@ -109,8 +112,11 @@ def choose(grid, grid_dir: str | Path) -> list[dict]:
                                                                        "values": []})
         path = grid_dir / "cells" / cell.cell_id
         if is_complete(path):
-            value = read_json(path / "summary.json").get("mean_client_accuracy")
+            summary = read_json(path / "summary.json")
+            metric = summary.get("primary_metric", "accuracy")  # older runs: accuracy
+            value = summary.get(f"mean_client_{metric}")
             entry["values"].append(np.nan if value is None else float(value))
+            metrics[variant] = metric
     out = []
     for (scenario, method, k_mode), cands in scores.items():
         rows = [{"params": c["params"], "n_seeds": len(c["values"]),
@@ -119,8 +125,12 @@ def choose(grid, grid_dir: str | Path) -> list[dict]:
         full = [r for r in rows if r["n_seeds"] == len(grid.tune_seeds)
                 and r["validation_accuracy"] is not None
                 and np.isfinite(r["validation_accuracy"])]
-        best = max(full, key=lambda r: r["validation_accuracy"], default=None)  # first wins
+        metric = metrics.get((scenario, method, k_mode), "accuracy")
+        sign = 1.0 if metric == "accuracy" else -1.0  # RMSE: the lowest wins
+        best = max(full, key=lambda r: sign * r["validation_accuracy"],
+                   default=None)  # first wins
         out.append({"scenario": scenario, "method": method, "k_mode": k_mode,
+                    "metric": metric,
                     "params": dict(best["params"]) if best else {},
                     "score": best["validation_accuracy"] if best else None,
                     "status": "chosen" if best else "failed: defaults used",
@@ -143,7 +153,8 @@ def tuning_lines(records: list[dict], tune_seeds: list, fraction: float = 0.2) -
     for r in records:
         mode = f" [K {r['k_mode']}]" if r["k_mode"] else ""
         chosen = ", ".join(f"{k}={v}" for k, v in r["params"].items()) or "defaults"
-        score = "" if r["score"] is None else f" (validation accuracy {r['score']:.3f})"
+        metric = "RMSE" if r.get("metric") == "rmse" else "accuracy"
+        score = "" if r["score"] is None else f" (validation {metric} {r['score']:.3f})"
         lines.append(f"  {r['scenario'] or 'none'} / {r['method']}{mode}: {chosen}{score}"
                      + ("" if r["status"] == "chosen" else f" -- {r['status']}"))
     return lines

@@ -87,7 +87,11 @@ class EvaluatePlan:
 
 @dataclass(frozen=True)
 class EvaluateOutput:
-    """Loss and accuracy of each client of an :class:`EvaluatePlan` (same order)."""
+    """Loss and primary metric of each client of an :class:`EvaluatePlan` (same order).
+
+    ``accuracy`` holds the task's primary metric: accuracy, or RMSE on a regression task
+    (:func:`fedcore.regression_metrics.primary_metric`).
+    """
 
     loss: np.ndarray
     accuracy: np.ndarray
@@ -175,15 +179,30 @@ class Strategy:
     def aggregate_evaluate(self, server_round: int, state: ServerState, plan: EvaluatePlan,
                            eval_out: EvaluateOutput,
                            ctx: SimulationContext) -> tuple[ServerState, dict]:
-        """The round's headline metrics (default: mean/worst accuracy, mean finite loss)."""
-        return state, {"mean_accuracy": float(np.nanmean(eval_out.accuracy)),
-                       "worst_accuracy": float(np.nanmin(eval_out.accuracy)),
-                       "mean_loss": finite_mean(eval_out.loss)}
+        """The round's headline metrics: mean and worst client primary metric, mean finite
+        loss (``mean_accuracy, worst_accuracy`` or, on a regression task, ``mean_rmse,
+        worst_rmse`` where worst is the largest)."""
+        return state, headline_metrics(eval_out, getattr(ctx.dataset, "task",
+                                                         "classification"))
 
     def representations(self, state: ServerState,
                         ctx: SimulationContext) -> dict[str, Representation]:
         """Client representations this strategy adds to a result (default: none)."""
         return {}
+
+
+def headline_metrics(eval_out: EvaluateOutput, task: str) -> dict:
+    """``mean_<metric>, worst_<metric>, mean_loss`` of one evaluation (see
+    :meth:`Strategy.aggregate_evaluate`)."""
+    from ..regression_metrics import primary_metric
+
+    metric = primary_metric(task)
+    scores = np.asarray(eval_out.accuracy, dtype=np.float64)
+    some = not np.isnan(scores).all()
+    mean = float(np.nanmean(scores)) if some else float("nan")
+    worst = metric.worst(scores) if some else float("nan")
+    return {f"mean_{metric.name}": mean, f"worst_{metric.name}": worst,
+            "mean_loss": finite_mean(eval_out.loss)}
 
 
 def finite_mean(values: np.ndarray) -> float:

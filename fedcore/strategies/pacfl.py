@@ -24,6 +24,14 @@ differs) -- a property of this proximity, not a claim of the paper. The named va
 shared classes (:func:`fedcore.clustering.geometry.class_matched_proximity`); it separates
 label swaps. It needs ``per_class="yes"``.
 
+Regression tasks
+----------------
+A continuous target has no classes: on a regression dataset every client is described by one
+subspace of its whole local data (as ``per_class="no"``, whatever ``per_class`` says; the
+round-1 diagnostics say ``subspaces: per client``), and ``pairing="class-matched"`` is refused
+with a ConfigError. PACFL then sees only the inputs: groups that differ only in how the
+target depends on the inputs (concept shift) have the same subspaces and are not separated.
+
 Threshold
 ---------
 The reference scripts cut at 3.5-4.9 degrees with their entry-wise approximation on CIFAR-10
@@ -83,6 +91,7 @@ class PACFLState:
 
     principal_angles: np.ndarray
     clusters: np.ndarray
+    per_class: bool = True
 
 
 class PACFL(Strategy):
@@ -119,8 +128,12 @@ class PACFL(Strategy):
         for i in range(ds.n_clients):
             if len(ds.x_train[i]) == 0:
                 raise DataError(f"pacfl: client {ds.client_ids[i]!r} has no training samples")
-        per_class = self.params["per_class"] == "yes"
+        regression = getattr(ds, "is_regression", False)
+        per_class = self.params["per_class"] == "yes" and not regression
         if self.params["pairing"] == "class-matched":
+            if regression:
+                raise ConfigError("pacfl: pairing=class-matched compares class subspaces; a "
+                                  "regression target has no classes -- use all-pairs")
             if not per_class:
                 raise ConfigError("pacfl: pairing=class-matched needs per_class=yes")
             angles = class_matched_proximity(ds.x_train, ds.y_train,
@@ -134,14 +147,17 @@ class PACFL(Strategy):
                                    int(self.params["n_clusters"]), self.params["linkage"])
         return ServerState(models={int(k): ctx.initial_weights.copy() for k in np.unique(labels)},
                            assignments=labels.copy(),
-                           private=PACFLState(principal_angles=angles, clusters=labels.copy()))
+                           private=PACFLState(principal_angles=angles, clusters=labels.copy(),
+                                              per_class=per_class))
 
     def aggregate_fit(self, server_round, state, plan, fit_out, ctx) -> ServerState:
         state = super().aggregate_fit(server_round, state, plan, fit_out, ctx)
         diagnostics = {"n_clusters": len(state.models)}
         if server_round == 1:
             diagnostics.update(principal_angles=state.private.principal_angles,
-                               clusters=state.private.clusters)
+                               clusters=state.private.clusters,
+                               subspaces="per class" if state.private.per_class
+                               else "per client")
         return replace(state, diagnostics=diagnostics)
 
     def representations(self, state, ctx) -> dict:
