@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..data_cache import dataset_fingerprint
 from ..dataset import FederatedDataset
 from ..models import build_model, initial_flat_weights, set_flat_weights
 from .batching import epoch_orders
@@ -93,7 +94,7 @@ class SharedEngine:
         for ds in datasets:
             if id(ds) in self._slot:  # the same object: no need to hash its data again
                 continue
-            key = ds.fingerprint()
+            key = dataset_fingerprint(ds)
             if key not in by_content:
                 by_content[key] = len(distinct)
                 distinct.append(ds)
