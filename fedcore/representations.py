@@ -18,6 +18,7 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
+from . import data_cache
 from .clustering.geometry import principal_angle_matrix
 from .results import Representation
 
@@ -74,18 +75,19 @@ class ClientTrace:
 
     def record(self, clients: np.ndarray, start: np.ndarray, fit_out) -> None:
         """Keep the finite local results of this round's participants."""
-        ok = fit_out.finite
-        idx = clients[ok]
-        local = fit_out.weights[ok]
+        rows = np.flatnonzero(fit_out.finite)
+        idx = clients[rows]
         if self.full:
+            local = fit_out.weights[rows]
             self.weights[idx] = self._reduce(local)
-            self.updates[idx] = self._reduce(local - start[ok])
-        self.last[idx] = local[:, self.last_layer]
+            self.updates[idx] = self._reduce(local - start[rows])
+        # Only the rows and columns kept are copied (a grid cell keeps no full weights).
+        self.last[idx] = fit_out.weights[rows, self.last_layer]
         self.trained[idx] = True
         pos = np.searchsorted(self.anchors, idx)
         hit = (pos < len(self.anchors)) & (self.anchors[np.minimum(pos, len(self.anchors) - 1)]
                                            == idx)
-        self.anchor_weights[pos[hit]] = local[hit]
+        self.anchor_weights[pos[hit]] = fit_out.weights[rows[hit]]
 
 
 def target_summary(dataset) -> np.ndarray:
@@ -134,7 +136,9 @@ def collect_representations(dataset, engine, trace: ClientTrace,
         "last_layer": Representation("last_layer", X=trace.last,
                                      description="Output-layer weights and biases of each "
                                                  "client's latest local model."),
-        "data_summary": Representation("data_summary", X=data_summary(dataset),
+        "data_summary": Representation("data_summary",
+                                       X=data_cache.cached(dataset, "data_summary",
+                                                           data_summary),
                                        description=("Target mean and spread" if getattr(
                                            dataset, "is_regression", False) else
                                            "Label distribution") + " and mean standardised "
@@ -149,7 +153,7 @@ def collect_representations(dataset, engine, trace: ClientTrace,
                         f"{len(trace.anchors)} anchor clients (cross-loss profile).")
     extra = dict(extra or {})
     if "principal_angles" not in extra:
-        angles = principal_angles_or_none(dataset)
+        angles = data_cache.cached(dataset, "principal_angles", principal_angles_or_none)
         if angles is not None:
             extra["principal_angles"] = principal_angles_representation(angles)
     return {**reps, **extra}

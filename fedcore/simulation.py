@@ -19,6 +19,7 @@ import pandas as pd
 from threadpoolctl import threadpool_limits
 
 from .config import SimulationConfig
+from .data_cache import dataset_fingerprint
 from .dataset import FederatedDataset
 from .engine.protocol import Engine
 from .regression_eval import client_regression_table
@@ -144,5 +145,5 @@ def build_result(strategy: Strategy, state: ServerState, ctx: SimulationContext,
         models={int(k): v for k, v in state.models.items()
                 if int(k) in set(state.assignments.tolist())},
         model_spec={"kind": config.model.kind, "hidden": list(config.model.hidden)},
-        dataset_fingerprint=dataset.fingerprint(),
+        dataset_fingerprint=dataset_fingerprint(dataset),
         wall_seconds=wall_seconds, errors=recorder.errors, task=task)

@@ -20,10 +20,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..data_cache import dataset_fingerprint
 from ..dataset import FederatedDataset
 from ..models import build_model, initial_flat_weights, set_flat_weights
 from .batching import epoch_orders
-from .protocol import FitOutput
 from .vectorised import VectorisedEngine
 
 
@@ -98,7 +98,7 @@ class SharedEngine:
         for ds in datasets:
             if id(ds) in self._slot:  # the same object: no need to hash its data again
                 continue
-            key = ds.fingerprint()
+            key = dataset_fingerprint(ds)
             if key not in by_content:
                 by_content[key] = len(distinct)
                 distinct.append(ds)
@@ -132,13 +132,10 @@ class SharedEngine:
             order_ids.append(own)
             seeds.append(np.full(len(own), int(req.round_seed), dtype=np.int64))
             bounds.append(bounds[-1] + len(own))
-        out = self.engine.fit_indexed(np.concatenate(models), np.concatenate(index),
+        return self.engine.fit_groups(np.concatenate(models), np.concatenate(index),
                                       np.concatenate(clients), fit, np.concatenate(seeds),
                                       order_ids=np.concatenate(order_ids),
                                       groups=np.diff(bounds).tolist())
-        return [FitOutput(weights=out.weights[a:b], num_examples=out.num_examples[a:b],
-                          train_loss=out.train_loss[a:b], finite=out.finite[a:b])
-                for a, b in zip(bounds[:-1], bounds[1:])]
 
 
 class CellEngine:
