@@ -28,12 +28,11 @@ from .batching import (
     ConcatenatedSplit,
     check_split,
     epoch_orders,
-    evaluation_steps,
-    segment_sums,
     training_steps,
 )
 from .programs import activation_floats, architecture_key, programs_for
 from .protocol import FitOutput
+from .vectorised_eval import EngineEvaluation
 
 #: Floats one compiled call may allocate for activations and weight copies (~0.5 GB);
 #: larger requests are split into client (or row) chunks run one after another.
@@ -47,7 +46,7 @@ MEMORY_BUDGET_FLOATS = 2 ** 27
 CACHE_BLOCK_FLOATS = 3_500_000
 
 
-class VectorisedEngine:
+class VectorisedEngine(EngineEvaluation):
     """Trains and evaluates every client of ``dataset`` in batched TensorFlow programs.
 
     Parameters
@@ -256,93 +255,11 @@ class VectorisedEngine:
             out[:, a:b] = tensor.numpy().reshape(len(clients), -1)
         return part_loss.numpy(), part_bad.numpy()
 
-    # ---- evaluation ------------------------------------------------------------------------
-    def evaluate_matrix(self, models: np.ndarray, clients=None,
-                        split: str = "test") -> tuple[np.ndarray, np.ndarray]:
-        """Loss and primary metric (accuracy, or RMSE) of each of M models on each client.
-
-        Returns
-        -------
-        loss, acc : ndarray (M, n_selected) float64
-            ``n_selected`` = all clients when ``clients`` is None; nan for clients without
-            samples in ``split``.
-        """
-        data = self._split(split)
-        clients = (np.arange(self.dataset.n_clients) if clients is None
-                   else np.asarray(clients, dtype=np.int64).reshape(-1))
-        models = self._check_weights(models, None)
-        sizes = data.sizes[clients]
-        rows = np.concatenate([np.arange(data.offsets[c], data.offsets[c + 1])
-                               for c in clients]) if clients.size else np.zeros(0, np.int64)
-        n_models = len(models)
-        ce_all = np.zeros((n_models, rows.size), dtype=np.float64)
-        hit_all = np.zeros((n_models, rows.size), dtype=np.float64)
-        chunk = max(1, MEMORY_BUDGET_FLOATS // (n_models * self._floats_per_sample + 1))
-        w = tf.constant(models)
-        x_all, y_all = self._tensors[split]
-        _, shared = self._eval.for_loss(self.loss)
-        for begin in range(0, rows.size, chunk):
-            sel = tf.constant(rows[begin:begin + chunk], dtype=tf.int32)
-            ce, hit = shared(tf.gather(x_all, sel), tf.gather(y_all, sel), w)
-            ce_all[:, begin:begin + len(sel)] = ce.numpy()
-            hit_all[:, begin:begin + len(sel)] = hit.numpy()
-        bounds = np.concatenate([[0], np.cumsum(sizes)])
-        with np.errstate(invalid="ignore", divide="ignore"):
-            loss = segment_sums(ce_all, bounds) / sizes
-            acc = segment_sums(hit_all, bounds) / sizes
-        return loss, self._primary(acc)
-
-    def evaluate_own(self, weights: np.ndarray, clients,
-                     split: str = "test") -> tuple[np.ndarray, np.ndarray]:
-        """Loss and primary metric (C,) of each client with its own weights (C, P)."""
-        data = self._split(split)
-        clients = np.asarray(clients, dtype=np.int64).reshape(-1)
-        weights = self._check_weights(weights, len(clients))
-        loss = np.full(len(clients), np.nan)
-        acc = np.full(len(clients), np.nan)
-        if data.y.size == 0:
-            return loss, acc
-        x_all, y_all = self._tensors[split]
-        own, _ = self._eval.for_loss(self.loss)
-        per_client_row = self._floats_per_sample
-        for part in self._client_chunks(len(clients), self.n_params * 2 + 256 * per_client_row):
-            chunk = max(1, MEMORY_BUDGET_FLOATS // (len(clients[part]) * per_client_row + 1))
-            rows, mask = evaluation_steps(data, clients[part], chunk)
-            l_, a = own(x_all, y_all, tf.constant(weights[part]), tf.constant(rows),
-                                   tf.constant(mask))
-            loss[part], acc[part] = l_.numpy(), a.numpy()
-        with np.errstate(invalid="ignore", divide="ignore"):
-            sizes = data.sizes[clients]
-            return loss / sizes, self._primary(acc / sizes)
-
-    def predict(self, model: np.ndarray, clients, split: str = "test") -> np.ndarray:
-        """Outputs (logits, or regression predictions) of ONE model on clients' rows.
-
-        Returns
-        -------
-        ndarray (n_rows, n_outputs) float32
-            The rows of ``clients`` (dataset indices) in that order, each client's rows in
-            dataset order.
-        """
-        data = self._split(split)
-        flat = self._check_weights(model, 1)
-        clients = np.asarray(clients, dtype=np.int64).reshape(-1)
-        rows = np.concatenate([np.arange(data.offsets[c], data.offsets[c + 1])
-                               for c in clients]) if clients.size else np.zeros(0, np.int64)
-        out = np.zeros((rows.size, self.n_outputs), dtype=np.float32)
-        chunk = max(1, MEMORY_BUDGET_FLOATS // (self._floats_per_sample + 1))
-        x_all, _ = self._tensors[split]
-        for begin in range(0, rows.size, chunk):
-            sel = tf.constant(rows[begin:begin + chunk], dtype=tf.int32)
-            out[begin:begin + len(sel)] = self._eval.outputs(tf.gather(x_all, sel),
-                                                             tf.constant(flat))[0].numpy()
-        return out
-
-    def _primary(self, mean_score: np.ndarray) -> np.ndarray:
-        """Per-client mean hit rate (accuracy) or mean squared error -> RMSE."""
-        return np.sqrt(mean_score) if self.task == "regression" else mean_score
-
     # ---- helpers ---------------------------------------------------------------------------
+    def _memory_budget(self) -> int:
+        """Floats one compiled call may allocate (the module constant, patchable in tests)."""
+        return MEMORY_BUDGET_FLOATS
+
     def _split(self, split: str) -> ConcatenatedSplit:
         if split not in self._splits:
             raise ConfigError(f"unknown split {split!r}; choose 'train' or 'test'")
