@@ -35,6 +35,7 @@ import pandas as pd
 
 from ..dataset import PooledData
 from ..errors import ConfigError
+from .bundled_files import DATA_DIR  # noqa: F401 (DATA_DIR re-exported)
 from .bundled_files import data_file as _file
 from .bundled_files import freeze as _freeze
 from .bundled_series import load_beijing_pm25, load_nox, load_weather_temp
