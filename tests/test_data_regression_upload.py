@@ -112,3 +112,11 @@ def test_cli_inspect_task_and_suggestion(tmp_path, capsys):
     assert main(["inspect", str(bad), "--task", "regression"]) == 2
     err = capsys.readouterr().err
     assert "data row 2 has 'oops'" in err and len(err.strip().splitlines()) == 1
+
+
+def test_run_specs_take_the_task_as_a_data_option():
+    from fedcore.errors import ConfigError
+    from fedcore.registries import parse_params
+    assert parse_params("scenario", "natural", ["task=regression"]) == {"task": "regression"}
+    with pytest.raises(ConfigError, match="task='forecast' is not in the allowed choices"):
+        parse_params("scenario", "natural", ["task=forecast"])

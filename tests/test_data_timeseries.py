@@ -6,17 +6,17 @@ import pandas as pd
 import pytest
 
 from fedcore.data import load_bundled
-from fedcore.data.timeseries import (
-    calendar_features,
-    chronological_cut,
-    chronological_positions,
-    make_windows,
-)
 from fedcore.dataset import PooledData
 from fedcore.errors import ConfigError, DataError
 from fedcore.forecast_baseline import persistence_baseline, persistence_scores
 from fedcore.partition import make_scenario
 from fedcore.partition.holdout import validation_view
+from fedcore.partition.timeseries import (
+    calendar_features,
+    chronological_cut,
+    chronological_positions,
+    make_windows,
+)
 
 
 def days(*items):

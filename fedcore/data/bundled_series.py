@@ -3,7 +3,7 @@
 Each pool has one row per station and day on which the target was measured
 (``pool.time``), the target's value in ``y`` (regression) and the covariates measured
 that day in ``X``. A day without a target value has no row: windows touching it are
-dropped by :func:`fedcore.data.timeseries.make_windows`. Provenance, licences and
+dropped by :func:`fedcore.partition.timeseries.make_windows`. Provenance, licences and
 citations are in ``data/README.md``.
 
 * ``nox`` — daily mean NOx (ppb) at 13 Swiss sites in 2004, R package robustbase,
@@ -23,10 +23,10 @@ import numpy as np
 import pandas as pd
 
 from ..dataset import PooledData
+from ..partition.timeseries import calendar_features
 from .bundled_files import data_file, freeze
 from .column_encoding import impute_median
 from .rdata import load_rdataset
-from .timeseries import calendar_features
 
 #: Site types of the ambientNOxCH stations, in group-id order.
 SITE_TYPES = ("motorway", "town", "rural/elevated")

