@@ -188,3 +188,10 @@ def test_nox_forecast_has_site_type_ground_truth():
     assert counts["kept"] + counts["dropped_missing"] == counts["candidates"]
     assert all(np.isfinite(x).all() for x in ds.x_train + ds.x_test)
     assert pd.Series(ds.test_sizes()).min() > 0
+
+
+@pytest.mark.parametrize("mode", ["per-client", "none"])
+def test_persistence_undoes_every_standardisation(mode):
+    ds = make_scenario(series_pool(), "forecasting", test_fraction=0.25, lags=2,
+                       standardisation=mode)
+    np.testing.assert_allclose(persistence_baseline(ds)["mae"], [1.0, 2.0], rtol=1e-4)
