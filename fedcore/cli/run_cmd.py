@@ -10,6 +10,7 @@ from pathlib import Path
 
 from ..config import FitConfig, ModelSpec, SimulationConfig
 from ..errors import ConfigError
+from ..partition import SCENARIOS
 
 
 def register(sub) -> None:
@@ -34,8 +35,9 @@ def register(sub) -> None:
 def add_experiment_arguments(p) -> None:
     """Data, scenario and training options shared by ``run`` and ``grid``."""
     p.add_argument("--data", required=True, help="bundled dataset name or a file path")
-    p.add_argument("--scenario", default=None, help="iid, dirichlet, label-skew, quantity-skew, "
-                                                    "feature-skew, rotation, label-swap, natural")
+    p.add_argument("--scenario", default=None,
+                   help=", ".join(SCENARIOS) + " (default for datasets with natural clients: "
+                        "the dataset's own, e.g. natural or forecasting)")
     p.add_argument("--clients", type=int, default=20)
     p.add_argument("--groups", type=int, default=4)
     p.add_argument("--samples", type=int, default=100, help="samples per client")
