@@ -46,9 +46,13 @@ class FitConfig:
         task, mean squared error on a regression task. ``mse`` and ``huber`` (Huber 1964,
         quadratic within ``huber_delta`` of the target, linear beyond) need a regression
         task and ``cross_entropy`` a classification one: :meth:`loss_for` refuses the other
-        pairs with a ConfigError rather than silently training something else.
+        pairs with a ConfigError rather than silently training something else. On a
+        regression task the loss is on standardised targets
+        (:attr:`~fedcore.dataset.FederatedDataset.target_scale`), so it reads the same for
+        any unit; reported errors (MAE, RMSE) are in the target's own units.
     huber_delta : float
-        Where the Huber loss turns from quadratic to linear (> 0; used by ``huber`` only).
+        Where the Huber loss turns from quadratic to linear (> 0; used by ``huber`` only),
+        in standard deviations of the (standardised) training targets, not raw units.
     """
 
     local_epochs: int = 1

@@ -108,6 +108,11 @@ class FederatedDataset:
         How the dataset was made (source, scenario, parameters, seeds); feeds fingerprints.
     task : {"classification", "regression"}
         Regression: ``label_names`` holds the target's name, models have one linear output.
+    target_scale : (float, float) or None
+        Regression only: ``(mean, std)`` of the pooled TRAIN targets; the stored targets are
+        ``y = (raw - mean) / std`` so that default training settings fit any unit (ppb,
+        grams). Models train and report their loss on this scale; every reported error
+        (MAE, RMSE) is converted back with :meth:`raw_targets`. None: targets are raw.
     """
 
     client_ids: list[str]
@@ -123,9 +128,29 @@ class FederatedDataset:
     name: str = "data"
     provenance: dict = field(default_factory=dict)
     task: str = "classification"
+    target_scale: tuple[float, float] | None = None
 
     def __post_init__(self) -> None:
         check_task(self.task)
+        if self.target_scale is not None:
+            mean, std = (float(v) for v in self.target_scale)
+            if not (np.isfinite(mean) and np.isfinite(std) and std > 0):
+                raise DataError(f"target_scale needs a finite mean and a positive std, "
+                                f"got {self.target_scale}")
+            self.target_scale = (mean, std)
+
+    @property
+    def target_std(self) -> float:
+        """Factor from standardised to raw target units (1.0 when targets are raw)."""
+        return 1.0 if self.target_scale is None else self.target_scale[1]
+
+    def raw_targets(self, y) -> np.ndarray:
+        """Stored (possibly standardised) targets or predictions in the target's own units."""
+        y = np.asarray(y, dtype=np.float64)
+        if self.target_scale is None:
+            return y
+        mean, std = self.target_scale
+        return y * std + mean
 
     @property
     def is_regression(self) -> bool:
@@ -194,4 +219,6 @@ class FederatedDataset:
             h.update(np.asarray(self.true_groups, dtype=np.int64).tobytes())
         if self.is_regression:  # classification fingerprints stay as they were
             h.update(b"task=regression")
+        if self.target_scale is not None:
+            h.update(repr(self.target_scale).encode())
         return h.hexdigest()[:16]

@@ -71,7 +71,10 @@ def last_values(dataset, split: str = "test") -> list[np.ndarray]:
 def persistence_baseline(dataset) -> pd.DataFrame:
     """Per-client persistence scores on the test windows of a forecasting dataset.
 
-    Returns the table of :func:`persistence_scores`; its mean over clients is the line
-    methods are compared with.
+    Returns the table of :func:`persistence_scores` in the target's units (the stored,
+    standardised targets are converted back, like the methods' errors); its mean over
+    clients is the line methods are compared with.
     """
-    return persistence_scores(dataset.client_ids, dataset.y_test, last_values(dataset))
+    raw = getattr(dataset, "raw_targets", None)
+    targets = dataset.y_test if raw is None else [raw(y) for y in dataset.y_test]
+    return persistence_scores(dataset.client_ids, targets, last_values(dataset))

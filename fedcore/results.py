@@ -72,6 +72,10 @@ class SimulationResult:
     errors : list of str
     task : {"classification", "regression"}
         The dataset's task; runs saved before tasks existed load as classification.
+    target_scale : (float, float) or None
+        Regression: the dataset's ``(mean, std)`` target scale. The models predict the
+        standardised target; ``prediction * std + mean`` is in the target's units (the
+        unit of every error in ``rounds`` and ``client_metrics``). None: raw targets.
     """
 
     method: str
@@ -91,6 +95,7 @@ class SimulationResult:
     wall_seconds: float = 0.0
     errors: list[str] = field(default_factory=list)
     task: str = "classification"
+    target_scale: tuple[float, float] | None = None
 
     @property
     def n_clients(self) -> int:

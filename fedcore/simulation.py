@@ -146,4 +146,5 @@ def build_result(strategy: Strategy, state: ServerState, ctx: SimulationContext,
                 if int(k) in set(state.assignments.tolist())},
         model_spec={"kind": config.model.kind, "hidden": list(config.model.hidden)},
         dataset_fingerprint=dataset_fingerprint(dataset),
-        wall_seconds=wall_seconds, errors=recorder.errors, task=task)
+        wall_seconds=wall_seconds, errors=recorder.errors, task=task,
+        target_scale=getattr(dataset, "target_scale", None))

@@ -8,7 +8,7 @@ Layout of a run directory (``python -m fedcore run --out DIR``; grid cells live 
                         method params, SimulationConfig -- everything that fixes the numbers
       result.json       SimulationResult fields that are not arrays or tables: method, params,
                         config, client_ids, model_spec, dataset_fingerprint, wall_seconds,
-                        errors, task, representation descriptions, table dtypes
+                        errors, task, target_scale, representation descriptions, table dtypes
       result.npz        arrays only (loaded with allow_pickle=False): assignments,
                         assignment_history, true_groups, rep__<name>__X, rep__<name>__distance,
                         model__<cluster> (flat weights), diag__<i> (large diagnostic arrays)
@@ -124,7 +124,9 @@ def _write_contents(tmp: Path, spec_dict: dict, summary: dict, result: Simulatio
         "client_ids": [str(c) for c in result.client_ids], "model_spec": result.model_spec,
         "dataset_fingerprint": result.dataset_fingerprint,
         "wall_seconds": float(result.wall_seconds), "errors": list(result.errors),
-        "task": result.task, "representations": reps, "dropped_representations": dropped,
+        "task": result.task, "target_scale": None if result.target_scale is None
+        else [float(v) for v in result.target_scale],
+        "representations": reps, "dropped_representations": dropped,
         "model_keys": [int(k) for k in result.models],
         "rounds_dtypes": table_dtypes(result.rounds),
         "clients_dtypes": table_dtypes(result.client_metrics),
@@ -190,6 +192,11 @@ def save_run(out_dir: str | Path, spec_dict: dict, summary: dict,
     return out_dir
 
 
+def _scale_from_json(scale) -> tuple[float, float] | None:
+    """A stored target scale ``[mean, std]`` as a tuple; None (raw or older runs) stays."""
+    return None if scale is None else (float(scale[0]), float(scale[1]))
+
+
 def _read_arrays(path: Path) -> dict:
     """result.npz, with a one-line DataError when it is missing, truncated or corrupt."""
     import zipfile
@@ -241,5 +248,6 @@ def load_run(run_dir: str | Path) -> tuple[dict, dict, SimulationResult]:
         models={k: arrays[f"model__{k}"] for k in meta["model_keys"]},
         model_spec=meta["model_spec"], dataset_fingerprint=meta["dataset_fingerprint"],
         wall_seconds=meta["wall_seconds"], errors=list(meta["errors"]),
-        task=check_task(meta.get("task", "classification")))  # older runs: classification
+        task=check_task(meta.get("task", "classification")),  # older runs: classification
+        target_scale=_scale_from_json(meta.get("target_scale")))
     return spec, summary, result

@@ -118,13 +118,14 @@ def test_forecasting_scenario_never_leaks_and_persistence_is_exact():
     col = ds.feature_names.index("level_t")
     for i, cid in enumerate(ds.client_ids):
         for split, ys in (("train", ds.y_train[i]), ("test", ds.y_test[i])):
+            ys = ds.raw_targets(ys)  # stored standardised (dataset.target_scale)
             t = ys - 100 if cid == "hi" else ys / 2
-            when = start + t.astype(int)
+            when = start + np.rint(t).astype(int)
             assert (when <= cut).all() if split == "train" else (when > cut).all()
         assert np.all(np.diff(ds.y_train[i]) > 0)  # time order kept
         last = ds.x_test[i][:, col] * raw["std"][col] + raw["mean"][col]
         step = 1 if cid == "hi" else 2
-        np.testing.assert_allclose(last, ds.y_test[i] - step, rtol=1e-5)
+        np.testing.assert_allclose(last, ds.raw_targets(ds.y_test[i]) - step, rtol=1e-5)
     table = persistence_baseline(ds)
     assert table["client"].tolist() == ["hi", "lo"] and (table["method"] == "persistence").all()
     np.testing.assert_allclose(table["mae"], [1.0, 2.0], rtol=1e-4)

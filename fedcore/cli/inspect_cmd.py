@@ -32,7 +32,9 @@ def register(subparsers) -> None:
 
 def _label_line(dataset) -> str:
     if dataset.is_regression:
-        y = np.concatenate([*dataset.y_train, *dataset.y_test]).astype(float)
+        y = dataset.raw_targets(np.concatenate([*dataset.y_train, *dataset.y_test]))
+        # Targets are stored standardised in float32: a raw 0 comes back as ~1e-7 x std.
+        y = np.where(np.abs(y) < 1e-5 * dataset.target_std, 0.0, y)
         return (f"target:    {dataset.label_names[0]} (regression): min {y.min():.4g}, "
                 f"median {np.median(y):.4g}, max {y.max():.4g}")
     counts = dataset.label_counts("train").sum(axis=0) + dataset.label_counts("test").sum(axis=0)

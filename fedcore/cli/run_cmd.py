@@ -68,7 +68,9 @@ def add_training_arguments(p) -> None:
                    help="training loss: auto = cross-entropy for classification, MSE for "
                         "regression; huber needs a regression dataset")
     p.add_argument("--huber-delta", type=float, default=1.0,
-                   help="where the Huber loss turns linear (with --loss huber)")
+                   help="where the Huber loss turns linear (with --loss huber), in "
+                   "standard deviations of the training targets (losses are on "
+                   "standardised targets)")
     p.add_argument("--fraction-fit", type=float, default=1.0)
     p.add_argument("--model", default="mlp", choices=["logreg", "mlp", "cnn"])
     p.add_argument("--hidden", default="200", help="comma-separated hidden sizes, e.g. 200,100")

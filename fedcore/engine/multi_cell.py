@@ -189,12 +189,25 @@ class CellEngine:
         self._global(own)
         return self.shared.fit_many([FitRequest(self, start_weights, own, round_seed)], fit)[0]
 
+    def _raw_units(self, scores):
+        """(loss, metric) with a regression RMSE in this run's target units.
+
+        The shared engine holds several datasets, each standardised with its own target
+        scale, so it reports RMSE on the standardised scale; this view rescales it.
+        """
+        loss, metric = scores
+        if self._engine.regression:
+            metric = metric * getattr(self.dataset, "target_std", 1.0)
+        return loss, metric
+
     def evaluate_matrix(self, models, clients=None, split: str = "test"):
         clients = np.arange(self.dataset.n_clients) if clients is None else clients
-        return self._engine.evaluate_matrix(models, self._global(clients), split=split)
+        return self._raw_units(self._engine.evaluate_matrix(models, self._global(clients),
+                                                            split=split))
 
     def evaluate_own(self, weights, clients, split: str = "test"):
-        return self._engine.evaluate_own(weights, self._global(clients), split=split)
+        return self._raw_units(self._engine.evaluate_own(weights, self._global(clients),
+                                                         split=split))
 
     def predict(self, model, clients, split: str = "test"):
         return self._engine.predict(model, self._global(clients), split=split)

@@ -2,9 +2,11 @@
 
 Scores many models on many clients in one compiled call: loss and the task's primary
 metric (accuracy, or RMSE for a regression task; see :mod:`fedcore.regression_metrics`),
-and raw outputs for regression metrics and explanations. A mixin: it uses the engine's
-compiled evaluation programs (``_eval``), its stacked data (``_tensors``, ``_split``),
-weight checks and memory budget.
+and raw outputs for regression metrics and explanations. A regression dataset stores
+standardised targets (``dataset.target_scale``): the loss stays on that scale, the RMSE is
+reported in the target's own units (RMSE of the standardised targets x their std).
+A mixin: it uses the engine's compiled evaluation programs (``_eval``), its stacked data
+(``_tensors``, ``_split``), weight checks and memory budget.
 """
 
 from __future__ import annotations
@@ -79,6 +81,9 @@ class EngineEvaluation:
     def predict(self, model: np.ndarray, clients, split: str = "test") -> np.ndarray:
         """Outputs (logits, or regression predictions) of ONE model on clients' rows.
 
+        Regression predictions are on the stored (standardised) target scale;
+        ``dataset.raw_targets`` converts them.
+
         Returns
         -------
         ndarray (n_rows, n_outputs) float32
@@ -100,6 +105,8 @@ class EngineEvaluation:
         return out
 
     def _primary(self, mean_score: np.ndarray) -> np.ndarray:
-        """Per-client mean hit rate (accuracy) or mean squared error -> RMSE."""
-        return np.sqrt(mean_score) if self.task == "regression" else mean_score
+        """Per-client mean hit rate (accuracy) or mean squared error -> RMSE in raw units."""
+        if self.task != "regression":
+            return mean_score
+        return np.sqrt(mean_score) * getattr(self.dataset, "target_std", 1.0)
 

@@ -165,7 +165,8 @@ def _model_descriptors(dataset: FederatedDataset, result: SimulationResult) -> p
 def _label_stats(dataset: FederatedDataset, y) -> dict[str, float]:
     """Label fractions of one client, or (regression) its target's mean and std."""
     if getattr(dataset, "is_regression", False):
-        y = np.asarray(y, dtype=np.float64)
+        y = dataset.raw_targets(y) if hasattr(dataset, "raw_targets") else np.asarray(
+            y, dtype=np.float64)  # the target's own units, like the features
         name = dataset.label_names[0] if dataset.label_names else "target"
         return {f"label: mean {name}": float(y.mean()) if y.size else 0.0,
                 f"label: std {name}": float(y.std()) if y.size else 0.0}

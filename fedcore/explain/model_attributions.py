@@ -4,7 +4,10 @@ Cluster models are explained on held-out (test) samples of the clients assigned 
 reference model (e.g. FedAvg) is explained on every client's test samples, so its bars sit next
 to the cluster models'. Attributions are computed on the LOGIT of the predicted class (never on
 softmax outputs, whose saturation hides features). A regression model has one output, the
-prediction itself, and that is what is explained (no class is selected):
+prediction itself, and that is what is explained (no class is selected). The model predicts
+the STANDARDISED target (``dataset.target_scale``); its attributions are multiplied by the
+target's std so they read in the target's own units (SHAP values are linear in the output and
+the mean shift cancels); ``attrs["output"]`` says which output was explained, in which units:
 
 * ``gradient``: expected gradients, the estimator of ``shap.GradientExplainer`` (Erion et al.
   2021, "Improving performance of deep learning models with axiomatic attribution priors and
@@ -96,7 +99,9 @@ def cluster_model_attributions(dataset: FederatedDataset, result: SimulationResu
         ``model, feature, feature_index, mean_abs_shap, rank`` with model ``"cluster k"`` or
         the reference name; ``feature_index`` is the position in ``dataset.feature_names``
         (pixel maps).
-        ``attrs["method"]`` records the method actually used.
+        ``attrs["method"]`` records the method actually used, ``attrs["output"]`` what
+        was explained (the predicted-class logit, or a regression prediction in the
+        target's units; plain ``predictors`` are explained on their own output scale).
     """
     if method not in METHODS:
         raise ConfigError(f"unknown attribution method {method!r}; choose gradient or permutation")
@@ -121,6 +126,7 @@ def cluster_model_attributions(dataset: FederatedDataset, result: SimulationResu
         jobs = _model_jobs(result, labels, all_clients, reference_models)
 
     used = method
+    to_units, output = _output_units(dataset)
     frames = []
     for name, members, model, is_keras in jobs:
         explain = _sample(_pool(test_or_train, members), n_explain, rng)
@@ -128,7 +134,7 @@ def cluster_model_attributions(dataset: FederatedDataset, result: SimulationResu
             continue
         if is_keras:
             values = _keras_attributions(factory(model), method, background, explain,
-                                         nsamples, n_permutations, seed)
+                                         nsamples, n_permutations, seed) * to_units
         else:
             used = "permutation"
             values = permutation_shapley(model, background, explain, n_permutations, seed)
@@ -136,7 +142,19 @@ def cluster_model_attributions(dataset: FederatedDataset, result: SimulationResu
     out = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(
         columns=["model", "feature", "feature_index", "mean_abs_shap", "rank"])
     out.attrs["method"] = used
+    out.attrs["output"] = output if factory is not None else (
+        "predictor output" if getattr(dataset, "is_regression", False) else output)
     return out
+
+
+def _output_units(dataset: FederatedDataset) -> tuple[float, str]:
+    """Factor from the model's output to reported units, and how that output is named."""
+    if not getattr(dataset, "is_regression", False):
+        return 1.0, "predicted-class logit"
+    target = dataset.label_names[0] if dataset.label_names else "target"
+    if dataset.target_scale is None:
+        return 1.0, f"predicted {target}"
+    return dataset.target_std, f"predicted {target}, in its own units"
 
 
 def _predictor_jobs(predictors: dict, labels: np.ndarray, all_clients: np.ndarray) -> list:

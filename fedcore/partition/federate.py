@@ -14,7 +14,14 @@ Steps, in this order, all seeded:
    squares; ``"per-client"`` uses each client's own training rows (no statistics leave a
    client); ``"none"`` keeps raw values. Image pixels in [0, 1] are left as they are unless
    a mode is asked for explicitly;
-3. the scenario's per-group transforms (feature skew, rotation, label swap) are applied.
+3. a regression target is standardised with the mean and standard deviation of the pooled
+   TRAIN targets of all clients (whatever the feature mode; recorded in
+   ``provenance["target_scale"]`` and ``FederatedDataset.target_scale``): with raw targets
+   (NOx in ppb, birth weight in grams) the default SGD step diverges. The scale is pooled,
+   not per client, on purpose: per-client target scaling would erase the level differences
+   between clients (a roadside vs. a rural station) that clustering should see. Losses are
+   on this scale; every reported error is converted back to the target's units;
+4. the scenario's per-group transforms (feature skew, rotation, label swap) are applied.
 """
 
 from __future__ import annotations
@@ -118,6 +125,26 @@ def standardise_parts(parts: dict, ids: list, mode: str, is_image: bool) -> dict
             "clients": {str(c): _rounded(*st) for c, st in zip(ids, stats)}}
 
 
+def standardise_targets(parts: dict) -> tuple[tuple[float, float], dict]:
+    """Standardise ``parts["y_train"/"y_test"]`` in place with the pooled TRAIN targets.
+
+    Returns ``(mean, std)`` (std 0 -> 1) and the record kept in
+    ``provenance["target_scale"]``. Pooled over clients, never per client: see the
+    module docstring.
+    """
+    pooled = np.concatenate(parts["y_train"]).astype(np.float64)
+    mean, std = _moments(pooled[:, None])
+    mean, std = float(mean[0]), float(std[0])
+    for key in ("y_train", "y_test"):
+        parts[key] = [((y.astype(np.float64) - mean) / std).astype(np.float32)
+                      for y in parts[key]]
+    record = {"mean": mean, "std": std, "fitted_on": "pooled train targets",
+              "stored": "(raw - mean) / std",
+              "reported": "errors (MAE, RMSE) in the target's units; losses on the "
+                          "standardised targets"}
+    return (mean, std), record
+
+
 def federate(pool, client_indices: dict[str, np.ndarray], true_groups: np.ndarray | None, *,
              seed: int, test_fraction: float, name: str, provenance: dict,
              transforms: list | None = None, standardisation: str = "auto",
@@ -159,6 +186,9 @@ def federate(pool, client_indices: dict[str, np.ndarray], true_groups: np.ndarra
     provenance = dict(provenance)
     provenance["standardisation"] = standardise_parts(parts, ids, standardisation,
                                                       pool.is_image)
+    target_scale = None
+    if pool.task == "regression":
+        target_scale, provenance["target_scale"] = standardise_targets(parts)
     if transforms is not None and true_groups is not None:
         for i, g in enumerate(np.asarray(true_groups)):
             fn = transforms[int(g)]
@@ -171,4 +201,4 @@ def federate(pool, client_indices: dict[str, np.ndarray], true_groups: np.ndarra
         input_shape=tuple(pool.input_shape),
         true_groups=None if true_groups is None else np.asarray(true_groups, dtype=np.int64),
         metadata=metadata if metadata is not None else _client_metadata(pool, ids),
-        name=name, provenance=provenance, task=pool.task)
+        name=name, provenance=provenance, task=pool.task, target_scale=target_scale)

@@ -4,9 +4,11 @@ The pool must be a series pool (``pool.time`` set, one row per client and date, 
 regression target; see :mod:`fedcore.partition.timeseries`). Clients are the pool's natural
 clients; the ground truth is the pool's documented ``client_groups`` unless the
 ``true_groups`` parameter gives one. Features are standardised with training windows
-only (:func:`~fedcore.partition.federate.standardise_parts`); targets stay in their
-units so errors read in µg/m³, ppb or °C. The persistence forecast of the same windows
-is :func:`fedcore.forecast_baseline.persistence_baseline`.
+only (:func:`~fedcore.partition.federate.standardise_parts`); targets with the pooled
+training targets' mean and std (:func:`~fedcore.partition.federate.standardise_targets`),
+and every reported error is converted back, so errors read in µg/m³, ppb or °C. The
+persistence forecast of the same windows is
+:func:`fedcore.forecast_baseline.persistence_baseline`.
 
 Reference: Hyndman & Athanasopoulos (2021), *Forecasting: Principles and Practice*,
 3rd ed., OTexts, Sec. 5.8 (train on the past, evaluate on a later period).

@@ -71,4 +71,4 @@ def validation_view(dataset: FederatedDataset, fraction: float, seed: int
         y_test=y_va, feature_names=list(dataset.feature_names),
         label_names=list(dataset.label_names), input_shape=tuple(dataset.input_shape),
         true_groups=None, metadata=dataset.metadata, name=f"{dataset.name} (validation)",
-        provenance=provenance, task=dataset.task)
+        provenance=provenance, task=dataset.task, target_scale=dataset.target_scale)

@@ -38,7 +38,8 @@ def cluster_model_attribution_bars(attributions: pd.DataFrame, top: int = 10) ->
                  and model.split()[-1].lstrip("-").isdigit() else MODEL_COLORS[i % 7])
         fig.add_trace(go.Bar(x=keep, y=part["mean_abs_shap"], name=model, marker_color=color))
     method = attributions.attrs.get("method", "")
-    fig.update_yaxes(title_text="mean |SHAP| (predicted-class logit)")
+    output = attributions.attrs.get("output", "predicted-class logit")
+    fig.update_yaxes(title_text=f"mean |SHAP| ({output})")
     fig.update_layout(barmode="group")
     return finish(fig, "cluster_model_attribution",
                   f"What each model looks at{f' ({method} SHAP)' if method else ''}")
