@@ -56,6 +56,14 @@ class PooledData:
     is_image : bool
         Whether samples are square single-channel images (enables image scenarios).
     task : {"classification", "regression"}
+    time : ndarray of datetime64[D] or None
+        Date of each row when the rows are the steps of per-client time series (one row
+        per client and date, target observed); the ``forecasting`` scenario needs it.
+    client_groups : dict of str to int or None
+        A documented ground-truth group of each natural client (e.g. a station's site
+        type); the natural and forecasting scenarios use it as ``true_groups``.
+    client_metadata : DataFrame or None
+        One row per natural client (index = client id), e.g. site type or altitude.
     """
 
     X: np.ndarray
@@ -68,6 +76,9 @@ class PooledData:
     is_image: bool = False
     description: str = ""
     task: str = "classification"
+    time: np.ndarray | None = None
+    client_groups: dict[str, int] | None = None
+    client_metadata: pd.DataFrame | None = None
 
     def __post_init__(self) -> None:
         check_task(self.task)

@@ -33,6 +33,9 @@ DATA_OPTIONS = {
     "client_column": Param(str, "", help="Column of an uploaded table naming the client."),
     "label_column": Param(str, "", help="Column of an uploaded table holding the label."),
     "test_fraction": Param(float, 0.2, 0.0, 1.0, help="Per-client stratified test share."),
+    "task": Param(str, "classification", choices=("classification", "regression"),
+                  help="How an uploaded table's label column is read: classes, or a "
+                  "number to predict (regression)."),
 }
 
 

@@ -52,9 +52,10 @@ def test_scenario_entries(name):
     entry = SCENARIOS[name]
     assert entry.name == name and entry.description
     check_schema(name, entry.params)
-    pool = BUNDLED["digits"].loader() if name != "natural" else BUNDLED["heart"].loader()
+    pool = BUNDLED[{"natural": "heart", "forecasting": "nox"}.get(name, "digits")].loader()
     ds = make_scenario(pool, name, n_clients=4, n_groups=2, samples_per_client=30, seed=1)
-    assert ds.n_clients >= 2 and min(ds.train_sizes()) >= 1
+    assert ds.n_clients >= 2 and min(ds.train_sizes()) >= 1 and min(ds.test_sizes()) >= 1
+    assert entry.tasks and set(entry.tasks) <= {"classification", "regression"}
 
 
 @pytest.mark.parametrize("name", list(BUNDLED))
@@ -63,8 +64,15 @@ def test_bundled_entries(name):
     assert entry.name == name and entry.licence and entry.source and entry.task
     pool = entry.loader()
     assert len(pool.X) == len(pool.y) and pool.X.shape[1] == len(pool.feature_names)
-    assert np.isfinite(pool.X).all() and set(np.unique(pool.y)) <= set(range(len(pool.label_names)))
+    assert np.isfinite(pool.X).all() and pool.task == entry.kind
+    if pool.task == "classification":
+        assert set(np.unique(pool.y)) <= set(range(len(pool.label_names)))
+    else:
+        assert pool.y.dtype == np.float32 and np.isfinite(pool.y).all()
+        assert len(pool.label_names) == 1
     assert (pool.client_column is not None) == entry.natural_clients
+    assert entry.default_scenario in SCENARIOS
+    SCENARIOS[entry.default_scenario].check_pool(pool)
 
 
 def blobs(seed=0):

@@ -17,18 +17,31 @@ def register(subparsers) -> None:
 
 
 def dataset_rows() -> list[dict]:
-    """One dict per bundled dataset: name, task, clients, samples, features, classes..."""
+    """One dict per bundled dataset: name, task, kind, clients, samples, features, classes...
+
+    A dataset whose source package is not installed is listed with ``unavailable`` and
+    the reason in ``note`` (the others stay usable).
+    """
     from ..data import BUNDLED
+    from ..errors import DataError
 
     rows = []
     for name, entry in BUNDLED.items():
-        pool = entry.loader()
+        row = {"name": name, "task": entry.task, "kind": entry.kind,
+               "scenario": entry.default_scenario if entry.natural_clients else "-",
+               "licence": entry.licence, "source": entry.source}
+        try:
+            pool = entry.loader()
+        except DataError as exc:
+            rows.append({**row, "clients": "unavailable", "samples": "-", "features": "-",
+                         "classes": "-", "note": str(exc)})
+            continue
         clients = (len(np.unique(pool.client_column)) if pool.client_column is not None
                    else "by scenario")
-        rows.append({"name": name, "task": entry.task, "clients": clients,
-                     "samples": int(len(pool.y)), "features": int(pool.X.shape[1]),
-                     "classes": len(pool.label_names), "licence": entry.licence,
-                     "source": entry.source})
+        rows.append({**row, "clients": clients, "samples": int(len(pool.y)),
+                     "features": int(pool.X.shape[1]),
+                     "classes": len(pool.label_names) if pool.task == "classification"
+                     else "-"})
     return rows
 
 
@@ -54,8 +67,11 @@ def run(args) -> int:
         print(json.dumps({"datasets": datasets, "scenarios": scenarios}, indent=2))
         return 0
     print("Bundled datasets")
-    print(_table(datasets, ["name", "task", "clients", "samples", "features", "classes",
-                            "licence"]))
+    print(_table(datasets, ["name", "kind", "task", "clients", "samples", "features",
+                            "classes", "scenario", "licence"]))
+    for row in datasets:
+        if row.get("note"):
+            print(f"note: {row['name']}: {row['note']}")
     print("\nScenarios (make_scenario / --scenario; parameters via --param k=v)")
     for s in scenarios:
         params = ", ".join(f"{k}={v['default']!r} [{v['type']}]" for k, v in s["params"].items())

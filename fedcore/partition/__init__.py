@@ -16,7 +16,7 @@ import numpy as np
 from ..dataset import FederatedDataset, PooledData
 from ..errors import ConfigError
 from ..params import Param
-from . import feature_shift, label_skew, natural
+from . import feature_shift, forecasting, label_skew, natural
 from .base import Scenario
 from .federate import check_test_fraction, federate, stratified_split
 
@@ -33,12 +33,12 @@ SCENARIOS: dict[str, Scenario] = {s.name: s for s in [
                           "more skewed"),
               "per_client": Param(bool, False, help="Draw proportions per client "
                                "instead of per group (then there are no true groups)")},
-             label_skew.dirichlet),
+             label_skew.dirichlet, tasks=("classification",)),
     Scenario("label-skew", "Each group owns a block of classes that dominates its "
              "clients' data.",
              {"dominant_fraction": Param(float, 0.8, 0.0, 1.0, help="Share of each client's "
                                       "samples taken from its group's classes")},
-             label_skew.label_skew),
+             label_skew.label_skew, tasks=("classification",)),
     Scenario("quantity-skew", "Groups differ only in how many samples their clients "
              "hold (sizes shrink geometrically by group); labels are IID.",
              {"ratio": Param(float, 0.5, 0.05, 1.0, help="Size of group g is "
@@ -59,13 +59,21 @@ SCENARIOS: dict[str, Scenario] = {s.name: s for s in [
     Scenario("label-swap", "Concept shift on labels: each group swaps its own pairs of "
              "classes (group 0 keeps the true labels).",
              {"n_pairs": Param(int, 1, 1, 3, help="Swapped label pairs per group")},
-             label_skew.grouped_iid, feature_shift.label_swap),
+             label_skew.grouped_iid, feature_shift.label_swap, tasks=("classification",)),
     Scenario("natural", "The data's own clients (hospital, station, upload client "
              "column); n_clients and samples_per_client are ignored.",
              {"true_groups": Param(str, "", help="Optional known groups, e.g. "
                                 "'Cleveland=0, Hungary=1'")},
              natural.natural),
+    Scenario("forecasting", "Time series: each station's series becomes windows (past "
+             "values, covariates, calendar -> a value `horizon` days later), split at one "
+             "date (train = earlier, test = later); n_clients and samples_per_client are "
+             "ignored.", forecasting.PARAMS, natural.natural, tasks=("regression",),
+             build=forecasting.build),
 ]}
+
+#: Scenarios that use the pool's own clients (sizes and group counts are ignored).
+OWN_CLIENTS = ("natural", "forecasting")
 
 
 def get_scenario(name: str) -> Scenario:
@@ -76,7 +84,7 @@ def get_scenario(name: str) -> Scenario:
 
 
 def _check_sizes(scenario: str, n_clients: int, n_groups: int, samples_per_client: int):
-    if scenario == "natural":
+    if scenario in OWN_CLIENTS:
         return
     if int(n_clients) < 1:
         raise ConfigError(f"n_clients must be at least 1, got {n_clients}")
@@ -97,6 +105,7 @@ def partition_indices(y: np.ndarray, scenario: str, n_clients: int = 20, n_group
     sc = get_scenario(scenario)
     _check_sizes(scenario, n_clients, n_groups, samples_per_client)
     values = sc.validate(params)
+    sc.check_pool(pool)
     rng = np.random.default_rng([int(seed), 0])
     return sc.partition(np.asarray(y), int(n_clients), int(n_groups),
                         int(samples_per_client), rng, values, pool)
@@ -113,11 +122,13 @@ def make_scenario(pool: PooledData, scenario: str, n_clients: int = 20, n_groups
     scenario : str
         A key of :data:`SCENARIOS`.
     n_clients, n_groups, samples_per_client : int
-        Ignored by ``natural``. Clients are in round-robin groups (client i -> i % n_groups).
+        Ignored by ``natural`` and ``forecasting``. Clients are in round-robin groups
+        (client i -> i % n_groups).
     seed : int
         Same seed, byte-identical arrays (see :meth:`FederatedDataset.fingerprint`).
     test_fraction : float
-        Per-client stratified test share.
+        Per-client test share: stratified (classification), random (regression), or the
+        share of windows after the cut date (``forecasting``).
     standardisation : {"auto", "pooled", "per-client", "none"}
         Feature standardisation (:func:`fedcore.partition.federate.standardise_parts`).
     **params
@@ -126,6 +137,10 @@ def make_scenario(pool: PooledData, scenario: str, n_clients: int = 20, n_groups
     sc = get_scenario(scenario)
     values = sc.validate(params)
     check_test_fraction(test_fraction)
+    sc.check_pool(pool)
+    if sc.build is not None:
+        return sc.build(pool, values, seed=int(seed), test_fraction=float(test_fraction),
+                        standardisation=standardisation)
     indices, groups = partition_indices(pool.y, scenario, n_clients, n_groups,
                                         samples_per_client, seed, pool=pool, **params)
     transforms, group_labels = None, None
@@ -137,7 +152,7 @@ def make_scenario(pool: PooledData, scenario: str, n_clients: int = 20, n_groups
         "params": values, "seed": int(seed), "test_fraction": float(test_fraction),
         "n_clients": len(indices), "n_groups": None if groups is None else int(
             len(np.unique(groups))),
-        "samples_per_client": None if scenario == "natural" else int(samples_per_client),
+        "samples_per_client": None if scenario in OWN_CLIENTS else int(samples_per_client),
         "group_transforms": group_labels, "notes": [],
     }
     return federate(pool, indices, groups, seed=seed, test_fraction=test_fraction,

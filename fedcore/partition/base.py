@@ -41,6 +41,12 @@ class Scenario:
     transforms : callable or None
         ``(pool, n_groups, params, rng) -> (list of per-group GroupTransform, list of str)``:
         one transform and a human description per group (feature or label shift).
+    tasks : tuple of str
+        The pool tasks the scenario makes sense for (label skew needs classes).
+    build : callable or None
+        ``(pool, params, seed, test_fraction, standardisation) -> FederatedDataset`` for a
+        scenario that makes new samples and its own split (forecasting windows), used by
+        :func:`~fedcore.partition.make_scenario` instead of partition + federate.
     """
 
     name: str
@@ -48,10 +54,18 @@ class Scenario:
     params: dict = field(default_factory=dict)
     partition: Callable | None = None
     transforms: Callable | None = None
+    tasks: tuple = ("classification", "regression")
+    build: Callable | None = None
 
     def validate(self, given: dict) -> dict:
         """Fill defaults, coerce types, check ranges; unknown names are an error."""
         return validate(self.params, given, f"scenario '{self.name}'")
+
+    def check_pool(self, pool) -> None:
+        """A :class:`~fedcore.errors.ConfigError` when ``pool`` cannot take this scenario."""
+        if pool is not None and pool.task not in self.tasks:
+            raise ConfigError(f"scenario '{self.name}' needs a {' or '.join(self.tasks)} "
+                              f"dataset; '{pool.name}' is a {pool.task} dataset")
 
 
 def client_names(n_clients: int) -> list[str]:

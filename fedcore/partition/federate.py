@@ -2,9 +2,11 @@
 
 Steps, in this order, all seeded:
 
-1. per-client stratified train/test split (each client keeps at least one sample in
-   each part; classes are allocated to the test part in proportion, remainders to the
-   classes with the largest fractional share);
+1. per-client train/test split (each client keeps at least one sample in each part):
+   stratified for classification (classes are allocated to the test part in proportion,
+   remainders to the classes with the largest fractional share), uniformly random for
+   regression (stratifying on distinct float values would put the smallest targets in
+   the test part), or given by the caller (the chronological split of ``forecasting``);
 2. tabular features are standardised (``standardisation``, recorded in
    ``provenance["standardisation"]``): by default (``"pooled"``) with the mean and standard
    deviation of the *training* rows of all clients together, which equals what a real
@@ -56,6 +58,29 @@ def stratified_split(y: np.ndarray, test_fraction: float,
     return np.flatnonzero(~test_mask), np.flatnonzero(test_mask)
 
 
+def random_split(n: int, test_fraction: float,
+                 rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """Positions (sorted) of a uniformly random train and test part of ``n`` samples."""
+    n_test = min(n - 1, max(1, int(round(test_fraction * n))))
+    perm = rng.permutation(n)
+    return np.sort(perm[n_test:]), np.sort(perm[:n_test])
+
+
+def split_positions(y: np.ndarray, task: str, test_fraction: float,
+                    rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """Train/test positions of one client: stratified (classification) or random."""
+    if task == "regression":
+        return random_split(len(y), test_fraction, rng)
+    return stratified_split(y, test_fraction, rng)
+
+
+def _client_metadata(pool, ids: list):
+    meta = getattr(pool, "client_metadata", None)
+    if meta is None or not set(map(str, ids)) <= set(meta.index.astype(str)):
+        return None
+    return meta.reindex([str(c) for c in ids])
+
+
 def _moments(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     x = np.asarray(x, dtype=np.float64)
     std = x.std(axis=0)
@@ -96,7 +121,7 @@ def standardise_parts(parts: dict, ids: list, mode: str, is_image: bool) -> dict
 def federate(pool, client_indices: dict[str, np.ndarray], true_groups: np.ndarray | None, *,
              seed: int, test_fraction: float, name: str, provenance: dict,
              transforms: list | None = None, standardisation: str = "auto",
-             metadata=None) -> FederatedDataset:
+             metadata=None, splits: dict | None = None) -> FederatedDataset:
     """Split, standardise and transform per-client samples of ``pool``.
 
     Parameters
@@ -110,20 +135,27 @@ def federate(pool, client_indices: dict[str, np.ndarray], true_groups: np.ndarra
         One :data:`~fedcore.partition.base.GroupTransform` per group.
     standardisation : {"auto", "pooled", "per-client", "none"}
         See the module docstring; ``"auto"`` is ``"pooled"`` unless ``pool.is_image``.
+    metadata : DataFrame, optional
+        One row per client; defaults to ``pool.client_metadata`` when it covers the clients.
+    splits : dict, optional
+        Client id -> (train positions, test positions) into ``client_indices[client]``,
+        replacing the seeded split (e.g. a chronological one).
     """
     test_fraction = check_test_fraction(test_fraction)
     split_rng = np.random.default_rng([int(seed), 1])
     transform_rng = np.random.default_rng([int(seed), 3])
     ids = list(client_indices)
     parts = {"x_train": [], "y_train": [], "x_test": [], "y_test": []}
+    y_type = np.float32 if pool.task == "regression" else np.int64
     for cid in ids:
         idx = np.asarray(client_indices[cid], dtype=np.int64)
         if len(idx) < 2:
             raise too_few_samples(cid, len(idx))
-        tr, te = stratified_split(pool.y[idx], test_fraction, split_rng)
+        tr, te = (splits[cid] if splits is not None
+                  else split_positions(pool.y[idx], pool.task, test_fraction, split_rng))
         for split, pos in (("train", tr), ("test", te)):
             parts[f"x_{split}"].append(np.asarray(pool.X[idx[pos]], dtype=np.float32))
-            parts[f"y_{split}"].append(np.asarray(pool.y[idx[pos]], dtype=np.int64))
+            parts[f"y_{split}"].append(np.asarray(pool.y[idx[pos]], dtype=y_type))
     provenance = dict(provenance)
     provenance["standardisation"] = standardise_parts(parts, ids, standardisation,
                                                       pool.is_image)
@@ -138,4 +170,5 @@ def federate(pool, client_indices: dict[str, np.ndarray], true_groups: np.ndarra
         feature_names=list(pool.feature_names), label_names=list(pool.label_names),
         input_shape=tuple(pool.input_shape),
         true_groups=None if true_groups is None else np.asarray(true_groups, dtype=np.int64),
-        metadata=metadata, name=name, provenance=provenance)
+        metadata=metadata if metadata is not None else _client_metadata(pool, ids),
+        name=name, provenance=provenance, task=pool.task)

@@ -1,8 +1,9 @@
 """Natural clients: the pool's own client column (hospital, station, upload client id).
 
 Every sample of a natural client is used (``n_clients`` and ``samples_per_client`` are
-ignored). There is no ground truth unless the caller gives one with the ``true_groups``
-parameter: a mapping ``{client: group}`` or the text ``"Cleveland=0, Hungary=1, ..."``.
+ignored). The ground truth is the ``true_groups`` parameter when given (a mapping
+``{client: group}`` or the text ``"Cleveland=0, Hungary=1, ..."``), else the pool's
+documented ``client_groups`` (e.g. the site types of the Swiss NOx stations), else none.
 """
 
 from __future__ import annotations
@@ -49,4 +50,8 @@ def natural(y, n_clients, n_groups, samples_per_client, rng, params, pool=None):
     ids, starts = np.unique(column[order], return_index=True)
     parts = np.split(order, starts[1:])
     out = {str(cid): np.sort(part) for cid, part in zip(ids, parts)}
-    return out, parse_groups(params.get("true_groups"), list(out))
+    spec = params.get("true_groups")
+    if (spec is None or (isinstance(spec, str) and not spec.strip())) and \
+            getattr(pool, "client_groups", None):
+        spec = pool.client_groups
+    return out, parse_groups(spec, list(out))
