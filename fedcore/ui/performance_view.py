@@ -23,6 +23,14 @@ SUMMARY_COLUMNS = {
     "ari": ("ARI", "Adjusted Rand index of the method's clusters vs the true groups."),
     "n_clusters": ("Clusters", "Clusters the method ended with."),
     "wall_seconds": ("Seconds", "Wall-clock time of the run."),
+    "mean_rmse": ("Mean RMSE", "Mean test RMSE over clients (each client counts once; lower "
+                               "is better)."),
+    "worst_rmse": ("Worst client RMSE", "RMSE of the worst client (the largest)."),
+    "p90_rmse": ("90th percentile RMSE", "90th percentile of client RMSE (the worst-off "
+                                         "tenth of the clients)."),
+    "mean_mae": ("Mean MAE", "Mean absolute error averaged over clients."),
+    "mean_r2": ("Mean R²", "Coefficient of determination averaged over clients (1 = perfect, "
+                           "0 = no better than the client's own mean)."),
 }
 
 
@@ -44,6 +52,22 @@ def summary_table(results: dict) -> pd.DataFrame:
     return method_summary(results).round(4)
 
 
+def headline(summary: pd.DataFrame, results: dict) -> list[tuple[str, str, str]]:
+    """``(label, value, run)`` of the headline metrics: the best mean and the best worst
+    client on the task's primary metric (lowest RMSE for regression)."""
+    from .task_metrics import metric_for
+
+    metric = metric_for(results)
+    ascending = not metric.higher_is_better
+    best = summary.sort_values(f"mean_{metric.name}", ascending=ascending).iloc[0]
+    fair = summary.sort_values(f"worst_{metric.name}", ascending=ascending).iloc[0]
+    word = "lowest" if ascending else "best"
+    return [(f"Best mean {metric.label}" + (" (lowest)" if ascending else ""),
+             f"{best[f'mean_{metric.name}']:.3f}", str(best["method"])),
+            (f"Best worst-client {metric.label}" + (f" ({word})" if ascending else ""),
+             f"{fair[f'worst_{metric.name}']:.3f}", str(fair["method"]))]
+
+
 def readable(frame: pd.DataFrame) -> pd.DataFrame:
     """Column names for people: ``mean_accuracy`` -> ``Mean accuracy`` (tables on screen)."""
     names = {c: READABLE.get(c, str(c).replace("_", " ").capitalize()) for c in frame.columns}
@@ -52,14 +76,20 @@ def readable(frame: pd.DataFrame) -> pd.DataFrame:
 
 READABLE = {"ari": "ARI", "p10_accuracy": "P10 accuracy", "n_clusters": "Clusters",
             "wall_seconds": "Seconds", "std": "Std of accuracy", "method": "Run",
-            "n_train": "Training samples"}
+            "n_train": "Training samples", "mean_mae": "Mean MAE", "mean_rmse": "Mean RMSE",
+            "worst_rmse": "Worst RMSE (largest)", "mean_r2": "Mean R²",
+            "p90_rmse": "P90 RMSE"}
 
 
 def show_accuracy(results: dict) -> None:
-    """Box + strip of client accuracy per method, coloured by cluster or true group."""
+    """Box + strip of client accuracy (RMSE for regression) per method, coloured by
+    cluster or true group."""
     from fedcore.metrics import client_accuracy_table
     from fedcore.plots import accuracy_box_strip
 
+    from .task_metrics import direction, metric_for
+
+    metric = metric_for(results)
     table = client_accuracy_table(results)
     has_truth = table["true_group"].notna().any()
     # True groups first when known: they mean the same for every method, cluster ids do not.
@@ -68,19 +98,23 @@ def show_accuracy(results: dict) -> None:
     if len(options) > 1:
         color = st.radio("Colour clients by", options, horizontal=True, key="w.perf.color",
                          format_func=lambda o: o.replace("_", " "),
-                         help="Each point is one client's test accuracy; the box summarises "
-                              "all clients of the method. Cluster ids are per method.")
+                         help=f"Each point is one client's test {metric.label}; the box "
+                              "summarises all clients of the method. Cluster ids are per "
+                              "method.")
     else:
         color = options[0]
         st.caption("Clients coloured by their cluster (ids are per method; no true groups "
                    "are known).")
-    show_figure(accuracy_box_strip(table, color=color), "client accuracy", table,
-                key="acc_box")
+    title = f"Client {metric.label} by method ({direction(metric)})"
+    show_figure(accuracy_box_strip(table, color=color, title=title, metric=metric.name,
+                                   label=metric.label),
+                f"client {metric.label}", table, key="acc_box")
 
 
 def show_worst(summary: pd.DataFrame) -> None:
     from fedcore.plots import worst_client_bar
-    show_figure(worst_client_bar(summary), "worst client accuracy", summary, key="worst")
+    what = "worst client RMSE" if "worst_rmse" in summary else "worst client accuracy"
+    show_figure(worst_client_bar(summary), what, summary, key="worst")
 
 
 def show_gains(results: dict) -> None:
@@ -88,13 +122,19 @@ def show_gains(results: dict) -> None:
     from fedcore.metrics import gains_over
     from fedcore.plots import gain_plot
 
+    from .task_metrics import metric_for
+
+    metric = metric_for(results)
+    if not metric.higher_is_better:
+        st.caption(f"Gain = the baseline's {metric.label} minus the method's: positive means "
+                   "the method's error is lower than the baseline's.")
     shown = False
     for baseline in BASELINES:
         # The first run of the baseline method (runs are keyed by their readable name).
         name = next((k for k, r in results.items() if r.method == baseline), None)
         if name is not None and len(results) > 1:
             gains = gains_over(results, baseline=name)
-            show_figure(gain_plot(gains), f"gain over {name}", gains,
+            show_figure(gain_plot(gains, label=metric.label), f"gain over {name}", gains,
                         key=f"gain_{baseline}")
             shown = True
     if not shown:
@@ -103,26 +143,39 @@ def show_gains(results: dict) -> None:
 
 
 def show_rounds(results: dict) -> None:
-    """Mean and worst client accuracy over rounds."""
+    """Mean and worst client accuracy (RMSE for regression) over rounds."""
     from fedcore.plots import learning_curves
 
     from .results_view import rounds_frame
+    from .task_metrics import metric_for, round_metrics, task_of
 
     data = rounds_frame(results)
     if data.empty:
         return
-    metric = st.radio("Metric over rounds", list(ROUND_METRICS), horizontal=True,
-                      format_func=ROUND_METRICS.get, key="w.perf.metric")
+    metric_for(results)  # one task (raises a clear error otherwise)
+    choices = round_metrics(task_of(next(iter(results.values()))))
+    state.keep_valid("w.perf.metric", list(choices))
+    metric = st.radio("Metric over rounds", list(choices), horizontal=True,
+                      format_func=choices.get, key="w.perf.metric")
     show_figure(learning_curves(data, metric=metric), f"{metric} over rounds", data,
                 key="rounds")
 
 
 def per_cluster_table(results: dict) -> pd.DataFrame:
-    """Size, member clients and mean/min accuracy of every cluster of every run."""
+    """Size, member clients and mean/worst accuracy of every cluster of every run; for
+    regression mean MAE, mean and worst (largest) RMSE and mean R²."""
     from fedcore.metrics import client_accuracy_table
 
+    from .task_metrics import metric_for
+
+    metric = metric_for(results)
     table = client_accuracy_table(results)
+    if metric.higher_is_better:
+        scores = {"mean_accuracy": ("accuracy", "mean"), "worst_accuracy": ("accuracy", "min")}
+    else:
+        scores = {"mean_mae": ("mae", "mean"), "mean_rmse": ("rmse", "mean"),
+                  "worst_rmse": ("rmse", "max"), "mean_r2": ("r2", "mean")}
     out = table.groupby(["method", "cluster"], sort=False).agg(
         clients=("client", "count"), members=("client", lambda c: ", ".join(map(str, c))),
-        mean_accuracy=("accuracy", "mean"), worst_accuracy=("accuracy", "min")).reset_index()
+        **scores).reset_index()
     return readable(out.round(4))
