@@ -102,7 +102,7 @@ def run_rounds(src: FigureSources) -> pd.DataFrame:
 
 def run_worst_rounds(src: FigureSources) -> pd.DataFrame | None:
     rounds = run_rounds(src)
-    return rounds if "worst_accuracy" in rounds else None
+    return rounds if "worst_accuracy" in rounds or "worst_rmse" in rounds else None
 
 
 def run_clients(src: FigureSources) -> pd.DataFrame:

@@ -112,6 +112,11 @@ def _method_colors(methods) -> dict[str, str]:
     return {m: method_color(m) for m in methods}
 
 
+#: A regression run's per-round counterpart of each accuracy metric (its rounds have no
+#: accuracy): a figure asked for ``mean_accuracy`` of a regression run draws ``mean_rmse``.
+REGRESSION_COUNTERPART = {"mean_accuracy": "mean_rmse", "worst_accuracy": "worst_rmse"}
+
+
 def learning_curves(rounds: pd.DataFrame, metric: str = "mean_accuracy",
                     title: str | None = None) -> go.Figure:
     """One line per method of ``metric`` against ``round``.
@@ -119,8 +124,12 @@ def learning_curves(rounds: pd.DataFrame, metric: str = "mean_accuracy",
     Parameters
     ----------
     rounds : DataFrame
-        ``SimulationResult.rounds`` tables stacked with a ``method`` column.
+        ``SimulationResult.rounds`` tables stacked with a ``method`` column. Regression
+        rounds have ``mean_rmse``/``worst_rmse`` in place of the accuracy columns
+        (:data:`REGRESSION_COUNTERPART`).
     """
+    if metric not in rounds and REGRESSION_COUNTERPART.get(metric) in rounds:
+        metric = REGRESSION_COUNTERPART[metric]
     fig = go.Figure()
     methods = list(dict.fromkeys(rounds["method"]))
     colors = _method_colors(methods)
@@ -160,6 +169,10 @@ def accuracy_box_strip(table: pd.DataFrame, color: str = "cluster",
         ``cluster`` or ``true_group``. Cluster ids are per method (cluster 0 of one method
         is unrelated to cluster 0 of another); true groups are shared by all methods.
     """
+    if metric == "accuracy" and "accuracy" not in table and "rmse" in table:
+        metric, label = "rmse", "RMSE"  # a regression run's clients (lower is better)
+        if title == "Client accuracy by method":
+            title = "Client RMSE by method (lower is better)"
     fig = go.Figure()
     data = table.copy()
     data[color] = data[color].fillna(-1).astype(int)

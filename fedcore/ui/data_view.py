@@ -161,16 +161,21 @@ def handle_upload(content: bytes, filename: str, client_column: str | None,
 
 
 def preview(ds) -> None:
-    """Clients, sizes, label distribution and a per-client feature summary."""
-    from fedcore.plots import client_size_bar, label_distribution_heatmap
+    """Clients, sizes, label distribution (a regression target's distribution per client)
+    and a per-client feature summary."""
+    from fedcore.plots import client_size_bar
 
     from .figures import show_figure
 
+    regression = getattr(ds, "is_regression", False)
     c1, c2, c3, c4 = st.columns(4)
     c1.metric("Clients", ds.n_clients)
     c2.metric("Samples (train + test)", int(ds.train_sizes().sum() + ds.test_sizes().sum()))
     c3.metric("Features", ds.n_features)
-    c4.metric("Classes", ds.n_classes)
+    if regression:
+        c4.metric("Task", "regression", help=f"Continuous target: {target_name(ds)}")
+    else:
+        c4.metric("Classes", ds.n_classes)
     if ds.provenance:
         with st.expander("Provenance (where the data comes from, how it was split)"):
             st.dataframe(provenance_frame(ds.provenance), hide_index=True)
@@ -178,9 +183,7 @@ def preview(ds) -> None:
     st.dataframe(summary, hide_index=True, height=min(400, 38 + 35 * len(summary)))
     left, right = st.columns(2)
     with left:
-        counts = ds.label_counts()
-        show_figure(label_distribution_heatmap(counts), "label distribution", counts.reset_index(),
-                    key="labels")
+        label_figure(ds, show_figure)
     with right:
         color = "true_group" if "true_group" in summary.columns else None
         show_figure(client_size_bar(summary, color=color), "client sizes", summary, key="sizes")
@@ -189,6 +192,26 @@ def preview(ds) -> None:
             example_images(ds)
     with st.expander("Feature summary per client (original units)"):
         st.dataframe(feature_summary(ds), hide_index=True)
+
+
+def target_name(ds) -> str:
+    """The name of a regression dataset's target (its single label name)."""
+    return str(ds.label_names[0]) if len(ds.label_names) else "target"
+
+
+def label_figure(ds, show_figure) -> None:
+    """Label mix per client (heatmap) or, for a regression target, its distribution per
+    client (train and test boxes)."""
+    from fedcore.plots import label_distribution_heatmap, target_distribution_box, target_frame
+
+    if getattr(ds, "is_regression", False):
+        data = target_frame(ds.client_ids, ds.y_train, ds.y_test)
+        show_figure(target_distribution_box(data, label=target_name(ds)),
+                    "target distribution", data, key="labels")
+        return
+    counts = ds.label_counts()
+    show_figure(label_distribution_heatmap(counts), "label distribution", counts.reset_index(),
+                key="labels")
 
 
 def provenance_frame(provenance: dict) -> pd.DataFrame:
