@@ -7,7 +7,7 @@ ifca for 2 rounds on the Simulate page, and every page is then visited on those 
 from __future__ import annotations
 
 import pytest
-from app_support import APP, install_dataset
+from app_support import APP, chart_specs, install_dataset
 from regression_data import slope_groups
 from streamlit.testing.v1 import AppTest
 
@@ -58,3 +58,54 @@ def test_page_runs_on_regression_results(at, page):
     assert "accuracy" not in text.lower() or page == "data", text
     if page in ("performance", "clusters"):
         assert "RMSE" in text
+
+
+def _regression_csv(bad: bool = False) -> bytes:
+    """Long table ``client, x0, x1, y`` with a continuous target (``y = +-2 x0``)."""
+    import numpy as np
+    import pandas as pd
+
+    rng = np.random.default_rng(0)
+    frames = []
+    for c in range(4):
+        x = rng.normal(size=(30, 2))
+        y = (1 if c % 2 else -1) * 2.0 * x[:, 0] + 0.1 * rng.normal(size=30)
+        frames.append(pd.DataFrame({"client": f"site{c}", "x0": x[:, 0], "x1": x[:, 1],
+                                    "y": y}))
+    df = pd.concat(frames, ignore_index=True)
+    if bad:
+        df["y"] = df["y"].astype(object)
+        df.loc[5, "y"] = "high"
+    return df.to_csv(index=False).encode()
+
+
+def _upload(csv: bytes, regression: bool) -> AppTest:
+    app = AppTest.from_file(APP, default_timeout=120).run()
+    app.file_uploader[0].set_value(("slopes.csv", csv, "text/csv")).run()
+    app.selectbox(key="data.upload.label").set_value("y").run()
+    if regression:
+        app.checkbox(key="data.upload.regression").check().run()
+    app.button(key="data.upload.load").click().run()
+    assert not app.exception, [e.value for e in app.exception]
+    return app
+
+
+def test_upload_suggests_regression_and_loads_it_when_chosen(tmp_path, monkeypatch):
+    monkeypatch.setenv("FEDLENS_RUNS", str(tmp_path / "runs"))
+    app = _upload(_regression_csv(), regression=True)
+    captions = " ".join(str(c.value) for c in app.caption)
+    assert "looks like **regression**" in captions
+    ds = app.session_state["fl.dataset"]
+    assert ds.is_regression and ds.n_clients == 4
+    assert app.session_state["fl.dataset_source"]["task"] == "regression"
+    assert {m.label: m.value for m in app.metric}["Task"] == "regression"
+    names = [s["layout"]["meta"]["name"] for s in chart_specs(app)]
+    assert "target_distribution_box" in names and "label_distribution_heatmap" not in names
+
+
+def test_bad_regression_label_is_an_error_and_keeps_the_dataset(tmp_path, monkeypatch):
+    monkeypatch.setenv("FEDLENS_RUNS", str(tmp_path / "runs"))
+    app = _upload(_regression_csv(bad=True), regression=True)
+    assert app.error and "Could not load slopes.csv" in app.error[0].value
+    assert app.session_state["fl.dataset"].name != "slopes"
+    assert not app.session_state["fl.dataset"].is_regression

@@ -122,8 +122,29 @@ def upload_controls() -> None:
         label_col = None if label_col == AUTO else label_col
     else:
         st.caption("NPZ / LEAF JSON: clients and labels are read from the file itself.")
+    task = task_choice(content, filename, client_col, label_col)
     if st.button("Load upload", type="primary", key="data.upload.load"):
-        handle_upload(content, filename, client_col, label_col)
+        handle_upload(content, filename, client_col, label_col, task=task)
+
+
+def task_choice(content: bytes, filename: str, client_col, label_col) -> str:
+    """The user's choice of task (classification unless ticked), with the label column's
+    suggested task and its reason as a caption: a suggestion, never applied silently."""
+    regression = st.checkbox("The label is a continuous value (regression)", value=False,
+                             key="data.upload.regression",
+                             help="Ticked: the label column is read as a number and methods "
+                                  "are scored by MAE, RMSE and R². Unticked: each distinct "
+                                  "label value is a class.")
+    hint = cached.upload_task_hint(content, filename, client_col, label_col)
+    if hint is not None:
+        task, reason = hint
+        chosen = "regression" if regression else "classification"
+        advice = ("" if task == chosen else
+                  (" — tick the box above if it is" if task == "regression"
+                   else " — untick the box above if it is"))
+        st.caption(f"Suggestion: the label column looks like **{task}** ({reason}){advice}. "
+                   "Your choice decides.")
+    return "regression" if regression else "classification"
 
 
 def _guess(columns: list[str], candidates: tuple[str, ...], default: int = -1) -> int:
@@ -137,8 +158,11 @@ def _guess(columns: list[str], candidates: tuple[str, ...], default: int = -1) -
 
 
 def handle_upload(content: bytes, filename: str, client_column: str | None,
-                  label_column: str | None) -> bool:
+                  label_column: str | None, task: str = "classification") -> bool:
     """Read an upload into the session; a bad file shows ``st.error`` and changes nothing.
+
+    ``task``: how the label column is read (the user's choice; regression needs a finite
+    number in every labelled row).
 
     Returns
     -------
@@ -149,14 +173,15 @@ def handle_upload(content: bytes, filename: str, client_column: str | None,
         st.error("The client column and the label column must differ.")
         return False
     try:
-        ds = cached.upload_dataset(content, filename, client_column, label_column)
+        ds = cached.upload_dataset(content, filename, client_column, label_column, task=task)
     except Exception as exc:  # noqa: BLE001 - shown as a banner, the old dataset stays
         show_error(exc, f"Could not load {filename}")
         return False
     state.set_dataset(ds, {"kind": "upload", "filename": filename, "content": content,
                            "seed": 0, "client_column": client_column,
-                           "label_column": label_column})
-    st.success(f"Loaded {filename}: {ds.n_clients} clients.")
+                           "label_column": label_column, "task": task})
+    what = f", regression of {target_name(ds)}" if task == "regression" else ""
+    st.success(f"Loaded {filename}: {ds.n_clients} clients{what}.")
     return True
 
 
