@@ -173,6 +173,7 @@ def accuracy_box_strip(table: pd.DataFrame, color: str = "cluster",
         metric, label = "rmse", "RMSE"  # a regression run's clients (lower is better)
         if title == "Client accuracy by method":
             title = "Client RMSE by method (lower is better)"
+    score_label = label
     fig = go.Figure()
     data = table.copy()
     data[color] = data[color].fillna(-1).astype(int)
@@ -199,8 +200,8 @@ def accuracy_box_strip(table: pd.DataFrame, color: str = "cluster",
             pointpos=0, hoveron="points",
             customdata=part[["client"]].to_numpy(),
             hovertemplate=(f"client %{{customdata[0]}}<br>{word} {label}<br>"
-                           f"{label} %{{y:.3f}}<extra>%{{x}}</extra>")))
-    fig.update_yaxes(title_text=f"client {label}")
+                           f"{score_label} %{{y:.3f}}<extra>%{{x}}</extra>")))
+    fig.update_yaxes(title_text=f"client {score_label}")
     fig.update_xaxes(title_text="method")
     legend_title = word + ("<br><sup>ids are per method</sup>" if color == "cluster" else "")
     if not show_legend and title:

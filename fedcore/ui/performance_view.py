@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import streamlit as st
 
@@ -52,6 +53,37 @@ def summary_table(results: dict) -> pd.DataFrame:
     return method_summary(results).round(4)
 
 
+#: How the persistence forecast is named in every table and figure of the page.
+PERSISTENCE_LABEL = "persistence (last value)"
+
+
+def persistence_scores(dataset) -> pd.DataFrame | None:
+    """Per-client scores of the persistence forecast on ``dataset``'s test windows (None
+    when the dataset was not made by the forecasting scenario)."""
+    if dataset is None or not getattr(dataset, "is_regression", False) or \
+            "forecasting" not in (dataset.provenance or {}):
+        return None
+    from fedcore.forecast_baseline import persistence_baseline
+    return persistence_baseline(dataset)
+
+
+def with_persistence(summary: pd.DataFrame, dataset) -> pd.DataFrame:
+    """``summary`` plus a row for the persistence forecast (needs no training, so no
+    clusters, ARI or time) when ``dataset`` is a forecasting dataset."""
+    scores = persistence_scores(dataset)
+    if scores is None or "mean_rmse" not in summary:
+        return summary
+    rmse = scores["rmse"].to_numpy(float)
+    rmse = rmse[np.isfinite(rmse)]
+    if not rmse.size:
+        return summary
+    row = {"method": PERSISTENCE_LABEL, "mean_rmse": rmse.mean(), "std": rmse.std(),
+           "worst_rmse": rmse.max(), "p90_rmse": np.percentile(rmse, 90),
+           "mean_mae": np.nanmean(scores["mae"]), "mean_r2": np.nanmean(scores["r2"])}
+    frame = pd.DataFrame([row]).reindex(columns=summary.columns)
+    return pd.concat([summary, frame.round(4)], ignore_index=True)
+
+
 def headline(summary: pd.DataFrame, results: dict) -> list[tuple[str, str, str]]:
     """``(label, value, run)`` of the headline metrics: the best mean and the best worst
     client on the task's primary metric (lowest RMSE for regression)."""
@@ -81,7 +113,7 @@ READABLE = {"ari": "ARI", "p10_accuracy": "P10 accuracy", "n_clusters": "Cluster
             "p90_rmse": "P90 RMSE"}
 
 
-def show_accuracy(results: dict) -> None:
+def show_accuracy(results: dict, dataset=None) -> None:
     """Box + strip of client accuracy (RMSE for regression) per method, coloured by
     cluster or true group."""
     from fedcore.metrics import client_accuracy_table
@@ -106,9 +138,15 @@ def show_accuracy(results: dict) -> None:
         st.caption("Clients coloured by their cluster (ids are per method; no true groups "
                    "are known).")
     title = f"Client {metric.label} by method ({direction(metric)})"
-    show_figure(accuracy_box_strip(table, color=color, title=title, metric=metric.name,
-                                   label=metric.label),
-                f"client {metric.label}", table, key="acc_box")
+    fig = accuracy_box_strip(table, color=color, title=title, metric=metric.name,
+                             label=metric.label)
+    scores = persistence_scores(dataset) if not metric.higher_is_better else None
+    if scores is not None:
+        fig.add_hline(y=float(np.nanmean(scores["rmse"])), line={"dash": "dash",
+                                                                   "color": "#444444"},
+                      annotation_text=f"{PERSISTENCE_LABEL}: mean RMSE",
+                      annotation_position="top left")
+    show_figure(fig, f"client {metric.label}", table, key="acc_box")
 
 
 def show_worst(summary: pd.DataFrame) -> None:
