@@ -87,7 +87,19 @@ def session_summary(src: FigureSources) -> pd.DataFrame:
 
 
 def label_counts(src: FigureSources) -> pd.DataFrame | None:
-    return None if src.dataset is None else src.dataset.label_counts()
+    """Label counts per client (None for a regression target: it has no classes)."""
+    if src.dataset is None or getattr(src.dataset, "is_regression", False):
+        return None
+    return src.dataset.label_counts()
+
+
+def target_values(src: FigureSources) -> pd.DataFrame | None:
+    """``client, split, value`` of a regression target (None for classification)."""
+    if src.dataset is None or not getattr(src.dataset, "is_regression", False):
+        return None
+    from .plots.data_plots import target_frame
+    ds = src.dataset
+    return target_frame(ds.client_ids, ds.y_train, ds.y_test)
 
 
 def _only(src: FigureSources) -> SimulationResult:

@@ -109,3 +109,56 @@ def test_bad_regression_label_is_an_error_and_keeps_the_dataset(tmp_path, monkey
     assert app.error and "Could not load slopes.csv" in app.error[0].value
     assert app.session_state["fl.dataset"].name != "slopes"
     assert not app.session_state["fl.dataset"].is_regression
+
+
+def test_explain_says_why_class_only_explainers_do_not_apply(at):
+    at.switch_page("pages/explain.py").run()
+    _ok(at)
+    notes = " ".join(str(i.value) for i in at.info) + " ".join(str(c.value) for c in at.caption)
+    assert "continuous target" in notes
+    assert "membership_shap_bar" in [s["layout"]["meta"]["name"] for s in chart_specs(at)]
+
+
+def test_export_latex_and_figure_pack_rank_by_rmse(at):
+    from fedcore.ui.export_view import session_figures
+
+    at.switch_page("pages/export.py").run()
+    _ok(at)
+    [latex] = [c.value for c in at.code if c.language == "latex"]
+    assert "Mean RMSE" in latex and "accuracy" not in latex.lower()
+    results = at.session_state["fl.results"]
+    best = min(results.values(), key=lambda r: r.client_metrics["rmse"].mean())
+    row = next(line for line in latex.splitlines() if line.startswith(best.method))
+    assert row.split("&")[1].strip().startswith(r"$\mathbf{")  # lowest mean RMSE in bold
+    figures = session_figures(results, at.session_state["fl.dataset"])
+    assert {"learning_curves", "client_accuracy", "worst_client_accuracy",
+            "target_distribution"} <= set(figures)
+    assert "label_distribution" not in figures
+    for name in ("learning_curves", "client_accuracy", "worst_client_accuracy"):
+        assert "RMSE" in figures[name][0].layout.yaxis.title.text, name
+
+
+def test_clusters_hover_and_members_show_rmse(at):
+    at.switch_page("pages/clusters.py").run()
+    _ok(at)
+    members = [d.value for d in at.dataframe if "Members" in d.value.columns]
+    assert members and "Mean RMSE" in members[0].columns
+    hover = " ".join(str(t.get("hovertemplate", "")) for s in chart_specs(at)
+                     if s["layout"]["meta"]["name"] == "embedding_scatter" for t in s["data"])
+    assert "RMSE" in hover and "accuracy" not in hover
+
+
+def test_a_stale_classification_result_gets_its_own_table(at):
+    """Results of both tasks in one session never share a table (nor crash a page)."""
+    from app_support import fake_result
+
+    at.session_state["fl.results"]["ifca-stale"] = fake_result()  # another dataset's run
+    at.switch_page("pages/simulate.py").run()
+    _ok(at)
+    tables = [d.value for d in at.dataframe if "run id" in d.value.columns]
+    assert len(tables) == 2
+    assert "mean RMSE" in tables[0].columns and "mean accuracy" in tables[1].columns
+    for page in ("performance", "clusters", "export"):
+        at.switch_page(f"pages/{page}.py").run()
+        assert not at.exception, (page, [e.value for e in at.exception])
+    del at.session_state["fl.results"]["ifca-stale"]
