@@ -48,6 +48,12 @@ def test_simulate_shows_rmse(at):
     assert all(r.task == "regression" for r in results.values())
     table = at.dataframe[0].value
     assert "mean RMSE" in table.columns and "mean accuracy" not in table.columns
+    assert table["mean RMSE"].tolist() == pytest.approx(
+        [r.client_metrics["rmse"].mean() for r in results.values()], abs=1e-4)
+    [curves] = [s for s in chart_specs(at) if s["layout"]["meta"]["name"].startswith("learning")]
+    assert curves["layout"]["meta"]["name"] == "learning_curves_mean_rmse"
+    assert "lower is better" in curves["layout"]["title"]["text"]
+    assert {s.label for s in at.selectbox} >= {"Training loss"}
 
 
 @pytest.mark.parametrize("page", ["performance", "clusters", "explain", "export", "data"])
@@ -101,6 +107,9 @@ def test_upload_suggests_regression_and_loads_it_when_chosen(tmp_path, monkeypat
     assert {m.label: m.value for m in app.metric}["Task"] == "regression"
     names = [s["layout"]["meta"]["name"] for s in chart_specs(app)]
     assert "target_distribution_box" in names and "label_distribution_heatmap" not in names
+    options = app.selectbox(key="w.data.name").options
+    assert any(o.startswith("nox [regression]") for o in options)
+    assert any(o.startswith("heart —") for o in options)
 
 
 def test_bad_regression_label_is_an_error_and_keeps_the_dataset(tmp_path, monkeypatch):
@@ -162,3 +171,22 @@ def test_a_stale_classification_result_gets_its_own_table(at):
         at.switch_page(f"pages/{page}.py").run()
         assert not at.exception, (page, [e.value for e in at.exception])
     del at.session_state["fl.results"]["ifca-stale"]
+
+
+def test_progress_text_names_rmse():
+    from fedcore.ui.progress import method_progress
+
+    class Bar:
+        def progress(self, value, text):
+            self.text = text
+
+    class Target:
+        def progress(self, value, text):
+            self.bar = Bar()
+            return self.bar
+
+    target = Target()
+    callback = method_progress("fedavg", container=target)
+    callback(1, 2, {"mean_rmse": 0.25, "mean_accuracy": float("nan"), "n_clusters": 1})
+    assert "mean RMSE (lower is better) 0.250" in target.bar.text
+    assert "accuracy" not in target.bar.text

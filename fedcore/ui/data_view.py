@@ -72,8 +72,11 @@ def _scenario_schema(scenario) -> dict:
 
 
 def _bundled_label(bundled: dict, name: str) -> str:
+    """``name [regression] — description``: regression datasets say so in the picker."""
     desc = getattr(bundled[name], "description", "") or ""
-    return f"{name} — {desc[:60]}" if desc else name
+    kind = getattr(bundled[name], "kind", "classification")
+    tag = f"{name} [regression]" if kind == "regression" else name
+    return f"{tag} — {desc[:60]}" if desc else tag
 
 
 def _index(options: list, value) -> int:

@@ -18,6 +18,7 @@ from .results_view import (
     results_tables,
     rounds_frame,
 )
+from .task_metrics import dataset_caption, score_text
 
 __all__ = ["run_form", "validate_methods", "run_methods", "leave_guard", "error_text",
            "n_true_groups", "results_table", "results_tables", "rounds_frame",
@@ -137,18 +138,6 @@ def _loss_widgets(task: str) -> tuple[str, float]:
     return loss, delta
 
 
-def dataset_caption(ds) -> str:
-    """One line describing the loaded dataset for the Simulate page."""
-    if getattr(ds, "is_regression", False):
-        target = ds.label_names[0] if len(ds.label_names) else "target"
-        what = f"regression of **{target}** (scored by RMSE, MAE and R²)"
-    else:
-        what = f"{ds.n_classes} classes"
-    return (f"Dataset **{ds.name}**: {ds.n_clients} clients, {ds.n_features} features, "
-            f"{what}. Each method runs with the same model, seed and data; every finished "
-            "run is saved to the runs folder automatically.")
-
-
 def validate_methods(methods: dict[str, dict]) -> str | None:
     """The first invalid method parameter as one sentence, or None when all are valid.
 
@@ -250,18 +239,12 @@ def run_methods(dataset, config: SimulationConfig, methods: dict[str, dict],
             key = state.store_result(result, oracle=method in oracle)
             saved = autosave(key, result)
             callback.bar.progress(1.0, text=f"{method}: done in {result.wall_seconds:.1f} s · "
-                                            + _score_text(result)
+                                            + score_text(result)
                                             + (" · saved" if saved else ""))
             done.append(key)
     finally:
         guard.empty()
     return done
-
-
-def _score_text(result) -> str:
-    if getattr(result, "is_regression", False):
-        return f"mean RMSE {result.mean_client_score:.3f} (lower is better)"
-    return f"mean accuracy {result.mean_client_accuracy:.3f}"
 
 
 #: While a run is in progress: ask before the tab is closed/reloaded, and before a sidebar

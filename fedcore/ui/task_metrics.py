@@ -48,3 +48,22 @@ def round_metrics(task: str) -> dict[str, str]:
     return {"mean_accuracy": "mean client accuracy",
             "worst_accuracy": "worst client accuracy",
             "mean_loss": "mean client loss", "n_clusters": "number of clusters"}
+
+
+def dataset_caption(ds) -> str:
+    """One line describing the loaded dataset for the Simulate page."""
+    if getattr(ds, "is_regression", False):
+        target = ds.label_names[0] if len(ds.label_names) else "target"
+        what = f"regression of **{target}** (scored by RMSE, MAE and R²)"
+    else:
+        what = f"{ds.n_classes} classes"
+    return (f"Dataset **{ds.name}**: {ds.n_clients} clients, {ds.n_features} features, "
+            f"{what}. Each method runs with the same model, seed and data; every finished "
+            "run is saved to the runs folder automatically.")
+
+
+def score_text(result) -> str:
+    """The headline score of a finished run for its progress bar."""
+    if getattr(result, "is_regression", False):
+        return f"mean RMSE {result.mean_client_score:.3f} (lower is better)"
+    return f"mean accuracy {result.mean_client_accuracy:.3f}"
