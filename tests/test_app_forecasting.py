@@ -61,3 +61,21 @@ def test_performance_shows_the_persistence_baseline_next_to_the_methods(at):
     box = next(s for s in chart_specs(at) if s["layout"]["meta"]["name"] == "accuracy_box_strip")
     assert "RMSE" in box["layout"]["yaxis"]["title"]["text"]
     assert any("persistence" in a.get("text", "") for a in box["layout"].get("annotations", []))
+
+
+def test_gains_and_per_cluster_table_use_rmse(at):
+    from fedcore.metrics import gains_over
+
+    at.switch_page("pages/performance.py").run()
+    _ok(at)
+    gain = next(s for s in chart_specs(at) if s["layout"]["meta"]["name"].startswith("gain_"))
+    assert "RMSE gain" in gain["layout"]["yaxis"]["title"]["text"]
+    results = {r.method: r for r in at.session_state["fl.results"].values()}
+    table = gains_over(results, baseline="fedavg")
+    local = results["local"].client_metrics.set_index("client")["rmse"]
+    fed = results["fedavg"].client_metrics.set_index("client")["rmse"]
+    expected = (fed - local).reindex(table["client"]).to_numpy()
+    np.testing.assert_allclose(table["gain"].to_numpy(), expected)  # positive = lower RMSE
+    clusters = [d.value for d in at.dataframe if "Members" in d.value.columns]
+    assert clusters and {"Mean RMSE", "Worst RMSE (largest)", "Mean MAE", "Mean R²"} <= set(
+        clusters[0].columns)
