@@ -97,7 +97,6 @@ def target_values(src: FigureSources) -> pd.DataFrame | None:
     """``client, split, value`` of a regression target (None for classification)."""
     if src.dataset is None or not getattr(src.dataset, "is_regression", False):
         return None
-    from .plots.data_plots import target_frame
     ds = src.dataset
     return target_frame(ds.client_ids, ds.y_train, ds.y_test)
 
@@ -135,3 +134,15 @@ def run_assignment_history(src: FigureSources) -> pd.DataFrame | None:
         "round": np.repeat(np.arange(1, history.shape[0] + 1), history.shape[1]),
         "client": np.tile(np.asarray(result.client_ids, dtype=str), history.shape[0]),
         "cluster": history.ravel()})
+
+
+def target_frame(client_ids, y_train, y_test) -> pd.DataFrame:
+    """Tidy ``client, split, value`` rows of every client's continuous targets."""
+    frames = []
+    for cid, tr, te in zip(client_ids, y_train, y_test):
+        for split, y in (("train", tr), ("test", te)):
+            y = np.asarray(y, dtype=np.float64).ravel()
+            frames.append(pd.DataFrame({"client": str(cid), "split": split, "value": y}))
+    if not frames:
+        return pd.DataFrame(columns=["client", "split", "value"])
+    return pd.concat(frames, ignore_index=True)

@@ -79,8 +79,8 @@ def target_distribution_box(targets: pd.DataFrame, label: str = "target",
     Parameters
     ----------
     targets : DataFrame
-        ``client, split, value`` rows (:func:`target_frame`); train and test are drawn
-        side by side so a shift between them is visible.
+        ``client, split, value`` rows (:func:`fedcore.figure_sources.target_frame`);
+        train and test are drawn side by side so a shift between them is visible.
     label : str
         The target's name (axis title).
     """
@@ -101,14 +101,3 @@ def target_distribution_box(targets: pd.DataFrame, label: str = "target",
     return finish(fig, "target_distribution_box", title, boxmode="group",
                   legend_title_text="split")
 
-
-def target_frame(client_ids, y_train, y_test) -> pd.DataFrame:
-    """Tidy ``client, split, value`` rows of every client's continuous targets."""
-    frames = []
-    for cid, tr, te in zip(client_ids, y_train, y_test):
-        for split, y in (("train", tr), ("test", te)):
-            y = np.asarray(y, dtype=np.float64).ravel()
-            frames.append(pd.DataFrame({"client": str(cid), "split": split, "value": y}))
-    if not frames:
-        return pd.DataFrame(columns=["client", "split", "value"])
-    return pd.concat(frames, ignore_index=True)

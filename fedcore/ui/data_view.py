@@ -230,7 +230,8 @@ def target_name(ds) -> str:
 def label_figure(ds, show_figure) -> None:
     """Label mix per client (heatmap) or, for a regression target, its distribution per
     client (train and test boxes)."""
-    from fedcore.plots import label_distribution_heatmap, target_distribution_box, target_frame
+    from fedcore.figure_sources import target_frame
+    from fedcore.plots import label_distribution_heatmap, target_distribution_box
 
     if getattr(ds, "is_regression", False):
         data = target_frame(ds.client_ids, ds.y_train, ds.y_test)
