@@ -87,7 +87,18 @@ def session_summary(src: FigureSources) -> pd.DataFrame:
 
 
 def label_counts(src: FigureSources) -> pd.DataFrame | None:
-    return None if src.dataset is None else src.dataset.label_counts()
+    """Label counts per client (None for a regression target: it has no classes)."""
+    if src.dataset is None or getattr(src.dataset, "is_regression", False):
+        return None
+    return src.dataset.label_counts()
+
+
+def target_values(src: FigureSources) -> pd.DataFrame | None:
+    """``client, split, value`` of a regression target (None for classification)."""
+    if src.dataset is None or not getattr(src.dataset, "is_regression", False):
+        return None
+    ds = src.dataset
+    return target_frame(ds.client_ids, ds.y_train, ds.y_test)
 
 
 def _only(src: FigureSources) -> SimulationResult:
@@ -102,7 +113,7 @@ def run_rounds(src: FigureSources) -> pd.DataFrame:
 
 def run_worst_rounds(src: FigureSources) -> pd.DataFrame | None:
     rounds = run_rounds(src)
-    return rounds if "worst_accuracy" in rounds else None
+    return rounds if "worst_accuracy" in rounds or "worst_rmse" in rounds else None
 
 
 def run_clients(src: FigureSources) -> pd.DataFrame:
@@ -123,3 +134,15 @@ def run_assignment_history(src: FigureSources) -> pd.DataFrame | None:
         "round": np.repeat(np.arange(1, history.shape[0] + 1), history.shape[1]),
         "client": np.tile(np.asarray(result.client_ids, dtype=str), history.shape[0]),
         "cluster": history.ravel()})
+
+
+def target_frame(client_ids, y_train, y_test) -> pd.DataFrame:
+    """Tidy ``client, split, value`` rows of every client's continuous targets."""
+    frames = []
+    for cid, tr, te in zip(client_ids, y_train, y_test):
+        for split, y in (("train", tr), ("test", te)):
+            y = np.asarray(y, dtype=np.float64).ravel()
+            frames.append(pd.DataFrame({"client": str(cid), "split": split, "value": y}))
+    if not frames:
+        return pd.DataFrame(columns=["client", "split", "value"])
+    return pd.concat(frames, ignore_index=True)

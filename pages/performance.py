@@ -15,21 +15,23 @@ if not results:
 
 with guard("Summary"):
     summary = performance_view.summary_table(results)
-    st.dataframe(summary, hide_index=True, column_config=performance_view.column_config(summary))
-    best = summary.sort_values("mean_accuracy", ascending=False).iloc[0]
-    fair = summary.sort_values("worst_accuracy", ascending=False).iloc[0]
-    c1, c2, c3 = st.columns(3)
-    c1.metric("Best mean accuracy", f"{best['mean_accuracy']:.3f}")
-    c1.caption(best["method"])
-    c2.metric("Best worst-client accuracy", f"{fair['worst_accuracy']:.3f}")
-    c2.caption(fair["method"])
-    c3.metric("Runs compared", len(summary))
+    shown = performance_view.with_persistence(summary, state.dataset())
+    st.dataframe(shown, hide_index=True, column_config=performance_view.column_config(shown))
+    if len(shown) > len(summary):
+        st.caption(f"**{performance_view.PERSISTENCE_LABEL}**: the forecast that tomorrow "
+                   "equals the last observed value, scored on the same test windows; a "
+                   "method whose RMSE is not below it has learned nothing useful.")
+    cols = st.columns(3)
+    for col, (label, value, run) in zip(cols, performance_view.headline(summary, results)):
+        col.metric(label, value)
+        col.caption(run)
+    cols[2].metric("Runs compared", len(summary))
 
 tab_clients, tab_gains, tab_rounds, tab_clusters = st.tabs(
     ["Per client", "Gains over baselines", "Over rounds", "Per cluster"])
-with tab_clients, guard("Client accuracy"):
-    performance_view.show_accuracy(results)
-    performance_view.show_worst(summary)
+with tab_clients, guard("Client scores"):
+    performance_view.show_accuracy(results, state.dataset())
+    performance_view.show_worst(shown)
 with tab_gains, guard("Gains"):
     performance_view.show_gains(results)
 with tab_rounds, guard("Rounds"):

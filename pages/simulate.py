@@ -12,14 +12,13 @@ ds = state.dataset()
 if ds is None:
     st.warning("Load a dataset on the Data page first.")
     st.stop()
-st.caption(f"Dataset **{ds.name}**: {ds.n_clients} clients, {ds.n_features} features, "
-           f"{ds.n_classes} classes. Each method runs with the same model, seed and data; "
-           "every finished run is saved to the runs folder automatically.")
+st.caption(simulate_view.dataset_caption(ds))
 
 submitted = None  # stays None when the form itself fails (banner shown)
 with guard("Simulation settings"):
     submitted = simulate_view.run_form(ds.n_clients, is_image=len(ds.input_shape) == 3,
-                                       n_true_groups=simulate_view.n_true_groups(ds))
+                                       n_true_groups=simulate_view.n_true_groups(ds),
+                                       task=getattr(ds, "task", "classification"))
 if submitted is not None:
     config, methods, oracle = submitted
     with guard("Simulation"):
@@ -34,7 +33,11 @@ if not results:
 
 st.subheader("Results")
 state.stale_notice(results)
-st.dataframe(simulate_view.results_table(results), hide_index=True)
+tables = simulate_view.results_tables(results)
+for task, table in tables:
+    if len(tables) > 1:
+        st.markdown(f"**{task.capitalize()} runs**")
+    st.dataframe(table, hide_index=True)
 with guard("Removing results"):
     simulate_view.delete_controls(results)
 with guard("Learning curves"):

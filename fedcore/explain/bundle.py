@@ -129,6 +129,10 @@ def explain_all(dataset: FederatedDataset, result: SimulationResult | None = Non
     ctx = ExplainContext(dataset, labels, desc, result, engine_or_model_builder,
                          engine_or_model_builder, reference_models)
     enabled = _enabled_explainers(ctx, model_attributions, disagreement, errors)
+    if getattr(dataset, "is_regression", False):
+        # Class-only explainers: a continuous target has no label mix to compare.
+        enabled.discard("label_divergence")
+        errors.append(REGRESSION_NOTE)
     if "cluster_models" in enabled and ctx.model_builder is None:
         try:
             ctx.model_builder = timed("model_build", keras_model_factory, dataset, result,
@@ -151,11 +155,28 @@ def explain_all(dataset: FederatedDataset, result: SimulationResult | None = Non
             errors.append(f"{MODEL_STEP_FAILURES[name]}: {exc}")
     out = ctx.outputs
     return ExplanationBundle(labels, desc, out.get("membership"), out.get("divergence"),
-                             out.get("label_divergence"),
-                             timed("label_shift", label_shift, dataset, labels),
+                             out.get("label_divergence", _NO_LABEL_DIVERGENCE),
+                             _label_shift(dataset, labels, timed),
                              timed("pixel_difference", pixel_difference, dataset, labels),
                              out.get("cluster_models"), out.get("summary"), timings, errors,
                              out.get("disagreement"))
+
+
+#: Why the class-only explainers are absent from a regression run's explanation.
+REGRESSION_NOTE = ("label divergence and label shift compare class distributions, which a "
+                   "continuous target does not have: the membership descriptors compare each "
+                   "client's target mean and spread instead")
+
+
+_NO_LABEL_DIVERGENCE = pd.DataFrame(columns=["cluster", "label", "label_index",
+                                             "cluster_fraction", "rest_fraction",
+                                             "difference"])
+
+
+def _label_shift(dataset, labels, timed) -> pd.DataFrame:
+    if getattr(dataset, "is_regression", False):
+        return pd.DataFrame(columns=["cluster", "n_clients", "n_samples", "js_divergence"])
+    return timed("label_shift", label_shift, dataset, labels)
 
 
 def _labels_to_explain(labels, result: SimulationResult | None) -> np.ndarray:

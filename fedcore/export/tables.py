@@ -45,7 +45,8 @@ def _cell(mean: float, std: float | None, decimals: int, bold: bool) -> str:
 
 
 def latex_table(df: pd.DataFrame, caption: str, label: str, std: pd.DataFrame | None = None,
-                decimals: int = 3, higher_is_better: bool = True, bold_best: bool = True,
+                decimals: int = 3, higher_is_better: bool | dict = True,
+                bold_best: bool = True,
                 index_name: str | None = None) -> str:
     """A booktabs ``table`` environment for the numeric table ``df``.
 
@@ -58,8 +59,9 @@ def latex_table(df: pd.DataFrame, caption: str, label: str, std: pd.DataFrame | 
     std : DataFrame, optional
         Same shape as ``df``; cells become ``$mean \\pm std$``.
     decimals : int
-    higher_is_better : bool
-        Which value is bold in each column (ties after rounding are all bold).
+    higher_is_better : bool or dict
+        Which value is bold in each column (ties after rounding are all bold); a dict
+        ``column -> bool`` when the columns differ (RMSE lowest, R² highest).
     bold_best : bool
     index_name : str, optional
         Header of the first column (default: ``df.index.name``).
@@ -70,7 +72,9 @@ def latex_table(df: pd.DataFrame, caption: str, label: str, std: pd.DataFrame | 
         Needs ``\\usepackage{booktabs}`` in the preamble.
     """
     values = df.astype(float).round(decimals)
-    best = values.max() if higher_is_better else values.min()
+    higher = (higher_is_better if isinstance(higher_is_better, dict)
+              else dict.fromkeys(df.columns, bool(higher_is_better)))
+    best = {c: values[c].max() if higher.get(c, True) else values[c].min() for c in df.columns}
     head = [latex_escape(index_name or df.index.name or "")]
     head += [latex_escape(c) for c in df.columns]
     lines = [r"\begin{table}[t]", r"\centering", rf"\caption{{{caption}}}",

@@ -13,7 +13,11 @@ from fedcore.plots.cluster_plots import (
     quality_table,
     similarity_heatmap,
 )
-from fedcore.plots.data_plots import client_size_bar, label_distribution_heatmap
+from fedcore.plots.data_plots import (
+    client_size_bar,
+    label_distribution_heatmap,
+    target_distribution_box,
+)
 from fedcore.plots.performance_plots import (
     accuracy_box_strip,
     gain_plot,
@@ -40,5 +44,5 @@ __all__ = [
     "figure_name", "register_theme", "embedding_scatter", "dendrogram_figure",
     "similarity_heatmap", "quality_table", "assignment_sankey", "cluster_size_bar",
     "label_distribution_heatmap", "client_size_bar", "learning_curves", "accuracy_box_strip",
-    "gain_plot", "worst_client_bar",
+    "gain_plot", "worst_client_bar", "target_distribution_box",
 ]

@@ -70,3 +70,34 @@ def client_size_bar(df: pd.DataFrame, size: str = "n_train", color: str | None =
     fig.update_xaxes(title_text=f"clients ({len(clients)})", type="category",
                      showticklabels=len(clients) <= MAX_TICK_LABELS)
     return finish(fig, "client_size_bar", title, showlegend=False)
+
+
+def target_distribution_box(targets: pd.DataFrame, label: str = "target",
+                            title: str | None = "Target distribution per client") -> go.Figure:
+    """One box per client of a continuous target (a regression task's label mix).
+
+    Parameters
+    ----------
+    targets : DataFrame
+        ``client, split, value`` rows (:func:`fedcore.figure_sources.target_frame`);
+        train and test are drawn side by side so a shift between them is visible.
+    label : str
+        The target's name (axis title).
+    """
+    fig = go.Figure()
+    clients = list(dict.fromkeys(targets["client"].astype(str)))
+    for split, color in (("train", "#0072B2"), ("test", "#E69F00")):
+        part = targets[targets["split"] == split]
+        if part.empty:
+            continue
+        fig.add_trace(go.Box(
+            x=part["client"].astype(str).to_numpy(), y=part["value"].to_numpy(float),
+            name=split, marker={"color": color, "size": 3}, boxpoints="outliers",
+            hovertemplate=f"client %{{x}}<br>{split}: %{{y:.3g}}<extra></extra>"))
+    fig.update_yaxes(title_text=label)
+    fig.update_xaxes(title_text=f"clients ({len(clients)})", type="category",
+                     categoryorder="array", categoryarray=clients,
+                     showticklabels=len(clients) <= MAX_TICK_LABELS)
+    return finish(fig, "target_distribution_box", title, boxmode="group",
+                  legend_title_text="split")
+

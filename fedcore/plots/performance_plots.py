@@ -23,7 +23,9 @@ MAX_LEGEND_ENTRIES = 12
 
 _METRIC_TITLES = {"mean_accuracy": "mean client accuracy", "worst_accuracy": "worst client "
                   "accuracy", "mean_loss": "mean client loss", "train_loss": "training loss",
-                  "n_clusters": "clusters"}
+                  "n_clusters": "clusters", "mean_rmse": "mean client RMSE",
+                  "worst_rmse": "worst client RMSE (largest)", "mean_mae": "mean client MAE",
+                  "mean_r2": "mean client R²"}
 
 
 def _base_method(method: str) -> str:
@@ -110,6 +112,11 @@ def _method_colors(methods) -> dict[str, str]:
     return {m: method_color(m) for m in methods}
 
 
+#: A regression run's per-round counterpart of each accuracy metric (its rounds have no
+#: accuracy): a figure asked for ``mean_accuracy`` of a regression run draws ``mean_rmse``.
+REGRESSION_COUNTERPART = {"mean_accuracy": "mean_rmse", "worst_accuracy": "worst_rmse"}
+
+
 def learning_curves(rounds: pd.DataFrame, metric: str = "mean_accuracy",
                     title: str | None = None) -> go.Figure:
     """One line per method of ``metric`` against ``round``.
@@ -117,8 +124,12 @@ def learning_curves(rounds: pd.DataFrame, metric: str = "mean_accuracy",
     Parameters
     ----------
     rounds : DataFrame
-        ``SimulationResult.rounds`` tables stacked with a ``method`` column.
+        ``SimulationResult.rounds`` tables stacked with a ``method`` column. Regression
+        rounds have ``mean_rmse``/``worst_rmse`` in place of the accuracy columns
+        (:data:`REGRESSION_COUNTERPART`).
     """
+    if metric not in rounds and REGRESSION_COUNTERPART.get(metric) in rounds:
+        metric = REGRESSION_COUNTERPART[metric]
     fig = go.Figure()
     methods = list(dict.fromkeys(rounds["method"]))
     colors = _method_colors(methods)
@@ -142,25 +153,33 @@ def learning_curves(rounds: pd.DataFrame, metric: str = "mean_accuracy",
 
 
 def accuracy_box_strip(table: pd.DataFrame, color: str = "cluster",
-                       title: str | None = "Client accuracy by method") -> go.Figure:
-    """One box of per-client accuracy per method, with every client as a point coloured by
-    ``color``.
+                       title: str | None = "Client accuracy by method",
+                       metric: str = "accuracy", label: str = "accuracy") -> go.Figure:
+    """One box of per-client ``metric`` (accuracy; RMSE on a regression task) per method,
+    with every client as a point coloured by ``color``.
 
     Parameters
     ----------
     table : DataFrame
         :func:`fedcore.metrics.client_accuracy_table` output (``method, client, cluster,
         accuracy, true_group``).
+    metric, label : str
+        The score column shown and how axes and hovers name it (``rmse``, ``RMSE``).
     color : str
         ``cluster`` or ``true_group``. Cluster ids are per method (cluster 0 of one method
         is unrelated to cluster 0 of another); true groups are shared by all methods.
     """
+    if metric == "accuracy" and "accuracy" not in table and "rmse" in table:
+        metric, label = "rmse", "RMSE"  # a regression run's clients (lower is better)
+        if title == "Client accuracy by method":
+            title = "Client RMSE by method (lower is better)"
+    score_label = label
     fig = go.Figure()
     data = table.copy()
     data[color] = data[color].fillna(-1).astype(int)
     methods = data["method"].astype(str)
     fig.add_trace(go.Box(
-        x=methods.to_numpy(), y=data["accuracy"].to_numpy(), name="all clients",
+        x=methods.to_numpy(), y=data[metric].to_numpy(), name="all clients",
         boxpoints=False, fillcolor="rgba(0,0,0,0.04)", line={"color": "#555555", "width": 1},
         hoverinfo="skip", showlegend=False))
     groups = list(data.groupby(color, sort=True))
@@ -173,7 +192,7 @@ def accuracy_box_strip(table: pd.DataFrame, color: str = "cluster",
                                      legendgroup=name, hoverinfo="skip",
                                      marker={"color": cluster_color(label), "size": 9}))
         fig.add_trace(go.Box(
-            x=part["method"].astype(str).to_numpy(), y=part["accuracy"].to_numpy(),
+            x=part["method"].astype(str).to_numpy(), y=part[metric].to_numpy(),
             name=name, legendgroup=name, showlegend=False,
             marker={"color": cluster_color(label), "size": 6,
                     "line": {"width": 0.5, "color": "white"}},
@@ -181,8 +200,8 @@ def accuracy_box_strip(table: pd.DataFrame, color: str = "cluster",
             pointpos=0, hoveron="points",
             customdata=part[["client"]].to_numpy(),
             hovertemplate=(f"client %{{customdata[0]}}<br>{word} {label}<br>"
-                           "accuracy %{y:.3f}<extra>%{x}</extra>")))
-    fig.update_yaxes(title_text="client accuracy")
+                           f"{score_label} %{{y:.3f}}<extra>%{{x}}</extra>")))
+    fig.update_yaxes(title_text=f"client {score_label}")
     fig.update_xaxes(title_text="method")
     legend_title = word + ("<br><sup>ids are per method</sup>" if color == "cluster" else "")
     if not show_legend and title:
@@ -191,8 +210,12 @@ def accuracy_box_strip(table: pd.DataFrame, color: str = "cluster",
                   legend_title_text=legend_title)
 
 
-def gain_plot(gains: pd.DataFrame, title: str | None = None) -> go.Figure:
-    """Per-client accuracy gain over the baseline, one box with points per method.
+def gain_plot(gains: pd.DataFrame, title: str | None = None,
+              label: str = "accuracy") -> go.Figure:
+    """Per-client gain over the baseline, one box with points per method.
+
+    A gain is positive when the method is better (for RMSE: the baseline's RMSE minus the
+    method's, :func:`fedcore.metrics.gains_over`); ``label`` names the metric.
 
     Parameters
     ----------
@@ -211,7 +234,8 @@ def gain_plot(gains: pd.DataFrame, title: str | None = None) -> go.Figure:
             customdata=part[["client"]].to_numpy(),
             hovertemplate="client %{customdata[0]}<br>gain %{y:+.3f}<extra></extra>"))
     fig.add_hline(y=0, line={"color": "#444444", "width": 1, "dash": "dot"})
-    fig.update_yaxes(title_text=f"accuracy gain over {baseline}")
+    better = " (RMSE reduction)" if label == "RMSE" else ""
+    fig.update_yaxes(title_text=f"{label} gain over {baseline}{better}")
     return finish(fig, f"gain_over_{baseline}", title or f"Per-client gain over {baseline}",
                   showlegend=False)
 
@@ -226,14 +250,23 @@ def worst_client_bar(summary: pd.DataFrame,
         :func:`fedcore.metrics.method_summary` output.
     """
     fig = go.Figure()
+    regression = "worst_rmse" in summary
     bars = [("worst_accuracy", "worst client", "#D55E00"),
             ("p10_accuracy", "10th percentile", "#E69F00"),
             ("mean_accuracy", "mean", "#0072B2")]
+    if regression:  # the worst client has the LARGEST error; the tail is the 90th percentile
+        bars = [("worst_rmse", "worst client (largest RMSE)", "#D55E00"),
+                ("p90_rmse", "90th percentile", "#E69F00"), ("mean_rmse", "mean", "#0072B2")]
+        if title == "Worst and 10th-percentile client accuracy":
+            title = "Worst and 90th-percentile client RMSE (lower is better)"
     for col, name, color in bars:
         if col in summary:
             fig.add_trace(go.Bar(x=summary["method"].astype(str).to_numpy(),
                                  y=summary[col].to_numpy(), name=name,
                                  marker={"color": color},
                                  hovertemplate=f"%{{x}}<br>{name}: %{{y:.3f}}<extra></extra>"))
-    fig.update_yaxes(title_text="client accuracy", range=[0, 1.02])
+    if regression:
+        fig.update_yaxes(title_text="client RMSE (lower is better)", rangemode="tozero")
+    else:
+        fig.update_yaxes(title_text="client accuracy", range=[0, 1.02])
     return finish(fig, "worst_client_bar", title, barmode="group")

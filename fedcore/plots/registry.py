@@ -67,5 +67,7 @@ FIGURES: dict[str, Figure] = _figures(
     Figure("assignment_sankey", cp.assignment_sankey),
     Figure("cluster_size_bar", cp.cluster_size_bar),
     Figure("client_size_bar", dp.client_size_bar),
+    Figure("target_distribution_box", dp.target_distribution_box, (
+        PackFigure("target_distribution", "session", src.target_values),)),
     Figure("gain_plot", pp.gain_plot),
 )

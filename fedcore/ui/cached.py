@@ -46,12 +46,36 @@ def upload_columns(content: bytes, filename: str) -> list[str]:
 
 @st.cache_data(show_spinner="Reading the upload…", max_entries=8)
 def upload_dataset(content: bytes, filename: str, client_column: str | None,
-                   label_column: str | None, seed: int = 0) -> FederatedDataset:
-    """The federated dataset of an uploaded file (raises DataError with a clear message)."""
+                   label_column: str | None, seed: int = 0,
+                   task: str = "classification") -> FederatedDataset:
+    """The federated dataset of an uploaded file (raises DataError with a clear message);
+    ``task`` is the user's choice of how the label column is read."""
     from fedcore.data import load_upload
     return load_upload(content, client_column=client_column or None,
                        label_column=label_column or None, seed=int(seed),
-                       max_bytes=MAX_UPLOAD_BYTES, filename=filename)
+                       max_bytes=MAX_UPLOAD_BYTES, filename=filename, task=task)
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def upload_task_hint(content: bytes, filename: str, client_column: str | None,
+                     label_column: str | None) -> tuple[str, str] | None:
+    """``(task, reason)`` the upload's label column looks like (a suggestion the page shows,
+    never applies), or None when the file cannot be read either way."""
+    import numpy as np
+
+    from fedcore.data import read_upload, suggest_task
+
+    for task in ("classification", "regression"):
+        try:
+            pool, _, _ = read_upload(content, client_column or None, label_column or None,
+                                     MAX_UPLOAD_BYTES, filename, task=task)
+        except Exception:  # noqa: BLE001 - e.g. too many classes: try it as a number
+            continue
+        values = (np.asarray(pool.label_names)[pool.y] if task == "classification"
+                  else np.asarray(pool.y))
+        hint = suggest_task(values)
+        return hint.task, hint.reason
+    return None
 
 
 @st.cache_resource(show_spinner=False)

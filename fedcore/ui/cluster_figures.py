@@ -79,12 +79,16 @@ def embedding_note(used: str, n_clients: int, fallback_reason: str | None = None
 
 
 def client_frame(result, labels: np.ndarray, coords: np.ndarray, dataset=None) -> pd.DataFrame:
-    """Tidy per-client table behind the embedding plot (hover data included)."""
+    """Tidy per-client table behind the embedding plot (hover data included): the
+    client's score is its primary metric, named by its label (``accuracy``, ``RMSE``)."""
+    from .task_metrics import metric_for
+
+    metric = metric_for({"r": result})
     cm = result.client_metrics.set_index("client").reindex(result.client_ids)
     df = pd.DataFrame({"client": result.client_ids, "x": coords[:, 0],
                        "y": coords[:, 1] if coords.shape[1] > 1 else 0.0,
                        "cluster": np.asarray(labels).astype(int),
-                       "accuracy": cm["accuracy"].to_numpy(dtype=float),
+                       metric.label: cm[metric.name].to_numpy(dtype=float),
                        "size": cm["n_train"].to_numpy()})
     if result.true_groups is not None:
         df["true_group"] = np.asarray(result.true_groups).astype(int)
@@ -98,20 +102,28 @@ def client_frame(result, labels: np.ndarray, coords: np.ndarray, dataset=None) -
     return df
 
 
+#: Score columns :func:`client_frame` may hold (the primary metric's label per task).
+SCORE_COLUMNS = ("accuracy", "RMSE")
+
+
 def embedding_figure(frame: pd.DataFrame, axis_name: str = "Component"):
     from fedcore.plots.cluster_plots import embedding_scatter
+    scores = tuple(c for c in SCORE_COLUMNS if c in frame.columns)
     extra = tuple(c for c in frame.columns
-                  if c not in ("client", "x", "y", "cluster", "size", "accuracy", "true_group"))
-    return embedding_scatter(frame, hover=("client", "size", "accuracy") + extra,
+                  if c not in ("client", "x", "y", "cluster", "size", "true_group") + scores)
+    return embedding_scatter(frame, hover=("client", "size") + scores + extra,
                              x_title=f"{axis_name} 1", y_title=f"{axis_name} 2")
 
 
 def members_table(result, labels: np.ndarray) -> pd.DataFrame:
-    """One row per cluster: its size, member clients by name, mean accuracy (and the true
-    groups it holds, when known)."""
+    """One row per cluster: its size, member clients by name, mean accuracy or, for a
+    regression run, mean RMSE (and the true groups it holds, when known)."""
+    from .task_metrics import metric_for
+
+    metric = metric_for({"r": result})
     ids = np.asarray(result.client_ids, dtype=object)
     labels = np.asarray(labels).astype(int)
-    acc = result.client_metrics.set_index("client").reindex(result.client_ids)["accuracy"]
+    acc = result.client_metrics.set_index("client").reindex(result.client_ids)[metric.name]
     acc = acc.to_numpy(dtype=float)
     truth = None if result.true_groups is None else np.asarray(result.true_groups)
     rows = []
@@ -119,7 +131,7 @@ def members_table(result, labels: np.ndarray) -> pd.DataFrame:
         at = labels == c
         row = {"Cluster": "noise" if c < 0 else f"cluster {c}", "Clients": int(at.sum()),
                "Members": ", ".join(str(i) for i in ids[at]),
-               "Mean accuracy": round(float(np.nanmean(acc[at])), 4)}
+               f"Mean {metric.label}": round(float(np.nanmean(acc[at])), 4)}
         if truth is not None:
             row["True groups"] = ", ".join(str(int(g)) for g in sorted(set(truth[at].tolist())))
         rows.append(row)

@@ -72,8 +72,11 @@ def _scenario_schema(scenario) -> dict:
 
 
 def _bundled_label(bundled: dict, name: str) -> str:
+    """``name [regression] — description``: regression datasets say so in the picker."""
     desc = getattr(bundled[name], "description", "") or ""
-    return f"{name} — {desc[:60]}" if desc else name
+    kind = getattr(bundled[name], "kind", "classification")
+    tag = f"{name} [regression]" if kind == "regression" else name
+    return f"{tag} — {desc[:60]}" if desc else tag
 
 
 def _index(options: list, value) -> int:
@@ -122,8 +125,29 @@ def upload_controls() -> None:
         label_col = None if label_col == AUTO else label_col
     else:
         st.caption("NPZ / LEAF JSON: clients and labels are read from the file itself.")
+    task = task_choice(content, filename, client_col, label_col)
     if st.button("Load upload", type="primary", key="data.upload.load"):
-        handle_upload(content, filename, client_col, label_col)
+        handle_upload(content, filename, client_col, label_col, task=task)
+
+
+def task_choice(content: bytes, filename: str, client_col, label_col) -> str:
+    """The user's choice of task (classification unless ticked), with the label column's
+    suggested task and its reason as a caption: a suggestion, never applied silently."""
+    regression = st.checkbox("The label is a continuous value (regression)", value=False,
+                             key="data.upload.regression",
+                             help="Ticked: the label column is read as a number and methods "
+                                  "are scored by MAE, RMSE and R². Unticked: each distinct "
+                                  "label value is a class.")
+    hint = cached.upload_task_hint(content, filename, client_col, label_col)
+    if hint is not None:
+        task, reason = hint
+        chosen = "regression" if regression else "classification"
+        advice = ("" if task == chosen else
+                  (" — tick the box above if it is" if task == "regression"
+                   else " — untick the box above if it is"))
+        st.caption(f"Suggestion: the label column looks like **{task}** ({reason}){advice}. "
+                   "Your choice decides.")
+    return "regression" if regression else "classification"
 
 
 def _guess(columns: list[str], candidates: tuple[str, ...], default: int = -1) -> int:
@@ -137,8 +161,11 @@ def _guess(columns: list[str], candidates: tuple[str, ...], default: int = -1) -
 
 
 def handle_upload(content: bytes, filename: str, client_column: str | None,
-                  label_column: str | None) -> bool:
+                  label_column: str | None, task: str = "classification") -> bool:
     """Read an upload into the session; a bad file shows ``st.error`` and changes nothing.
+
+    ``task``: how the label column is read (the user's choice; regression needs a finite
+    number in every labelled row).
 
     Returns
     -------
@@ -149,28 +176,34 @@ def handle_upload(content: bytes, filename: str, client_column: str | None,
         st.error("The client column and the label column must differ.")
         return False
     try:
-        ds = cached.upload_dataset(content, filename, client_column, label_column)
+        ds = cached.upload_dataset(content, filename, client_column, label_column, task=task)
     except Exception as exc:  # noqa: BLE001 - shown as a banner, the old dataset stays
         show_error(exc, f"Could not load {filename}")
         return False
     state.set_dataset(ds, {"kind": "upload", "filename": filename, "content": content,
                            "seed": 0, "client_column": client_column,
-                           "label_column": label_column})
-    st.success(f"Loaded {filename}: {ds.n_clients} clients.")
+                           "label_column": label_column, "task": task})
+    what = f", regression of {target_name(ds)}" if task == "regression" else ""
+    st.success(f"Loaded {filename}: {ds.n_clients} clients{what}.")
     return True
 
 
 def preview(ds) -> None:
-    """Clients, sizes, label distribution and a per-client feature summary."""
-    from fedcore.plots import client_size_bar, label_distribution_heatmap
+    """Clients, sizes, label distribution (a regression target's distribution per client)
+    and a per-client feature summary."""
+    from fedcore.plots import client_size_bar
 
     from .figures import show_figure
 
+    regression = getattr(ds, "is_regression", False)
     c1, c2, c3, c4 = st.columns(4)
     c1.metric("Clients", ds.n_clients)
     c2.metric("Samples (train + test)", int(ds.train_sizes().sum() + ds.test_sizes().sum()))
     c3.metric("Features", ds.n_features)
-    c4.metric("Classes", ds.n_classes)
+    if regression:
+        c4.metric("Task", "regression", help=f"Continuous target: {target_name(ds)}")
+    else:
+        c4.metric("Classes", ds.n_classes)
     if ds.provenance:
         with st.expander("Provenance (where the data comes from, how it was split)"):
             st.dataframe(provenance_frame(ds.provenance), hide_index=True)
@@ -178,9 +211,7 @@ def preview(ds) -> None:
     st.dataframe(summary, hide_index=True, height=min(400, 38 + 35 * len(summary)))
     left, right = st.columns(2)
     with left:
-        counts = ds.label_counts()
-        show_figure(label_distribution_heatmap(counts), "label distribution", counts.reset_index(),
-                    key="labels")
+        label_figure(ds, show_figure)
     with right:
         color = "true_group" if "true_group" in summary.columns else None
         show_figure(client_size_bar(summary, color=color), "client sizes", summary, key="sizes")
@@ -189,6 +220,27 @@ def preview(ds) -> None:
             example_images(ds)
     with st.expander("Feature summary per client (original units)"):
         st.dataframe(feature_summary(ds), hide_index=True)
+
+
+def target_name(ds) -> str:
+    """The name of a regression dataset's target (its single label name)."""
+    return str(ds.label_names[0]) if len(ds.label_names) else "target"
+
+
+def label_figure(ds, show_figure) -> None:
+    """Label mix per client (heatmap) or, for a regression target, its distribution per
+    client (train and test boxes)."""
+    from fedcore.figure_sources import target_frame
+    from fedcore.plots import label_distribution_heatmap, target_distribution_box
+
+    if getattr(ds, "is_regression", False):
+        data = target_frame(ds.client_ids, ds.y_train, ds.y_test)
+        show_figure(target_distribution_box(data, label=target_name(ds)),
+                    "target distribution", data, key="labels")
+        return
+    counts = ds.label_counts()
+    show_figure(label_distribution_heatmap(counts), "label distribution", counts.reset_index(),
+                key="labels")
 
 
 def provenance_frame(provenance: dict) -> pd.DataFrame:

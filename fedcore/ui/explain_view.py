@@ -111,6 +111,9 @@ def show_divergence(bundle) -> None:
     if len(bundle.divergence):
         show_figure(divergence_heatmap(bundle.divergence, bundle.label_divergence),
                     "divergence heatmap", bundle.divergence, key="divergence")
+    from fedcore.explain.bundle import REGRESSION_NOTE
+    if REGRESSION_NOTE in bundle.errors:
+        st.caption(f"No label divergence: {REGRESSION_NOTE}.")
     if len(bundle.label_divergence):
         show_figure(label_divergence_bars(bundle.label_divergence, bundle.label_shift),
                     "label divergence", bundle.label_divergence, key="label_div")

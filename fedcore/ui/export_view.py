@@ -22,14 +22,32 @@ def summary_frame(results: dict) -> pd.DataFrame:
 
 
 def latex_summary(results: dict) -> str:
-    """A booktabs table: mean / worst / p10 client accuracy, ARI and clusters per method."""
+    """A booktabs table: mean / worst / p10 client accuracy and ARI per method; for
+    regression runs mean / worst / p90 client RMSE, mean MAE, mean R² and ARI, the lowest
+    errors (highest R², ARI) in bold."""
     from fedcore.export import latex_table
 
-    df = summary_frame(results)[["mean_accuracy", "worst_accuracy", "p10_accuracy", "ari"]]
-    df.columns = ["Mean accuracy", "Worst client", "10th percentile", "ARI"]
+    from .task_metrics import metric_for
+
+    metric = metric_for(results)
+    summary = summary_frame(results)
+    if metric.higher_is_better:
+        columns = {"mean_accuracy": "Mean accuracy", "worst_accuracy": "Worst client",
+                   "p10_accuracy": "10th percentile", "ari": "ARI"}
+        what = "Client accuracy"
+    else:
+        columns = {"mean_rmse": "Mean RMSE", "worst_rmse": "Worst client RMSE",
+                   "p90_rmse": "90th percentile RMSE", "mean_mae": "Mean MAE",
+                   "mean_r2": "Mean R²", "ari": "ARI"}
+        what = "Client RMSE (lower is better)"
+    df = summary[list(columns)]
+    df.columns = list(columns.values())
+    higher = {label: name in ("accuracy", "ari", "mean_r2") or name.endswith("_accuracy")
+              for name, label in columns.items()}
     ds = state.dataset()
-    return latex_table(df, caption=f"Client accuracy and clustering on {ds.name if ds else ''}",
-                       label="tab:fedlens-methods", index_name="Method")
+    return latex_table(df, caption=f"{what} and clustering on {ds.name if ds else ''}",
+                       label="tab:fedlens-methods", index_name="Method",
+                       higher_is_better=higher)
 
 
 def session_figures(results: dict, dataset=None, shown: dict | None = None) -> dict:
@@ -72,7 +90,9 @@ def projector_zip(result, rep_name: str) -> bytes:
     from fedcore.export import write_projector
 
     rep = result.representations[rep_name]
-    meta = result.client_metrics[["client", "cluster", "accuracy"]].copy()
+    from .task_metrics import metric_for
+    score = metric_for({"r": result}).name
+    meta = result.client_metrics[["client", "cluster", score]].copy()
     if result.true_groups is not None:
         meta["true_group"] = np.asarray(result.true_groups)
     buf = io.BytesIO()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import streamlit as st
 
@@ -23,6 +24,14 @@ SUMMARY_COLUMNS = {
     "ari": ("ARI", "Adjusted Rand index of the method's clusters vs the true groups."),
     "n_clusters": ("Clusters", "Clusters the method ended with."),
     "wall_seconds": ("Seconds", "Wall-clock time of the run."),
+    "mean_rmse": ("Mean RMSE", "Mean test RMSE over clients (each client counts once; lower "
+                               "is better)."),
+    "worst_rmse": ("Worst client RMSE", "RMSE of the worst client (the largest)."),
+    "p90_rmse": ("90th percentile RMSE", "90th percentile of client RMSE (the worst-off "
+                                         "tenth of the clients)."),
+    "mean_mae": ("Mean MAE", "Mean absolute error averaged over clients."),
+    "mean_r2": ("Mean R²", "Coefficient of determination averaged over clients (1 = perfect, "
+                           "0 = no better than the client's own mean)."),
 }
 
 
@@ -44,6 +53,53 @@ def summary_table(results: dict) -> pd.DataFrame:
     return method_summary(results).round(4)
 
 
+#: How the persistence forecast is named in every table and figure of the page.
+PERSISTENCE_LABEL = "persistence (last value)"
+
+
+def persistence_scores(dataset) -> pd.DataFrame | None:
+    """Per-client scores of the persistence forecast on ``dataset``'s test windows (None
+    when the dataset was not made by the forecasting scenario)."""
+    if dataset is None or not getattr(dataset, "is_regression", False) or \
+            "forecasting" not in (dataset.provenance or {}):
+        return None
+    from fedcore.forecast_baseline import persistence_baseline
+    return persistence_baseline(dataset)
+
+
+def with_persistence(summary: pd.DataFrame, dataset) -> pd.DataFrame:
+    """``summary`` plus a row for the persistence forecast (needs no training, so no
+    clusters, ARI or time) when ``dataset`` is a forecasting dataset."""
+    scores = persistence_scores(dataset)
+    if scores is None or "mean_rmse" not in summary:
+        return summary
+    rmse = scores["rmse"].to_numpy(float)
+    rmse = rmse[np.isfinite(rmse)]
+    if not rmse.size:
+        return summary
+    row = {"method": PERSISTENCE_LABEL, "mean_rmse": rmse.mean(), "std": rmse.std(),
+           "worst_rmse": rmse.max(), "p90_rmse": np.percentile(rmse, 90),
+           "mean_mae": np.nanmean(scores["mae"]), "mean_r2": np.nanmean(scores["r2"])}
+    frame = pd.DataFrame([row]).reindex(columns=summary.columns)
+    return pd.concat([summary, frame.round(4)], ignore_index=True)
+
+
+def headline(summary: pd.DataFrame, results: dict) -> list[tuple[str, str, str]]:
+    """``(label, value, run)`` of the headline metrics: the best mean and the best worst
+    client on the task's primary metric (lowest RMSE for regression)."""
+    from .task_metrics import metric_for
+
+    metric = metric_for(results)
+    ascending = not metric.higher_is_better
+    best = summary.sort_values(f"mean_{metric.name}", ascending=ascending).iloc[0]
+    fair = summary.sort_values(f"worst_{metric.name}", ascending=ascending).iloc[0]
+    word = "lowest" if ascending else "best"
+    return [(f"Best mean {metric.label}" + (" (lowest)" if ascending else ""),
+             f"{best[f'mean_{metric.name}']:.3f}", str(best["method"])),
+            (f"Best worst-client {metric.label}" + (f" ({word})" if ascending else ""),
+             f"{fair[f'worst_{metric.name}']:.3f}", str(fair["method"]))]
+
+
 def readable(frame: pd.DataFrame) -> pd.DataFrame:
     """Column names for people: ``mean_accuracy`` -> ``Mean accuracy`` (tables on screen)."""
     names = {c: READABLE.get(c, str(c).replace("_", " ").capitalize()) for c in frame.columns}
@@ -52,14 +108,20 @@ def readable(frame: pd.DataFrame) -> pd.DataFrame:
 
 READABLE = {"ari": "ARI", "p10_accuracy": "P10 accuracy", "n_clusters": "Clusters",
             "wall_seconds": "Seconds", "std": "Std of accuracy", "method": "Run",
-            "n_train": "Training samples"}
+            "n_train": "Training samples", "mean_mae": "Mean MAE", "mean_rmse": "Mean RMSE",
+            "worst_rmse": "Worst RMSE (largest)", "mean_r2": "Mean R²",
+            "p90_rmse": "P90 RMSE"}
 
 
-def show_accuracy(results: dict) -> None:
-    """Box + strip of client accuracy per method, coloured by cluster or true group."""
+def show_accuracy(results: dict, dataset=None) -> None:
+    """Box + strip of client accuracy (RMSE for regression) per method, coloured by
+    cluster or true group."""
     from fedcore.metrics import client_accuracy_table
     from fedcore.plots import accuracy_box_strip
 
+    from .task_metrics import direction, metric_for
+
+    metric = metric_for(results)
     table = client_accuracy_table(results)
     has_truth = table["true_group"].notna().any()
     # True groups first when known: they mean the same for every method, cluster ids do not.
@@ -68,19 +130,29 @@ def show_accuracy(results: dict) -> None:
     if len(options) > 1:
         color = st.radio("Colour clients by", options, horizontal=True, key="w.perf.color",
                          format_func=lambda o: o.replace("_", " "),
-                         help="Each point is one client's test accuracy; the box summarises "
-                              "all clients of the method. Cluster ids are per method.")
+                         help=f"Each point is one client's test {metric.label}; the box "
+                              "summarises all clients of the method. Cluster ids are per "
+                              "method.")
     else:
         color = options[0]
         st.caption("Clients coloured by their cluster (ids are per method; no true groups "
                    "are known).")
-    show_figure(accuracy_box_strip(table, color=color), "client accuracy", table,
-                key="acc_box")
+    title = f"Client {metric.label} by method ({direction(metric)})"
+    fig = accuracy_box_strip(table, color=color, title=title, metric=metric.name,
+                             label=metric.label)
+    scores = persistence_scores(dataset) if not metric.higher_is_better else None
+    if scores is not None:
+        fig.add_hline(y=float(np.nanmean(scores["rmse"])), line={"dash": "dash",
+                                                                   "color": "#444444"},
+                      annotation_text=f"{PERSISTENCE_LABEL}: mean RMSE",
+                      annotation_position="top left")
+    show_figure(fig, f"client {metric.label}", table, key="acc_box")
 
 
 def show_worst(summary: pd.DataFrame) -> None:
     from fedcore.plots import worst_client_bar
-    show_figure(worst_client_bar(summary), "worst client accuracy", summary, key="worst")
+    what = "worst client RMSE" if "worst_rmse" in summary else "worst client accuracy"
+    show_figure(worst_client_bar(summary), what, summary, key="worst")
 
 
 def show_gains(results: dict) -> None:
@@ -88,13 +160,19 @@ def show_gains(results: dict) -> None:
     from fedcore.metrics import gains_over
     from fedcore.plots import gain_plot
 
+    from .task_metrics import metric_for
+
+    metric = metric_for(results)
+    if not metric.higher_is_better:
+        st.caption(f"Gain = the baseline's {metric.label} minus the method's: positive means "
+                   "the method's error is lower than the baseline's.")
     shown = False
     for baseline in BASELINES:
         # The first run of the baseline method (runs are keyed by their readable name).
         name = next((k for k, r in results.items() if r.method == baseline), None)
         if name is not None and len(results) > 1:
             gains = gains_over(results, baseline=name)
-            show_figure(gain_plot(gains), f"gain over {name}", gains,
+            show_figure(gain_plot(gains, label=metric.label), f"gain over {name}", gains,
                         key=f"gain_{baseline}")
             shown = True
     if not shown:
@@ -103,26 +181,39 @@ def show_gains(results: dict) -> None:
 
 
 def show_rounds(results: dict) -> None:
-    """Mean and worst client accuracy over rounds."""
+    """Mean and worst client accuracy (RMSE for regression) over rounds."""
     from fedcore.plots import learning_curves
 
     from .results_view import rounds_frame
+    from .task_metrics import metric_for, round_metrics, task_of
 
     data = rounds_frame(results)
     if data.empty:
         return
-    metric = st.radio("Metric over rounds", list(ROUND_METRICS), horizontal=True,
-                      format_func=ROUND_METRICS.get, key="w.perf.metric")
+    metric_for(results)  # one task (raises a clear error otherwise)
+    choices = round_metrics(task_of(next(iter(results.values()))))
+    state.keep_valid("w.perf.metric", list(choices))
+    metric = st.radio("Metric over rounds", list(choices), horizontal=True,
+                      format_func=choices.get, key="w.perf.metric")
     show_figure(learning_curves(data, metric=metric), f"{metric} over rounds", data,
                 key="rounds")
 
 
 def per_cluster_table(results: dict) -> pd.DataFrame:
-    """Size, member clients and mean/min accuracy of every cluster of every run."""
+    """Size, member clients and mean/worst accuracy of every cluster of every run; for
+    regression mean MAE, mean and worst (largest) RMSE and mean R²."""
     from fedcore.metrics import client_accuracy_table
 
+    from .task_metrics import metric_for
+
+    metric = metric_for(results)
     table = client_accuracy_table(results)
+    if metric.higher_is_better:
+        scores = {"mean_accuracy": ("accuracy", "mean"), "worst_accuracy": ("accuracy", "min")}
+    else:
+        scores = {"mean_mae": ("mae", "mean"), "mean_rmse": ("rmse", "mean"),
+                  "worst_rmse": ("rmse", "max"), "mean_r2": ("r2", "mean")}
     out = table.groupby(["method", "cluster"], sort=False).agg(
         clients=("client", "count"), members=("client", lambda c: ", ".join(map(str, c))),
-        mean_accuracy=("accuracy", "mean"), worst_accuracy=("accuracy", "min")).reset_index()
+        **scores).reset_index()
     return readable(out.round(4))

@@ -62,7 +62,8 @@ def restore_dataset():
         if source.get("kind") == "upload":
             content = (root() / UPLOADS / source["stored_as"]).read_bytes()
             ds = cached.upload_dataset(content, source["filename"], source.get("client_column"),
-                                       source.get("label_column"), int(source.get("seed", 0)))
+                                       source.get("label_column"), int(source.get("seed", 0)),
+                                       task=source.get("task", "classification"))
             return ds, {**source, "content": content}
     except Exception:  # noqa: BLE001 - a stale or broken state file: start from the default
         return None

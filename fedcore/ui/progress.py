@@ -29,9 +29,11 @@ def method_progress(method: str, container=None) -> Callable[[int, int, dict], N
     def callback(server_round: int, total: int, metrics: dict | None = None) -> None:
         frac = min(1.0, max(0.0, server_round / max(total, 1)))
         text = f"{method}: round {server_round}/{total}"
-        acc = (metrics or {}).get("mean_accuracy")
-        if acc is not None and not (isinstance(acc, float) and math.isnan(acc)):
-            text += f" · mean accuracy {float(acc):.3f}"
+        for key, label in (("mean_accuracy", "mean accuracy"),
+                           ("mean_rmse", "mean RMSE (lower is better)")):
+            value = (metrics or {}).get(key)
+            if value is not None and not (isinstance(value, float) and math.isnan(value)):
+                text += f" · {label} {float(value):.3f}"
         n_clusters = (metrics or {}).get("n_clusters")
         if n_clusters is not None:
             text += f" · {int(n_clusters)} cluster(s)"

@@ -26,6 +26,8 @@ def spec_for(result, source: dict):
         # The upload's own client/label columns and split seed make it reproducible from the
         # file (which the bundle ships).
         columns = {k: source[k] for k in ("client_column", "label_column") if source.get(k)}
+        if source.get("task", "classification") != "classification":
+            columns["task"] = source["task"]  # the user's choice of how the label is read
         data = dict(data=source.get("filename", "upload"), scenario=None,
                     n_clients=len(result.client_ids), data_seed=int(source.get("seed", 0)),
                     scenario_params=columns)

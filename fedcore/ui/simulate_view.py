@@ -11,13 +11,24 @@ from . import state
 from .errors import show_error
 from .forms import parse_ints, schema_widgets
 from .progress import method_progress
-from .results_view import delete_controls, learning_curves, results_table, rounds_frame
+from .results_view import (
+    delete_controls,
+    learning_curves,
+    results_table,
+    results_tables,
+    rounds_frame,
+)
+from .task_metrics import dataset_caption, score_text
 
 __all__ = ["run_form", "validate_methods", "run_methods", "leave_guard", "error_text",
-           "n_true_groups", "results_table", "rounds_frame", "learning_curves",
-           "delete_controls", "DEFAULT_METHODS"]
+           "n_true_groups", "results_table", "results_tables", "rounds_frame",
+           "learning_curves", "delete_controls", "DEFAULT_METHODS", "dataset_caption",
+           "REGRESSION_LOSSES"]
 
 DEFAULT_METHODS = ["fedavg", "flhc"]
+#: Training losses offered on a regression dataset (``FitConfig.loss``).
+REGRESSION_LOSSES = {"auto": "auto (mean squared error)", "mse": "mean squared error",
+                     "huber": "Huber (robust to outliers)"}
 
 
 #: Strategy parameters that set the number of clusters (what "use the known number of
@@ -25,8 +36,8 @@ DEFAULT_METHODS = ["fedavg", "flhc"]
 K_PARAMS = ("n_clusters", "k")
 
 
-def run_form(n_clients: int, is_image: bool = False, n_true_groups: int | None = None
-             ) -> tuple | None:
+def run_form(n_clients: int, is_image: bool = False, n_true_groups: int | None = None,
+             task: str = "classification") -> tuple | None:
     """The simulation form; returns ``(config, {method: params}, oracle methods)`` when
     submitted and every method's parameters are valid (else one error, nothing started).
 
@@ -58,6 +69,7 @@ def run_form(n_clients: int, is_image: bool = False, n_true_groups: int | None =
                              help="Proximal term; 0 = plain local SGD (FedAvg).")
         frac = c3.slider("Fraction of clients per round", 0.05, 1.0, 1.0, 0.05, key="w.sim.frac")
         seed = c4.number_input("Model seed", 0, 2**31 - 1, 0, key="w.sim.seed")
+        loss, delta = _loss_widgets(task)
         st.markdown("**Methods**")
         methods = st.multiselect("Methods to run", names,
                                  default=[m for m in DEFAULT_METHODS if m in names],
@@ -102,11 +114,28 @@ def run_form(n_clients: int, is_image: bool = False, n_true_groups: int | None =
                                   model=spec, fit=FitConfig(local_epochs=int(epochs),
                                                             batch_size=int(batch), lr=float(lr),
                                                             optimizer=optimizer,
-                                                            prox_mu=float(mu)))
+                                                            prox_mu=float(mu), loss=loss,
+                                                            huber_delta=float(delta)))
     except Exception as exc:  # noqa: BLE001
         show_error(exc, "Invalid settings")
         return None
     return config, chosen, oracle_methods
+
+
+def _loss_widgets(task: str) -> tuple[str, float]:
+    """Loss and Huber delta (regression only; a classification task trains on
+    cross-entropy, ``auto``)."""
+    if task != "regression":
+        return "auto", 1.0
+    c1, c2 = st.columns(2)
+    loss = c1.selectbox("Training loss", list(REGRESSION_LOSSES), format_func=REGRESSION_LOSSES.get,
+                        key="w.sim.loss",
+                        help="The regression loss each client minimises; MAE, RMSE and R² are "
+                             "reported whichever is chosen.")
+    delta = c2.number_input("Huber delta", 1e-6, 1e6, 1.0, format="%g", key="w.sim.huber_delta",
+                            help="Huber loss only: errors smaller than this (in the target's "
+                                 "units) are squared, larger ones count linearly.")
+    return loss, delta
 
 
 def validate_methods(methods: dict[str, dict]) -> str | None:
@@ -210,7 +239,7 @@ def run_methods(dataset, config: SimulationConfig, methods: dict[str, dict],
             key = state.store_result(result, oracle=method in oracle)
             saved = autosave(key, result)
             callback.bar.progress(1.0, text=f"{method}: done in {result.wall_seconds:.1f} s · "
-                                            f"mean accuracy {result.mean_client_accuracy:.3f}"
+                                            + score_text(result)
                                             + (" · saved" if saved else ""))
             done.append(key)
     finally:
