@@ -97,8 +97,14 @@ def target_values(src: FigureSources) -> pd.DataFrame | None:
     """``client, split, value`` of a regression target (None for classification)."""
     if src.dataset is None or not getattr(src.dataset, "is_regression", False):
         return None
-    ds = src.dataset
-    return target_frame(ds.client_ids, ds.y_train, ds.y_test)
+    return dataset_target_frame(src.dataset)
+
+
+def dataset_target_frame(ds) -> pd.DataFrame:
+    """``client, split, value`` of a regression dataset's target in its OWN units (stored
+    targets are standardised for training, see ``FederatedDataset.target_scale``)."""
+    return target_frame(ds.client_ids, [ds.raw_targets(y) for y in ds.y_train],
+                        [ds.raw_targets(y) for y in ds.y_test])
 
 
 def _only(src: FigureSources) -> SimulationResult:

@@ -149,3 +149,16 @@ def test_nox_forecasting_trains_with_default_settings_and_beats_persistence():
     assert cm["rmse"].mean() > 5.0  # ppb, not standard deviations (std ~22 ppb)
     raw_test = pd.Series(np.concatenate([ds.raw_targets(y) for y in ds.y_test]))
     assert raw_test.max() > 50.0  # the baseline compares raw last values with raw targets
+
+
+def test_target_figures_show_the_target_in_its_own_units():
+    """The Data preview / figure pack plot raw targets (ppb), not the standardised ones."""
+    from fedcore.data import resolve_dataset
+    from fedcore.figure_sources import dataset_target_frame
+
+    ds = resolve_dataset("nox", scenario="forecasting")
+    frame = dataset_target_frame(ds)
+    train = frame[frame["split"] == "train"]["value"]
+    mean, std = ds.target_scale
+    assert std > 1 and abs(train.mean() - mean) < 1e-3 * std
+    assert abs(train.std(ddof=0) - std) < 1e-3 * std

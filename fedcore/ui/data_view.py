@@ -230,11 +230,11 @@ def target_name(ds) -> str:
 def label_figure(ds, show_figure) -> None:
     """Label mix per client (heatmap) or, for a regression target, its distribution per
     client (train and test boxes)."""
-    from fedcore.figure_sources import target_frame
+    from fedcore.figure_sources import dataset_target_frame
     from fedcore.plots import label_distribution_heatmap, target_distribution_box
 
     if getattr(ds, "is_regression", False):
-        data = target_frame(ds.client_ids, ds.y_train, ds.y_test)
+        data = dataset_target_frame(ds)
         show_figure(target_distribution_box(data, label=target_name(ds)),
                     "target distribution", data, key="labels")
         return
