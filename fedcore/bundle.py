@@ -159,9 +159,26 @@ def _runs_table(run_entries: list[dict]) -> pd.DataFrame:
                      "model_seed": spec.get("config", {}).get("seed"),
                      "mean_client_accuracy": s.get("mean_client_accuracy"),
                      "worst_client_accuracy": s.get("worst_client_accuracy"),
+                     "mean_client_rmse": s.get("mean_client_rmse"),
+                     "worst_client_rmse": s.get("worst_client_rmse"),
                      "ari": s.get("ari"), "n_clusters": s.get("n_clusters"),
                      "dataset_fingerprint": s.get("dataset_fingerprint")})
     return pd.DataFrame(rows)
+
+
+#: LaTeX columns of the runs table: accuracy for classification runs, RMSE for regression.
+RUN_TABLE_COLUMNS = {"mean_client_accuracy": "Mean client accuracy",
+                     "worst_client_accuracy": "Worst client accuracy",
+                     "mean_client_rmse": "Mean client RMSE",
+                     "worst_client_rmse": "Worst client RMSE", "ari": "ARI"}
+
+
+def _runs_latex_frame(table: pd.DataFrame) -> pd.DataFrame:
+    """The runs table's numbers, without metric columns no run has (a classification-only
+    bundle shows no RMSE columns, a regression-only one no accuracy columns)."""
+    numeric = table.set_index("run")[list(RUN_TABLE_COLUMNS)].astype(float)
+    numeric = numeric.loc[:, numeric.notna().any() | (numeric.columns == "ari")]
+    return numeric.rename(columns=RUN_TABLE_COLUMNS)
 
 
 def make_bundle(runs, figures: dict | None = None, out_path: str | Path = "fedlens_bundle.zip",
@@ -204,9 +221,7 @@ def make_bundle(runs, figures: dict | None = None, out_path: str | Path = "fedle
         if not table.empty:
             (stage / "tables").mkdir()
             to_csv(table, stage / "tables" / "runs.csv", index=False)
-            numeric = table.set_index("run")[["mean_client_accuracy", "worst_client_accuracy",
-                                              "ari"]].astype(float)
-            numeric.columns = ["Mean client accuracy", "Worst client accuracy", "ARI"]
+            numeric = _runs_latex_frame(table)
             (stage / "tables" / "runs.tex").write_text(latex_table(
                 numeric, caption="Runs in this bundle.", label="tab:runs", index_name="Run"))
         for name, content in (data_files or {}).items():

@@ -25,6 +25,16 @@ from .store import read_json, save_run
 COMPARED_KEYS = ("mean_client_accuracy", "worst_client_accuracy", "ari", "n_clusters",
                  "assignments", "client_accuracy", "dataset_fingerprint")
 GRID_COMPARED = ("mean_client_accuracy", "worst_accuracy", "ari", "n_clusters")
+#: Also compared when the stored numbers have them (regression runs and grids).
+REGRESSION_KEYS = ("mean_client_rmse", "worst_client_rmse", "mean_client_mae",
+                   "mean_client_r2", "client_rmse", "client_mae", "client_r2")
+GRID_REGRESSION = ("mean_client_rmse", "worst_rmse", "mean_client_mae", "mean_client_r2")
+
+
+def compared_keys(stored, base: tuple, extra: tuple) -> tuple:
+    """``base`` plus the ``extra`` (regression) keys present in ``stored``: a regression
+    result is verified on its errors, not only on its (NaN) accuracy."""
+    return base + tuple(k for k in extra if k in stored)
 
 
 def _same(a, b, atol: float) -> bool:
@@ -88,7 +98,7 @@ def verify_bundle(zip_path: str | Path, workdir: str | Path | None = None,
     for run_dir in run_dirs:
         stored = read_json(run_dir / "summary.json")
         again = read_json(out / "runs" / run_dir.name / "summary.json")
-        for key in COMPARED_KEYS:
+        for key in compared_keys(stored, COMPARED_KEYS, REGRESSION_KEYS):
             rows.append({"kind": "run", "name": run_dir.name, "key": key,
                          "stored": stored.get(key), "reproduced": again.get(key),
                          "match": _same(stored.get(key), again.get(key), atol)})
@@ -96,7 +106,7 @@ def verify_bundle(zip_path: str | Path, workdir: str | Path | None = None,
         stored = pd.read_csv(grid_dir / "results.csv").set_index("cell_id").sort_index()
         again = collect_results(out / "grids" / grid_dir.name).set_index("cell_id").sort_index()
         for cell in stored.index:
-            for key in GRID_COMPARED:
+            for key in compared_keys(stored.columns, GRID_COMPARED, GRID_REGRESSION):
                 a = stored.at[cell, key]
                 b = again.at[cell, key] if cell in again.index else None
                 rows.append({"kind": "grid", "name": f"{grid_dir.name}/{cell}", "key": key,

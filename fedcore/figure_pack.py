@@ -9,6 +9,7 @@ import plotly.graph_objects as go
 from .errors import ConfigError
 from .figure_sources import PACKS, FigureSources
 from .plots import FIGURES
+from .regression_metrics import primary_metric
 
 
 def build_pack(pack: str, sources: FigureSources) -> dict[str, tuple[go.Figure, pd.DataFrame]]:
@@ -25,5 +26,17 @@ def build_pack(pack: str, sources: FigureSources) -> dict[str, tuple[go.Figure, 
             if data is None:
                 continue
             table = spec.table(data) if spec.table is not None else data
-            out[spec.file_name] = (entry.plot(data, **spec.kwargs), table)
+            out[file_name(spec.file_name, sources)] = (entry.plot(data, **spec.kwargs), table)
     return out
+
+
+def file_name(name: str, sources: FigureSources) -> str:
+    """``name`` with "accuracy" replaced by the primary metric of the sources' task, so a
+    regression pack's files say what they plot (``client_rmse.pdf``, not
+    ``client_accuracy.pdf``)."""
+    tasks = {getattr(r, "task", "classification") for r in sources.results.values()}
+    if sources.dataset is not None:
+        tasks.add(getattr(sources.dataset, "task", "classification"))
+    if tasks != {"regression"}:
+        return name
+    return name.replace("accuracy", primary_metric("regression").name)

@@ -140,10 +140,10 @@ def test_export_latex_and_figure_pack_rank_by_rmse(at):
     row = next(line for line in latex.splitlines() if line.startswith(best.method))
     assert row.split("&")[1].strip().startswith(r"$\mathbf{")  # lowest mean RMSE in bold
     figures = session_figures(results, at.session_state["fl.dataset"])
-    assert {"learning_curves", "client_accuracy", "worst_client_accuracy",
-            "target_distribution"} <= set(figures)
-    assert "label_distribution" not in figures
-    for name in ("learning_curves", "client_accuracy", "worst_client_accuracy"):
+    assert {"learning_curves", "client_rmse", "worst_client_rmse",
+            "target_distribution"} <= set(figures)  # file names say what is plotted
+    assert "label_distribution" not in figures and not [f for f in figures if "accuracy" in f]
+    for name in ("learning_curves", "client_rmse", "worst_client_rmse"):
         assert "RMSE" in figures[name][0].layout.yaxis.title.text, name
 
 
