@@ -81,6 +81,11 @@ def collect_results(grid_dir: str | Path, cell_ids: list[str] | None = None) -> 
         df[col] = pd.to_numeric(df[col], errors="coerce").astype(float)
     if grid_task(df) != "regression":
         df = df[TIDY_COLUMNS].copy()
+    else:
+        from .baselines import persistence_rows  # builds datasets: only for regression grids
+        extra = persistence_rows(grid_dir, df)
+        if len(extra):
+            df = pd.concat([df, extra[df.columns]], ignore_index=True)
     df["fedavg_diff"] = paired_differences(df) if len(df) else pd.Series(dtype=float)
     return df
 
