@@ -16,12 +16,12 @@ def _ok(at: AppTest) -> AppTest:
     return at
 
 
-def test_regression_grid_tables_and_figures_use_rmse(tmp_path, monkeypatch):
+def _form(tmp_path, monkeypatch, data: str, scenario: str) -> AppTest:
     monkeypatch.setenv("FEDLENS_RUNS", str(tmp_path))
     at = AppTest.from_file(APP, default_timeout=180).run()
     at.switch_page("pages/grids.py").run()
-    at.selectbox(key="w.grid.data").set_value("opt")
-    at.multiselect(key="w.grid.scenarios").set_value(["natural"])
+    at.selectbox(key="w.grid.data").set_value(data)
+    at.multiselect(key="w.grid.scenarios").set_value([scenario])
     at.multiselect(key="w.grid.methods").set_value(["fedavg", "local"])
     at.text_input(key="w.grid.seeds").set_value("0")
     at.number_input(key="w.grid.rounds").set_value(2)
@@ -30,8 +30,38 @@ def test_regression_grid_tables_and_figures_use_rmse(tmp_path, monkeypatch):
     at.text_input(key="w.grid.name").set_value("reg")
     at.number_input(key="w.grid.workers").set_value(0)
     at.multiselect(key="w.grid.formats").set_value([])
+    return at
+
+
+def _launch(at: AppTest) -> AppTest:
     [button] = [b for b in at.button if b.label == "Run grid"]
-    button.click().run()
+    return button.click().run()
+
+
+def test_the_grid_form_trains_with_the_chosen_loss(tmp_path, monkeypatch):
+    import json
+
+    at = _form(tmp_path, monkeypatch, "opt", "natural")
+    at.selectbox(key="w.grid.loss").set_value("huber")
+    at.number_input(key="w.grid.huber_delta").set_value(0.5)
+    _ok(_launch(at))
+    [spec] = [json.loads(p.read_text())
+              for p in tmp_path.glob("grids/reg/cells/*fedavg*/spec.json")]
+    assert spec["config"]["fit"]["loss"] == "huber"
+    assert spec["config"]["fit"]["huber_delta"] == 0.5
+
+
+def test_a_regression_loss_on_class_data_is_refused_before_any_cell(tmp_path, monkeypatch):
+    at = _form(tmp_path, monkeypatch, "heart", "natural")
+    at.selectbox(key="w.grid.loss").set_value("huber")
+    _launch(at)
+    assert not at.exception
+    assert any("does not fit a classification task" in e.value for e in at.error)
+    assert not list(tmp_path.glob("grids/reg/cells/*"))
+
+
+def test_regression_grid_tables_and_figures_use_rmse(tmp_path, monkeypatch):
+    at = _launch(_form(tmp_path, monkeypatch, "opt", "natural"))
     _ok(at)
     [tidy] = [d.value for d in at.dataframe if "cell_id" in d.value.columns]
     assert (tidy["task"] == "regression").all() and tidy["mean_client_rmse"].gt(0).all()

@@ -69,11 +69,13 @@ def build_grid(data: str, scenarios: list[str], methods: list[str], seeds: list[
                model: str = "mlp", hidden: tuple[int, ...] = (200,), lr: float = 0.05,
                local_epochs: int = 1, batch_size: int = 32, data_seed: int | None = None,
                params: list[str] | None = None, k_modes=("given",),
-               tune_seeds=()) -> GridSpec:
+               tune_seeds=(), loss: str = "auto", huber_delta: float = 1.0) -> GridSpec:
     """A :class:`GridSpec` from the dashboard form (same defaults as ``fedcore grid``).
 
     ``params`` are ``NAME.KEY=VALUE`` items where NAME is a method or a scenario of the grid;
-    ``k_modes`` and ``tune_seeds`` are ``--k`` and ``--tune-seeds``.
+    ``k_modes`` and ``tune_seeds`` are ``--k`` and ``--tune-seeds``; ``loss`` and
+    ``huber_delta`` are ``--loss`` and ``--huber-delta`` (a loss that does not fit a bundled
+    dataset's task is refused here, before any cell runs).
     """
     if not scenarios or not methods:
         raise ConfigError("choose at least one scenario and one method")
@@ -83,7 +85,11 @@ def build_grid(data: str, scenarios: list[str], methods: list[str], seeds: list[
                               model=ModelSpec(kind=model,
                                               hidden=() if model == "logreg" else hidden),
                               fit=FitConfig(local_epochs=int(local_epochs),
-                                            batch_size=int(batch_size), lr=float(lr)))
+                                            batch_size=int(batch_size), lr=float(lr),
+                                            loss=loss, huber_delta=float(huber_delta)))
+    from ..data import BUNDLED
+    if data in BUNDLED:
+        config.fit.loss_for(BUNDLED[data].kind)
     return GridSpec(data=data, scenarios=list(scenarios), methods=list(methods),
                     seeds=list(seeds), n_clients=int(n_clients), n_groups=int(n_groups),
                     samples_per_client=int(samples_per_client), data_seed=data_seed,

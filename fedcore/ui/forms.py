@@ -125,3 +125,27 @@ def parse_ints(text: str, name: str = "value") -> tuple[int, ...]:
     if any(v < 1 for v in values):
         raise ConfigError(f"{name}: every value must be >= 1, got {text!r}")
     return values
+
+
+#: Training losses offered on a regression dataset (``FitConfig.loss``).
+REGRESSION_LOSSES = {"auto": "auto (mean squared error)", "mse": "mean squared error",
+                     "huber": "Huber (robust to outliers)"}
+
+
+def loss_widgets(prefix: str, label: str = "Training loss",
+                 auto: str = REGRESSION_LOSSES["auto"]) -> tuple[str, float]:
+    """A regression loss (auto = MSE) and its Huber delta, keyed ``<prefix>.loss`` and
+    ``<prefix>.huber_delta`` (the Simulate form and the Grids form)."""
+    c1, c2 = st.columns(2)
+    names = {**REGRESSION_LOSSES, "auto": auto}
+    loss = c1.selectbox(label, list(names), format_func=names.get, key=f"{prefix}.loss",
+                        help="The regression loss each client minimises; MAE, RMSE and R² are "
+                             "reported whichever is chosen. Classification data always "
+                             "trains on cross-entropy (auto).")
+    delta = c2.number_input("Huber delta", 1e-6, 1e6, 1.0, format="%g",
+                            key=f"{prefix}.huber_delta",
+                            help="Huber loss only: errors smaller than this are squared, larger "
+                                 "ones count linearly. In standard deviations of the training "
+                                 "targets (targets are standardised for training; every "
+                                 "reported error is in the target's own units).")
+    return loss, delta

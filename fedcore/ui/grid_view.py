@@ -20,7 +20,7 @@ from fedcore.grid import dashboard as gd
 
 from . import state
 from .errors import show_error
-from .forms import parse_ints
+from .forms import loss_widgets, parse_ints
 
 REPORT = "fl.grid_report"
 PICK = "w.grid.pick"
@@ -85,6 +85,8 @@ def launch_form(root: str) -> tuple | None:
                               gd.source_param_lines(src), key="w.grid.params", height=68,
                               help="NAME is a method or a scenario of the grid, e.g. "
                                    "ifca.n_clusters=4 or dirichlet.alpha=0.1")
+        loss, delta = loss_widgets("w.grid", label="Training loss",
+                                   auto="auto (cross-entropy; MSE for regression data)")
         c1, c2 = st.columns(2)
         kmodes = c1.multiselect("K for methods that need it", ["given", "estimated"],
                                 default=["given"], key="w.grid.k",
@@ -108,7 +110,8 @@ def launch_form(root: str) -> tuple | None:
         grid = gd.build_grid(data, scen, meth, gd.parse_seeds(seeds), clients, groups, samples,
                              rounds, model=model, hidden=parse_ints(hidden, "hidden sizes"),
                              lr=lr, params=gd.parse_param_lines(params), k_modes=kmodes,
-                             tune_seeds=gd.parse_seeds(tune) if tune.strip() else ())
+                             tune_seeds=gd.parse_seeds(tune) if tune.strip() else (),
+                             loss=loss, huber_delta=delta)
     except Exception as exc:  # noqa: BLE001
         show_error(exc, "Invalid grid settings")
         return None

@@ -9,7 +9,7 @@ from fedcore.config import FitConfig, ModelSpec, SimulationConfig
 
 from . import state
 from .errors import show_error
-from .forms import parse_ints, schema_widgets
+from .forms import loss_widgets, parse_ints, schema_widgets
 from .progress import method_progress
 from .results_view import (
     delete_controls,
@@ -22,14 +22,9 @@ from .task_metrics import dataset_caption, score_text
 
 __all__ = ["run_form", "validate_methods", "run_methods", "leave_guard", "error_text",
            "n_true_groups", "results_table", "results_tables", "rounds_frame",
-           "learning_curves", "delete_controls", "DEFAULT_METHODS", "dataset_caption",
-           "REGRESSION_LOSSES"]
+           "learning_curves", "delete_controls", "DEFAULT_METHODS", "dataset_caption"]
 
 DEFAULT_METHODS = ["fedavg", "flhc"]
-#: Training losses offered on a regression dataset (``FitConfig.loss``).
-REGRESSION_LOSSES = {"auto": "auto (mean squared error)", "mse": "mean squared error",
-                     "huber": "Huber (robust to outliers)"}
-
 
 #: Strategy parameters that set the number of clusters (what "use the known number of
 #: groups" fills in).
@@ -127,15 +122,7 @@ def _loss_widgets(task: str) -> tuple[str, float]:
     cross-entropy, ``auto``)."""
     if task != "regression":
         return "auto", 1.0
-    c1, c2 = st.columns(2)
-    loss = c1.selectbox("Training loss", list(REGRESSION_LOSSES), format_func=REGRESSION_LOSSES.get,
-                        key="w.sim.loss",
-                        help="The regression loss each client minimises; MAE, RMSE and R² are "
-                             "reported whichever is chosen.")
-    delta = c2.number_input("Huber delta", 1e-6, 1e6, 1.0, format="%g", key="w.sim.huber_delta",
-                            help="Huber loss only: errors smaller than this (in the target's "
-                                 "units) are squared, larger ones count linearly.")
-    return loss, delta
+    return loss_widgets("w.sim")
 
 
 def validate_methods(methods: dict[str, dict]) -> str | None:
