@@ -36,6 +36,9 @@ from fedcore.dataset import FederatedDataset  # noqa: E402
 from fedcore.engine import VectorisedEngine  # noqa: E402
 from fedcore.models import get_flat_weights, set_flat_weights  # noqa: E402
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from flops import matmul_peak_gflops, sample_flops  # noqa: E402
+
 MODELS = {"mlp": ModelSpec("mlp", (200,)), "logreg": ModelSpec("logreg", ()),
           "cnn": ModelSpec("cnn", (64,))}
 FIT = FitConfig(local_epochs=1, batch_size=32, lr=0.05, optimizer="sgd")
@@ -122,21 +125,6 @@ def keras_rounds(engine, n_rounds: int, compile_per_client: bool) -> tuple[float
     return times[0], times[1:]
 
 
-def matmul_peak_gflops(n: int = 2048, repeats: int = 5) -> float:
-    """Best GFLOPS of one large (n x n) @ (n x n) float32 matmul: the machine's practical peak."""
-    import tensorflow as tf
-
-    a = tf.random.stateless_uniform((n, n), seed=(0, 1))
-    matmul = tf.function(tf.linalg.matmul)
-    matmul(a, a).numpy()  # trace and warm up
-    best = np.inf
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        matmul(a, a).numpy()
-        best = min(best, time.perf_counter() - t0)
-    return 2 * n ** 3 / best / 1e9
-
-
 def memory_gbps(n_floats: int = 2 ** 24, repeats: int = 5) -> float:
     """Best GB/s of ``a + b`` over two 64 MB float32 tensors (2 reads + 1 write)."""
     import tensorflow as tf
@@ -153,26 +141,9 @@ def memory_gbps(n_floats: int = 2 ** 24, repeats: int = 5) -> float:
 
 
 def round_flops(engine, samples_per_client: int, n_clients: int) -> float:
-    """Multiply-add FLOPs (x2) of one round: forward, weight and needed input gradients.
-
-    Per sample, each Dense/Conv2D layer costs ``2 * MACs`` forward, the same for its weight
-    gradient, and the same again for its input gradient except the first weighted layer
-    (its input is data). Bias adds, activations and the loss are ignored (O(outputs)). Padded
-    batch slots the engine may run are NOT counted: this is the work the workload needs.
-    """
-    total, first = 0, True
-    for layer in engine.model.layers:
-        kind = type(layer).__name__
-        if kind == "Dense":
-            macs = int(layer.kernel.shape[0]) * int(layer.kernel.shape[1])
-        elif kind == "Conv2D":
-            kh, kw, cin, cout = (int(s) for s in layer.kernel.shape)
-            macs = int(np.prod(layer.output.shape[1:3])) * kh * kw * cin * cout
-        else:
-            continue
-        total += 2 * macs * (2 if first else 3)
-        first = False
-    return float(total) * samples_per_client * n_clients * FIT.local_epochs
+    """Minimal FLOPs of one round (see :mod:`flops`): forward, weight and needed input
+    gradients of every sample; padded batch slots are NOT counted."""
+    return sample_flops(engine.model)[0] * samples_per_client * n_clients * FIT.local_epochs
 
 
 def hardware_floor(engine, eng_best: float, keras_round: float) -> None:

@@ -41,6 +41,9 @@ from fedcore.grid.batches import plan_batches  # noqa: E402
 from fedcore.grid.executors import GRID_REPRESENTATION_FLOATS  # noqa: E402
 from fedcore.grid.spec import GridSpec  # noqa: E402
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from flops import call_flops, matmul_peak_gflops  # noqa: E402
+
 METRICS = ("mean_accuracy", "worst_accuracy", "mean_loss", "train_loss", "n_clusters")
 
 
@@ -54,7 +57,8 @@ def benchmark_grid(quick: bool) -> GridSpec:
 
 
 class EngineTimer:
-    """Sums the wall time of the engine's training and evaluation calls while active."""
+    """Sums the wall time and the minimal FLOPs (:mod:`flops`) of the engine's training and
+    evaluation calls while active."""
 
     # Every training call (``fit``, ``fit_indexed``, a lockstep ``fit_many``) ends in fit_groups.
     METHODS = {"fit": ("fit_groups",), "evaluate": ("evaluate_matrix", "evaluate_own")}
@@ -63,9 +67,11 @@ class EngineTimer:
         from fedcore.engine.vectorised import VectorisedEngine
         self.cls, self.originals = VectorisedEngine, {}
         self.seconds = dict.fromkeys(self.METHODS, 0.0)
+        self.flops = dict.fromkeys(self.METHODS, 0.0)
 
-    def _wrap(self, kind, original):
+    def _wrap(self, kind, name, original):
         def timed(engine, *args, **kwargs):
+            self.flops[kind] += call_flops(name, engine, args, kwargs)
             t0 = time.perf_counter()
             try:
                 return original(engine, *args, **kwargs)
@@ -77,7 +83,7 @@ class EngineTimer:
         for kind, names in self.METHODS.items():
             for name in names:
                 self.originals[name] = getattr(self.cls, name)
-                setattr(self.cls, name, self._wrap(kind, self.originals[name]))
+                setattr(self.cls, name, self._wrap(kind, name, self.originals[name]))
         return self
 
     def __exit__(self, *exc):
@@ -96,7 +102,7 @@ def run_one_by_one(cells, retrace: bool) -> tuple[float, dict, dict]:
             if retrace:
                 clear_program_cache()
             out[cell.cell_id] = run_spec(cell.spec)[1]
-    return time.perf_counter() - t0, timer.seconds, out
+    return time.perf_counter() - t0, {**timer.seconds, "flops": timer.flops}, out
 
 
 def run_lockstep(cells, batch_cells: int | None) -> tuple[float, dict, dict, int]:
@@ -111,7 +117,8 @@ def run_lockstep(cells, batch_cells: int | None) -> tuple[float, dict, dict, int
                 if isinstance(res, str):
                     raise RuntimeError(f"{cell.cell_id} failed:\n{res}")
                 out[cell.cell_id] = res[1]
-    return time.perf_counter() - t0, timer.seconds, out, len(batches)
+    return (time.perf_counter() - t0, {**timer.seconds, "flops": timer.flops}, out,
+            len(batches))
 
 
 def run_grid_command_path(cells, workers: int) -> tuple[float, dict]:
@@ -149,6 +156,26 @@ def compare(reference: dict, other: dict) -> tuple[bool, float]:
                 for c in ref["client_accuracy"]]
         worst = max([worst] + [abs(a - b) for a, b in accs if a is not None])
     return same, worst
+
+
+def compute_floor(times: dict, flops: dict) -> None:
+    """Print the grid's compute floor: its minimal FLOPs at this machine's matmul peak.
+
+    No path that does the grid's training and evaluation can be faster than this on this
+    machine, so ``baseline / floor`` is the largest speed ratio any path could show.
+    """
+    peak = matmul_peak_gflops() * 1e9
+    total = flops["fit"] + flops["evaluate"]
+    floor = total / peak
+    print(f"compute floor: the grid's engine work is {total / 1e12:.2f} TFLOP (training "
+          f"{flops['fit'] / 1e12:.2f}, evaluation {flops['evaluate'] / 1e12:.2f}; minimal "
+          f"multiply-adds, benchmarks/flops.py); at this process's 2048^3 matmul peak "
+          f"({peak / 1e9:.0f} GFLOPS) that is >= {floor:.1f} s. Lockstep runs at "
+          f"{floor / times['lockstep']:.0%} of that peak overall.")
+    for name in ("baseline", "sequential"):
+        if name in times:
+            print(f"largest speed ratio ANY path could reach vs {name}: "
+                  f"{times[name] / floor:.1f}x ({name} / compute floor)")
 
 
 def load_note() -> str:
@@ -193,11 +220,13 @@ def main(argv=None) -> int:
           f"{floor:.1f} s")
     sec, engine_sec, lock, n_batches = run_lockstep(cells, args.batch_cells)
     times["lockstep"] = sec
+    rest = sec - engine_sec["fit"] - engine_sec["evaluate"]
     print(f"lockstep ({n_batches} batch(es)): {sec:.1f} s ({60 * len(cells) / sec:.1f} "
           f"cells/min; its batched fit calls {engine_sec['fit']:.1f} s, engine evaluation "
           f"{engine_sec['evaluate']:.1f} s (the strategies' loss matrices, per-round "
-          f"evaluation and loss profiles), the rest {sec - sum(engine_sec.values()):.1f} s "
+          f"evaluation and loss profiles), the rest {rest:.1f} s "
           "(strategies' numpy/sklearn work, data, summaries))")
+    compute_floor(times, engine_sec["flops"])
     paths = [("sequential", seq), ("lockstep", lock)]
     if args.workers:
         sec, grid_out = run_grid_command_path(cells, args.workers)

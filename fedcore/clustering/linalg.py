@@ -68,6 +68,21 @@ def gram_centred(X: np.ndarray, chunk: int = GRAM_CHUNK) -> tuple[np.ndarray, np
     return gram, x_dot_mean
 
 
+def span_coordinates(X: np.ndarray) -> np.ndarray:
+    """Coordinates (N, min(N, d)) of the centred rows of ``X`` in an orthonormal basis of
+    their span: every distance between rows, and between any means of rows, is unchanged.
+
+    Anything that only sees such distances (k-means: Lloyd steps and k-means++ seeding use
+    distances to means of rows) gives the same answer on these N columns as on the d original
+    ones, at a cost independent of d after one thin QR (``Xc^T = Q R``, coordinates ``R^T``).
+    """
+    X = np.asarray(X, dtype=np.float64)
+    centred = X - X.mean(axis=0)
+    with limited_threads():
+        r = np.linalg.qr(centred.T, mode="r")
+    return np.ascontiguousarray(r.T)
+
+
 def _fix_signs(vecs: np.ndarray) -> np.ndarray:
     """Make the largest-magnitude entry of every column positive (reproducible signs)."""
     if vecs.shape[1] == 0:
