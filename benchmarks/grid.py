@@ -174,7 +174,7 @@ def compute_floor(times: dict, flops: dict) -> None:
           f"{floor / times['lockstep']:.0%} of that peak overall.")
     for name in ("baseline", "sequential"):
         if name in times:
-            print(f"largest speed ratio ANY path could reach vs {name}: "
+            print(f"largest speed ratio any path doing this work could reach vs {name}: "
                   f"{times[name] / floor:.1f}x ({name} / compute floor)")
 
 

@@ -68,7 +68,11 @@ class ClientTrace:
         rng = np.random.default_rng([seed, 99])
         self.anchors = np.sort(rng.choice(n_clients, size=min(N_ANCHORS, n_clients),
                                           replace=False))
-        self.anchor_weights = np.zeros((len(self.anchors), n_params), dtype=np.float32)
+        # Where each anchor's latest local weights are: (round output array, row). Copying
+        # 16 x P floats every round cost ~3 ms per cell-round; the arrays are never written
+        # after the round, so keeping a reference is enough.
+        self._anchor_rows: list = [None] * len(self.anchors)
+        self._n_params = n_params
 
     def _reduce(self, arr: np.ndarray) -> np.ndarray:
         return arr if self.sketch is None else np.asarray(arr @ self.sketch, dtype=np.float32)
@@ -87,7 +91,17 @@ class ClientTrace:
         pos = np.searchsorted(self.anchors, idx)
         hit = (pos < len(self.anchors)) & (self.anchors[np.minimum(pos, len(self.anchors) - 1)]
                                            == idx)
-        self.anchor_weights[pos[hit]] = fit_out.weights[rows[hit]]
+        for slot, row in zip(pos[hit].tolist(), rows[hit].tolist()):
+            self._anchor_rows[slot] = (fit_out.weights, row)
+
+    @property
+    def anchor_weights(self) -> np.ndarray:
+        """(n_anchors, P) latest local weights of the anchor clients (zeros if untrained)."""
+        out = np.zeros((len(self.anchors), self._n_params), dtype=np.float32)
+        for slot, ref in enumerate(self._anchor_rows):
+            if ref is not None:
+                out[slot] = ref[0][ref[1]]
+        return out
 
 
 def target_summary(dataset) -> np.ndarray:

@@ -41,8 +41,10 @@ class EvalProgram:
         self.own, self.shared = self.for_loss(Loss())
         n_params = layout[-1][3]
 
+        # autograph=False on every program: see fedcore.engine.trainer (explicit loops only).
         @tf.function(input_signature=[tf.TensorSpec([None, n_features], tf.float32),
-                                      tf.TensorSpec([None, n_params], tf.float32)])
+                                      tf.TensorSpec([None, n_params], tf.float32)],
+                     autograph=False)
         def outputs(x, flat):
             return forward(split_flat(flat, layout), x, shared=True)
 
@@ -69,7 +71,7 @@ class EvalProgram:
             tf.TensorSpec([None], y_dtype(loss)),
             tf.TensorSpec([None, n_params], tf.float32),
             tf.TensorSpec([None, None, None], tf.int32),
-            tf.TensorSpec([None, None, None], tf.float32)])
+            tf.TensorSpec([None, None, None], tf.float32)], autograph=False)
         def own(x_all, y_all, flat, rows, mask):
             weights = split_flat(flat, layout)
             zeros = tf.zeros([tf.shape(flat)[0]], tf.float32)
@@ -91,7 +93,7 @@ class EvalProgram:
         @tf.function(input_signature=[
             tf.TensorSpec([None, n_features], tf.float32),
             tf.TensorSpec([None], y_dtype(loss)),
-            tf.TensorSpec([None, n_params], tf.float32)])
+            tf.TensorSpec([None, n_params], tf.float32)], autograph=False)
         def shared(x, y, flat):
             return _scores(split_flat(flat, layout), x, y, shared=True)
 

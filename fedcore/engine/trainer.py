@@ -76,7 +76,9 @@ class TrainProgram:
             tf.TensorSpec([], tf.float32),  # mu
         ]
 
-        @tf.function(input_signature=signature)
+        # autograph=False: the loop is an explicit tf.while_loop and every Python branch is
+        # on a Python value, so autograph would only rewrite the source -- ~3 s per process.
+        @tf.function(input_signature=signature, autograph=False)
         def program(x_all, y_all, start_parts, start_index, rows, mask, last_epoch, lr, mu):
             n_clients = tf.shape(rows)[1]
             # The few distinct start models (one for FedAvg, K for IFCA, one per cell in a

@@ -252,7 +252,8 @@ class VectorisedEngine(EngineEvaluation):
             tf.constant(plan.last_epoch), tf.constant(fit.lr, tf.float32),
             tf.constant(fit.prox_mu, tf.float32))
         for (_, _, a, b), tensor in zip(self.layout, new_w):
-            out[:, a:b] = tensor.numpy().reshape(len(clients), -1)
+            # np.asarray views the tensor's buffer; .numpy() would copy it once more first.
+            out[:, a:b] = np.asarray(tensor).reshape(len(clients), -1)
         return part_loss.numpy(), part_bad.numpy()
 
     # ---- helpers ---------------------------------------------------------------------------
