@@ -108,9 +108,13 @@ def test_two_node_ray_cluster_runs_lockstep_batches_like_local(two_node_cluster,
                                             fit=FitConfig(batch_size=8, lr=0.1)).to_dict())
     cells = grid.cells()
     run_cells(cells, tmp_path / "local", workers=0, batch_cells=2)
+    calls = []
     report = run_cells(cells, tmp_path / "ray", executor="ray", ray_address=two_node_cluster,
-                       workers=2, batch_cells=2)
+                       workers=2, batch_cells=2, progress=lambda *a: calls.append(a))
     assert report.computed == 4 and not report.failed
+    # Each batch's two rounds came back through the Ray queue, before its cells.
+    assert [c[6] for c in calls] == sorted(c[6] for c in calls) and calls[-1][6] == 1.0
+    assert sum(c[4] == "" for c in calls) == 2 * 2 and 0 < calls[0][6] < 1 and calls[0][4] == ""
     nodes = {n["NodeID"] for n in ray.nodes() if n["Alive"]}
     assert len(nodes) == 2
     for cell in cells:

@@ -15,43 +15,53 @@ from __future__ import annotations
 
 import concurrent.futures as cf
 import importlib
+import inspect
 import multiprocessing as mp
 import os
-import sys
 import threading
 import time
 import traceback
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
+from functools import partial
 from pathlib import Path
 
 from ..errors import ConfigError
 from ..store import is_complete, save_run
+from . import round_progress
 from .batches import plan_batches
+from .round_progress import CounterProgress, GridShare
 from .spec import GridCell
+
+__all__ = ["CounterProgress", "DEFAULT_BACKEND", "EXECUTORS", "GridReport", "execute_batch",
+           "execute_cell", "resolve_backend", "run_cells", "run_spec"]
 
 #: "module:function" computing (spec_dict, summary, SimulationResult) from a spec dict.
 DEFAULT_BACKEND = "fedcore.grid.executors:run_spec"
 EXECUTORS = ("local", "ray")
 
 
-def run_spec(spec_dict: dict):
-    """The real backend: :func:`fedcore.runner.run_experiment` + ``summary_dict``."""
+def run_spec(spec_dict: dict, on_round: Callable | None = None):
+    """The real backend: :func:`fedcore.runner.run_experiment` + ``summary_dict``;
+    ``on_round(done, total)`` after every round."""
     from ..runner import ExperimentSpec, run_experiment, summary_dict
     spec = ExperimentSpec.from_dict(spec_dict)
-    dataset, result = run_experiment(spec)
+    progress = None if on_round is None else (lambda r, total, _metrics: on_round(r, total))
+    dataset, result = run_experiment(spec, progress=progress)
     return spec.to_dict(), summary_dict(spec, dataset, result), result
 
 
-def _run_spec_batch(spec_dicts: list[dict], max_representation_floats: int | None = None) -> list:
+def _run_spec_batch(spec_dicts: list[dict], max_representation_floats: int | None = None,
+                    on_round: Callable | None = None) -> list:
     """Lockstep batch of the real backend (:mod:`fedcore.grid.lockstep`)."""
     from .lockstep import run_specs_lockstep
-    return run_specs_lockstep(spec_dicts, max_representation_floats)
+    return run_specs_lockstep(spec_dicts, max_representation_floats, on_round=on_round)
 
 
 #: A backend with a ``batch`` attribute computes a whole batch of cells together:
-#: ``batch(spec_dicts, max_representation_floats) -> [(spec, summary, result) or error
-#: text, ...]``; it may skip representations larger than the grid stores.
+#: ``batch(spec_dicts, max_representation_floats, on_round=None) -> [(spec, summary, result)
+#: or error text, ...]``; it may skip representations larger than the grid stores, and calls
+#: ``on_round(rounds done, rounds in the batch)`` after every round.
 run_spec.batch = _run_spec_batch
 
 
@@ -60,12 +70,18 @@ def resolve_backend(backend: str) -> Callable:
     return getattr(importlib.import_module(module), name)
 
 
-def execute_cell(cell_id: str, spec: dict, backend: str = DEFAULT_BACKEND) -> dict:
-    """Compute one cell (in any process); never raises for a failing experiment."""
+def execute_cell(cell_id: str, spec: dict, backend: str = DEFAULT_BACKEND,
+                 on_round: Callable | None = None) -> dict:
+    """Compute one cell (in any process); never raises for a failing experiment.
+
+    ``on_round`` reaches backends that take it (the real one does).
+    """
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     start = time.perf_counter()
     try:
-        spec_out, summary, result = resolve_backend(backend)(spec)
+        fn = resolve_backend(backend)
+        reports = on_round is not None and "on_round" in inspect.signature(fn).parameters
+        spec_out, summary, result = fn(spec, on_round=on_round) if reports else fn(spec)
         return {"cell_id": cell_id, "ok": True, "spec": spec_out, "summary": summary,
                 "result": result, "seconds": time.perf_counter() - start}
     except Exception:  # noqa: BLE001 - recorded in error.txt, the grid goes on
@@ -74,19 +90,24 @@ def execute_cell(cell_id: str, spec: dict, backend: str = DEFAULT_BACKEND) -> di
 
 
 def execute_batch(cells: list[tuple[str, dict]], backend: str = DEFAULT_BACKEND,
-                  max_representation_floats: int | None = None) -> list[dict]:
+                  max_representation_floats: int | None = None,
+                  on_round: Callable | None = None) -> list[dict]:
     """Compute a batch of ``(cell_id, spec)`` (one task); one :func:`execute_cell` dict each.
 
     With a backend that has a ``batch`` function the cells run in lockstep (one engine call
-    per round for all of them); otherwise one after another. Never raises.
+    per round for all of them); otherwise (or for one cell) one after another.
+    ``on_round(done, total)`` follows the batch's rounds (one cell's rounds, if alone; see
+    :mod:`fedcore.grid.round_progress`). Never raises.
     """
     fn = resolve_backend(backend)
     if getattr(fn, "batch", None) is None or len(cells) == 1:
-        return [execute_cell(cell_id, spec, backend) for cell_id, spec in cells]
+        alone = on_round if len(cells) == 1 else None
+        return [execute_cell(cell_id, spec, backend, alone) for cell_id, spec in cells]
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     start = time.perf_counter()
     try:
-        outs = fn.batch([spec for _, spec in cells], max_representation_floats)
+        outs = fn.batch([spec for _, spec in cells], max_representation_floats,
+                        on_round=on_round)
     except Exception:  # noqa: BLE001 - every cell of the batch records the error
         outs = [traceback.format_exc()] * len(cells)
     seconds = (time.perf_counter() - start) / len(cells)  # a shared batch: equal parts
@@ -128,28 +149,18 @@ def _record(out_dir: Path, outcome: dict, max_representation_floats: int | None)
     os.replace(tmp, cell_dir / "error.txt")
 
 
-class CounterProgress:
-    """``[grid] 3/12 done, 1 failed, 2 skipped | last rotation__ifca__seed0 (4.1 s)``."""
-
-    def __init__(self, stream=None, enabled: bool = True):
-        self.stream = stream or sys.stderr
-        self.enabled = enabled
-
-    def __call__(self, done: int, total: int, failed: int, skipped: int, last: str,
-                 seconds: float) -> None:
-        if not self.enabled:
-            return
-        tty = getattr(self.stream, "isatty", lambda: False)()
-        line = (f"[grid] {done}/{total} done, {failed} failed, {skipped} skipped"
-                + (f" | last {last} ({seconds:.1f} s)" if last else ""))
-        self.stream.write(("\r" + line + " " * 8) if tty else line + "\n")
-        if tty and done == total:
-            self.stream.write("\n")
-        self.stream.flush()
-
-
 #: Seconds between two checks of a pool worker that its driver is still alive.
 PARENT_POLL_SECONDS = 0.5
+
+
+#: Seconds the driver waits for a finished batch before it forwards round reports.
+ROUND_POLL_SECONDS = 0.5
+
+
+def _worker_init(driver_pid: int, report_queue) -> None:
+    """Pool initializer: watch the driver, and keep its round-report queue."""
+    _exit_when_orphaned(driver_pid)
+    round_progress.worker_init(report_queue)
 
 
 def _exit_when_orphaned(driver_pid: int) -> None:
@@ -171,65 +182,32 @@ def _tasks(batches: list[list[GridCell]]) -> list[list[tuple[str, dict]]]:
     return [[(c.cell_id, c.spec) for c in batch] for batch in batches]
 
 
-def _iter_local(batches: list[list[GridCell]], workers: int, backend: str, floats: int | None):
+def _iter_local(batches: list[list[GridCell]], workers: int, backend: str, floats: int | None,
+                on_round: Callable):
     if workers <= 0:  # in-process (tests, debugging)
-        for task in _tasks(batches):
-            yield from execute_batch(task, backend, floats)
+        for i, task in enumerate(_tasks(batches)):
+            yield from execute_batch(task, backend, floats, partial(on_round, i))
         return
-    pool = cf.ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("spawn"),
-                                  initializer=_exit_when_orphaned, initargs=(os.getpid(),))
+    context = mp.get_context("spawn")
+    reports = context.SimpleQueue()
+    pool = cf.ProcessPoolExecutor(max_workers=workers, mp_context=context,
+                                  initializer=_worker_init, initargs=(os.getpid(), reports))
     finished = False
     try:
-        futures = [pool.submit(execute_batch, task, backend, floats)
-                   for task in _tasks(batches)]
-        for fut in cf.as_completed(futures):
-            yield from fut.result()
+        waiting = {pool.submit(execute_batch, task, backend, floats,
+                               partial(round_progress.to_driver, i))
+                   for i, task in enumerate(_tasks(batches))}
+        while waiting:
+            done, waiting = cf.wait(waiting, timeout=ROUND_POLL_SECONDS,
+                                    return_when=cf.FIRST_COMPLETED)
+            round_progress.drain(reports, on_round)
+            for fut in done:
+                yield from fut.result()
         finished = True
     finally:
         # On Ctrl-C (or a failing save) do not wait for queued cells: they were not stored,
         # so the next invocation computes them.
         pool.shutdown(wait=finished, cancel_futures=not finished)
-
-
-def _ray_init(address: str | None, workers: int) -> bool:
-    """Connect to Ray; returns whether we started (and must stop) a local instance."""
-    os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")  # no telemetry over the network
-    import ray
-    if ray.is_initialized():
-        return False
-    if address:
-        ray.init(address=address, log_to_driver=False)
-        return True
-    # A local instance on the loopback only: Ray otherwise advertises the machine's network
-    # address (resolving 127.0.0.1 to it). Its "no cluster" mode keeps every socket on
-    # 127.0.0.1; the constant is read at call time, the variable by Ray's child processes.
-    os.environ["RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"] = "0"
-    from ray._private import ray_constants
-    ray_constants.ENABLE_RAY_CLUSTER = False
-    # Workers import fedcore (and test backends) via the driver's sys.path.
-    path = os.pathsep.join(p for p in sys.path if p)
-    ray.init(num_cpus=max(1, workers), include_dashboard=False, log_to_driver=False,
-             _node_ip_address="127.0.0.1",
-             runtime_env={"env_vars": {"PYTHONPATH": path, "TF_CPP_MIN_LOG_LEVEL": "2",
-                                       "RAY_USAGE_STATS_ENABLED": "0",
-                                       "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER": "0"}})
-    return True
-
-
-def _iter_ray(batches: list[list[GridCell]], workers: int, backend: str, address: str | None,
-              floats: int | None):
-    import ray
-    started = _ray_init(address, workers)
-    try:
-        # One task = one lockstep batch of cells.
-        remote = ray.remote(num_cpus=1, max_retries=0)(execute_batch)
-        refs = [remote.remote(task, backend, floats) for task in _tasks(batches)]
-        while refs:
-            ready, refs = ray.wait(refs, num_returns=1)
-            yield from ray.get(ready[0])
-    finally:
-        if started:
-            ray.shutdown()
 
 
 def run_cells(cells: list[GridCell], out_dir: str | Path, executor: str = "local",
@@ -253,7 +231,10 @@ def run_cells(cells: list[GridCell], out_dir: str | Path, executor: str = "local
     backend : str
         ``"module:function"`` mapping a spec dict to (spec, summary, result).
     progress : callable, optional
-        ``progress(done, total, failed, skipped, last_cell_id, seconds)``.
+        ``progress(done, total, failed, skipped, last_cell_id, seconds, fraction)``, called
+        when a cell is stored and after every round of a running batch (then with
+        ``last_cell_id=""``); ``fraction`` is the share of the grid done, counting the
+        finished rounds of running batches.
     batch_cells : int, optional
         Most cells per task, run in lockstep (:mod:`fedcore.grid.lockstep`; each cell's
         numbers equal its run alone); 1 runs cells one by one; default: automatic.
@@ -268,22 +249,33 @@ def run_cells(cells: list[GridCell], out_dir: str | Path, executor: str = "local
     report = GridReport(total=len(cells), skipped=len(cells) - len(pending))
     progress = progress or (lambda *a: None)
     if not pending:
-        progress(report.total, report.total, 0, report.skipped, "", 0.0)
+        progress(report.total, report.total, 0, report.skipped, "", 0.0, 1.0)
         return report
     if batch_cells is not None and int(batch_cells) < 1:
         raise ConfigError(f"--batch-cells must be >= 1 (got {batch_cells})")
     batches = plan_batches(pending, batch_cells, workers=max(workers, 1))
     workers = min(workers, len(batches)) if workers > 0 else 0
     floats = max_representation_floats
-    outcomes = (_iter_ray(batches, workers, backend, ray_address, floats) if executor == "ray"
-                else _iter_local(batches, workers, backend, floats))
+    share = GridShare(report.total, report.skipped, [[c.cell_id for c in b] for b in batches])
+
+    def tell(last: str, seconds: float) -> None:
+        progress(report.skipped + report.computed + len(report.failed), report.total,
+                 len(report.failed), report.skipped, last, seconds, share.fraction)
+
+    def on_round(batch: int, done: int, total: int) -> None:
+        share.round(batch, done, total)
+        tell("", 0.0)
+
+    from .ray_tasks import iter_ray
+    outcomes = (iter_ray(_tasks(batches), workers, backend, ray_address, floats, on_round)
+                if executor == "ray" else _iter_local(batches, workers, backend, floats, on_round))
     for outcome in outcomes:
         _record(out_dir, outcome, max_representation_floats)
         if outcome["ok"]:
             report.computed += 1
         else:
             report.failed.append(outcome["cell_id"])
-        progress(report.skipped + report.computed + len(report.failed), report.total,
-                 len(report.failed), report.skipped, outcome["cell_id"], outcome["seconds"])
+        share.cell(outcome["cell_id"])
+        tell(outcome["cell_id"], outcome["seconds"])
     report.seconds = time.perf_counter() - start
     return report

@@ -48,7 +48,7 @@ class _Cell:
 
 
 def simulate_lockstep(datasets: list, strategies: list, configs: list, shared=None,
-                      max_representation_floats: int | None = None) -> list:
+                      max_representation_floats: int | None = None, on_round=None) -> list:
     """Simulate several runs together; one ``SimulationResult`` (or error text) per run.
 
     Parameters
@@ -60,11 +60,14 @@ def simulate_lockstep(datasets: list, strategies: list, configs: list, shared=No
         Default: a :class:`~fedcore.engine.multi_cell.SharedEngine` over the datasets.
     max_representation_floats : int, optional
         Do not record per-client weights/updates larger than this (see ``ClientTrace``).
+    on_round : callable, optional
+        ``on_round(rounds done, rounds in the batch)`` after every lockstep round (progress).
     """
     if len({(c.model, c.fit) for c in configs}) > 1:
         raise ConfigError("a lockstep batch needs one model and one local-training setting")
     with threadpool_limits(limits=1, user_api="blas"):  # see fedcore.simulation.run_simulation
-        return _simulate(datasets, strategies, configs, shared, max_representation_floats)
+        return _simulate(datasets, strategies, configs, shared, max_representation_floats,
+                         on_round)
 
 
 def _attempt(cell: _Cell, step) -> bool:
@@ -122,7 +125,7 @@ def _round(cells: list[_Cell], r: int, shared, fit) -> bool:
     return True
 
 
-def _simulate(datasets, strategies, configs, shared, max_floats) -> list:
+def _simulate(datasets, strategies, configs, shared, max_floats, on_round) -> list:
     if shared is None:
         from ..engine.multi_cell import SharedEngine
         shared = SharedEngine(datasets, configs[0].model,
@@ -130,9 +133,12 @@ def _simulate(datasets, strategies, configs, shared, max_floats) -> list:
     t0 = time.perf_counter()
     cells = [_start(d, s, c, shared, max_floats)
              for d, s, c in zip(datasets, strategies, configs)]
-    for r in range(1, max(c.rounds for c in configs) + 1):
+    n_rounds = max(c.rounds for c in configs)
+    for r in range(1, n_rounds + 1):
         if not _round(cells, r, shared, configs[0].fit):
             break
+        if on_round is not None:
+            on_round(r, n_rounds)
     # Wall time is shared: each cell is charged an equal part of the batch.
     share = (time.perf_counter() - t0) / max(len(cells), 1)
     results = []
@@ -145,14 +151,14 @@ def _simulate(datasets, strategies, configs, shared, max_floats) -> list:
     return results
 
 
-def run_specs_lockstep(spec_dicts: list[dict],
-                       max_representation_floats: int | None = None) -> list:
+def run_specs_lockstep(spec_dicts: list[dict], max_representation_floats: int | None = None,
+                       on_round=None) -> list:
     """The real grid backend for a batch: ``(spec, summary, result)`` or error text per spec.
 
     Cells of one batch that use the same data (same scenario and data seed) share one
     dataset and its rows in the engine. With ``max_representation_floats`` (what the grid
     stores), per-client weight and update representations larger than that are not recorded
-    at all (the store would drop them).
+    at all (the store would drop them). ``on_round`` as in :func:`simulate_lockstep`.
     """
     from ..runner import ExperimentSpec, load_base_dataset, prepare_experiment, summary_dict
     specs = [ExperimentSpec.from_dict(d) for d in spec_dicts]
@@ -177,7 +183,8 @@ def run_specs_lockstep(spec_dicts: list[dict],
         runnable.append(i)
     if runnable:
         results = simulate_lockstep(datasets, strategies, [specs[i].config for i in runnable],
-                                    max_representation_floats=max_representation_floats)
+                                    max_representation_floats=max_representation_floats,
+                                    on_round=on_round)
         for i, dataset, result in zip(runnable, datasets, results):
             out[i] = result if isinstance(result, str) else (
                 specs[i].to_dict(), summary_dict(specs[i], dataset, result), result)

@@ -143,9 +143,12 @@ def run(grid, out_dir: Path, workers: int, formats: tuple[str, ...]):
     bar = st.progress(0.0, text=f"Grid of {n} cells: starting (the first cell includes "
                                 "TensorFlow's start-up)…")
 
-    def progress(done, total, failed, skipped, last, seconds):
-        text = f"{done}/{total} cells · {failed} failed · {skipped} already done"
-        bar.progress(min(1.0, done / max(total, 1)),
+    def progress(done, total, failed, skipped, last, seconds, fraction):
+        # fraction also counts the finished rounds of running lockstep batches, whose cells
+        # are all stored together at their end.
+        text = (f"{done}/{total} cells · {fraction:.0%} of all rounds · {failed} failed · "
+                f"{skipped} already done")
+        bar.progress(min(1.0, fraction),
                      text=text + (f" · last {last} ({seconds:.1f} s)" if last else ""))
 
     try:
