@@ -9,7 +9,7 @@ import plotly.graph_objects as go
 from .errors import ConfigError
 from .figure_sources import PACKS, FigureSources
 from .plots import FIGURES
-from .regression_metrics import primary_metric
+from .regression_metrics import common_task, primary_metric, task_of
 
 
 def build_pack(pack: str, sources: FigureSources) -> dict[str, tuple[go.Figure, pd.DataFrame]]:
@@ -34,9 +34,12 @@ def file_name(name: str, sources: FigureSources) -> str:
     """``name`` with "accuracy" replaced by the primary metric of the sources' task, so a
     regression pack's files say what they plot (``client_rmse.pdf``, not
     ``client_accuracy.pdf``)."""
-    tasks = {getattr(r, "task", "classification") for r in sources.results.values()}
+    tasks = [task_of(r) for r in sources.results.values()]
     if sources.dataset is not None:
-        tasks.add(getattr(sources.dataset, "task", "classification"))
-    if tasks != {"regression"}:
+        tasks.append(task_of(sources.dataset))
+    try:
+        if common_task(tasks) != "regression":
+            return name
+    except ConfigError:  # mixed sources: keep the generic name
         return name
     return name.replace("accuracy", primary_metric("regression").name)

@@ -18,7 +18,7 @@ from sklearn import metrics as skm
 
 from fedcore.clustering.linalg import limited_threads
 from fedcore.errors import ConfigError
-from fedcore.regression_metrics import REGRESSION_COLUMNS, primary_metric
+from fedcore.regression_metrics import REGRESSION_COLUMNS, common_task, primary_metric, task_of
 from fedcore.results import SimulationResult
 
 
@@ -92,11 +92,7 @@ def cluster_sizes(labels: np.ndarray) -> pd.DataFrame:
 
 def results_task(results: dict[str, SimulationResult]) -> str:
     """The one task of ``results`` (ConfigError when runs of both tasks are mixed)."""
-    tasks = {getattr(r, "task", "classification") for r in results.values()}
-    if len(tasks) > 1:
-        raise ConfigError("cannot compare classification and regression runs in one table; "
-                          "choose runs of one task")
-    return tasks.pop() if tasks else "classification"
+    return common_task(task_of(r) for r in results.values())
 
 
 def _score_columns(task: str) -> list[str]:
@@ -170,7 +166,7 @@ def run_summary(result: SimulationResult) -> dict:
         (the largest), ``p90_client_rmse``, ``mean_client_mae`` and ``mean_client_r2``
         instead of the accuracy keys. Both carry ``task`` and ``primary_metric``.
     """
-    task = getattr(result, "task", "classification")
+    task = task_of(result)
     metric = primary_metric(task)
     assignments = np.asarray(result.assignments)
     truth = result.true_groups

@@ -51,6 +51,28 @@ PRIMARY = {
 }
 
 
+def task_of(obj) -> str:
+    """The task of a dataset or result; objects saved before tasks existed are classification."""
+    return getattr(obj, "task", None) or "classification"
+
+
+def common_task(tasks, default: str = "classification") -> str:
+    """The one task shared by ``tasks`` (strings; an empty or missing entry is classification,
+    as saved before tasks existed); ``default`` when there are none.
+
+    Raises
+    ------
+    ConfigError
+        When both tasks occur: no table or figure can rank the two together.
+    """
+    found = {t if isinstance(t, str) and t else "classification" for t in tasks}
+    if len(found) > 1:
+        from .errors import ConfigError
+        raise ConfigError("classification and regression runs cannot share one table; "
+                          "choose runs of one task")
+    return found.pop() if found else default
+
+
 def primary_metric(task: str) -> Metric:
     """The metric that ranks methods on a ``task`` (``classification`` or ``regression``)."""
     return PRIMARY[task]

@@ -12,6 +12,7 @@ import numpy as np
 
 from .config import SimulationConfig
 from .errors import ConfigError
+from .regression_metrics import task_of
 
 
 @dataclass
@@ -155,7 +156,7 @@ def summary_dict(spec: ExperimentSpec, dataset, result) -> dict:
 
     truth = result.true_groups
     headline = run_summary(result)
-    if getattr(result, "task", "classification") == "regression":
+    if task_of(result) == "regression":
         scores = {f"{k}_client_{m}": _json_float(headline[f"{k}_client_{m}"])
                   for k, m in (("mean", "rmse"), ("worst", "rmse"), ("mean", "mae"),
                                ("mean", "r2"))}

@@ -23,6 +23,7 @@ from .data_cache import dataset_fingerprint
 from .dataset import FederatedDataset
 from .engine.protocol import Engine
 from .regression_eval import client_regression_table
+from .regression_metrics import task_of
 from .representations import ClientTrace, collect_representations
 from .results import SimulationResult
 from .rounds import RoundRecord, run_round
@@ -116,7 +117,7 @@ def build_result(strategy: Strategy, state: ServerState, ctx: SimulationContext,
                  wall_seconds: float) -> SimulationResult:
     """The :class:`SimulationResult` of a finished run."""
     dataset, config, last = ctx.dataset, ctx.config, recorder.last
-    task = getattr(dataset, "task", "classification")
+    task = task_of(dataset)
     if task == "regression":
         errors = client_regression_table(ctx.engine, dataset, state.models, state.assignments)
         scores = {"loss": last.loss, **{c: errors[c].to_numpy() for c in errors.columns}}

@@ -18,7 +18,7 @@ submitted = None  # stays None when the form itself fails (banner shown)
 with guard("Simulation settings"):
     submitted = simulate_view.run_form(ds.n_clients, is_image=len(ds.input_shape) == 3,
                                        n_true_groups=simulate_view.n_true_groups(ds),
-                                       task=getattr(ds, "task", "classification"))
+                                       task=ds.task)
 if submitted is not None:
     config, methods, oracle = submitted
     with guard("Simulation"):

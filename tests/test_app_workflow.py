@@ -182,7 +182,10 @@ def test_clusters_slider_reclusters_without_moving_the_layout(at):
 
 
 def test_clusters_other_clusterer_and_representation(at):
+    # Also on its own (pytest -k): open the Clusters page's what-if view first.
+    at.switch_page("pages/clusters.py").run()
     key = _key(at, "flhc")
+    at.radio(key=f"w.cl.{key}.view").set_value("what-if").run()
     at.selectbox(key=f"cl.rep.{key}").set_value("data_summary").run()
     _ok(at)
     prefix = f"w.cl.{key}.data_summary"

@@ -44,3 +44,22 @@ def test_written_tables_carry_the_persistence_row(grid_dir):
     summary = (grid_dir / "summary.csv").read_text()
     assert f"{METHOD},{NO_TRAINING}" in summary
     assert METHOD in (grid_dir / "table.tex").read_text()
+
+
+def test_persistence_scores_are_computed_once_and_kept(grid_dir, monkeypatch):
+    first = collect_results(grid_dir)
+    cached = sorted((grid_dir / "baselines").glob(f"*.{METHOD}.json"))
+    assert len(cached) == 2  # one per FedAvg cell
+
+    def no_rebuild(spec):
+        raise AssertionError("the dataset was rebuilt although its scores are kept")
+
+    monkeypatch.setattr("fedcore.grid.baselines.load_spec_dataset", no_rebuild)
+    again = collect_results(grid_dir)
+    cols = ["cell_id", "mean_client_rmse", "worst_rmse", "mean_client_r2", "fedavg_diff"]
+    assert again[again["method"] == METHOD][cols].equals(first[first["method"] == METHOD][cols])
+    monkeypatch.undo()
+    cached[0].write_text("{not json")  # a damaged file is recomputed, not trusted
+    repaired = collect_results(grid_dir)
+    assert repaired[repaired["method"] == METHOD][cols].equals(
+        first[first["method"] == METHOD][cols])

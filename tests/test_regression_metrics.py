@@ -29,3 +29,19 @@ def test_primary_metric_direction():
     acc, rmse = primary_metric("classification"), primary_metric("regression")
     assert acc.best([0.2, 0.9, np.nan]) == 0.9 and acc.worst([0.2, 0.9]) == 0.2
     assert rmse.best([0.2, 0.9]) == 0.2 and rmse.worst([0.2, 0.9, np.nan]) == 0.9
+
+
+def test_one_task_rule_for_results_tables_and_grids():
+    from types import SimpleNamespace
+
+    from fedcore.errors import ConfigError
+    from fedcore.regression_metrics import common_task, task_of
+    assert task_of(SimpleNamespace()) == "classification"  # saved before tasks existed
+    assert task_of(SimpleNamespace(task=None)) == "classification"
+    assert task_of(SimpleNamespace(task="regression")) == "regression"
+    assert common_task([]) == "classification"
+    assert common_task([], default="regression") == "regression"
+    assert common_task(["regression", "regression"]) == "regression"
+    assert common_task([None, "", "classification"]) == "classification"
+    with pytest.raises(ConfigError, match="cannot share one table"):
+        common_task(["regression", None])

@@ -24,6 +24,7 @@ from ..models import (
     param_layout,
     set_flat_weights,
 )
+from ..regression_metrics import task_of
 from .batching import (
     ConcatenatedSplit,
     check_split,
@@ -73,7 +74,7 @@ class VectorisedEngine(EngineEvaluation):
         self.dataset = dataset
         self.model_spec = model_spec
         self.seed = int(seed)
-        self.task = getattr(dataset, "task", "classification")
+        self.task = task_of(dataset)
         self.loss = FitConfig().loss_for(self.task) if loss is None else loss
         if self.loss.is_regression != (self.task == "regression"):
             raise ConfigError(f"loss {self.loss.kind!r} does not fit a {self.task} task")

@@ -13,6 +13,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from ..regression_metrics import common_task
+
 BASELINE = "fedavg"
 #: summary column -> tidy column of the metrics summarised as mean and std.
 SUMMARISED = {"accuracy": "mean_client_accuracy", "worst": "worst_accuracy", "ari": "ari"}
@@ -25,9 +27,7 @@ SUMMARY_COLUMNS = ["scenario", "variant", "method", "k", "n_seeds",
 
 def grid_task(tidy: pd.DataFrame) -> str:
     """The task of a grid's cells (tables written before tasks existed: classification)."""
-    if "task" in tidy and (tidy["task"] == "regression").any():
-        return "regression"
-    return "classification"
+    return common_task(tidy["task"].dropna()) if "task" in tidy else "classification"
 
 
 def primary_value(tidy: pd.DataFrame) -> str:

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ..params import Param, validate
+from ..regression_metrics import task_of
 
 if TYPE_CHECKING:
     from ..config import SimulationConfig
@@ -182,8 +183,7 @@ class Strategy:
         """The round's headline metrics: mean and worst client primary metric, mean finite
         loss (``mean_accuracy, worst_accuracy`` or, on a regression task, ``mean_rmse,
         worst_rmse`` where worst is the largest)."""
-        return state, headline_metrics(eval_out, getattr(ctx.dataset, "task",
-                                                         "classification"))
+        return state, headline_metrics(eval_out, task_of(ctx.dataset))
 
     def representations(self, state: ServerState,
                         ctx: SimulationContext) -> dict[str, Representation]:

@@ -7,15 +7,12 @@ one task only (a classification run and a regression run have no column in commo
 
 from __future__ import annotations
 
-from fedcore.regression_metrics import Metric, primary_metric
+from fedcore.regression_metrics import Metric, common_task, primary_metric, task_of
+
+__all__ = ["by_task", "direction", "metric_for", "round_metrics", "task_of"]
 
 #: Headline names of the summary columns, per task.
 TASK_WORDS = {"classification": "accuracy", "regression": "RMSE"}
-
-
-def task_of(result) -> str:
-    """The task of one result (results saved before regression existed are classification)."""
-    return getattr(result, "task", "classification") or "classification"
 
 
 def by_task(results: dict) -> dict[str, dict]:
@@ -28,11 +25,7 @@ def by_task(results: dict) -> dict[str, dict]:
 
 def metric_for(results: dict, default: str = "classification") -> Metric:
     """The primary metric of ``results`` (all of one task; ``default`` when empty)."""
-    tasks = {task_of(r) for r in results.values()} or {default}
-    if len(tasks) > 1:
-        from fedcore.errors import ConfigError
-        raise ConfigError("classification and regression runs cannot share one table")
-    return primary_metric(tasks.pop())
+    return primary_metric(common_task((task_of(r) for r in results.values()), default))
 
 
 def direction(metric: Metric) -> str:
