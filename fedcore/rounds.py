@@ -83,8 +83,9 @@ class RoundRecord:
         Cluster of every client after the round (a copy).
     diagnostics : dict
         ``{"round": r, **configure-time diagnostics, **aggregate-time diagnostics}``.
-    loss, accuracy : ndarray (N,)
-        Per-client evaluation (NaN for clients the evaluate plan left out).
+    loss, score : ndarray (N,)
+        Per-client evaluation: loss and the task's primary metric (accuracy, or RMSE on a
+        regression task); NaN for clients the evaluate plan left out.
     diverged : ndarray of int
         Clients whose local training produced NaN/inf (excluded from aggregation).
     eval_nonfinite : ndarray of int
@@ -97,7 +98,7 @@ class RoundRecord:
     assignments: np.ndarray
     diagnostics: dict
     loss: np.ndarray
-    accuracy: np.ndarray
+    score: np.ndarray
     diverged: np.ndarray
     eval_nonfinite: np.ndarray
     plan: RoundPlan
@@ -144,7 +145,7 @@ def evaluate_plan(engine: Engine, models: dict, plan: EvaluatePlan,
     everybody = len(clients) == n_clients and (clients == np.arange(n_clients)).all()
     loss, acc = evaluate_assigned(engine, models, np.asarray(plan.model_keys), plan.split,
                                   clients=None if everybody else clients)
-    return EvaluateOutput(loss=loss, accuracy=acc)
+    return EvaluateOutput(loss=loss, score=acc)
 
 
 def begin_round(strategy: Strategy, state: ServerState, ctx: SimulationContext,
@@ -170,7 +171,7 @@ def finish_round(strategy: Strategy, state: ServerState, ctx: SimulationContext,
     eval_out = evaluate_plan(ctx.engine, state.models, eplan, n)
     state, summary = strategy.aggregate_evaluate(server_round, state, eplan, eval_out, ctx)
     loss, acc = np.full(n, np.nan), np.full(n, np.nan)
-    loss[eplan.clients], acc[eplan.clients] = eval_out.loss, eval_out.accuracy
+    loss[eplan.clients], acc[eplan.clients] = eval_out.loss, eval_out.score
     # A model can stay finite while its logits overflow: report that per client too.
     evaluated = np.zeros(n, dtype=bool)
     evaluated[eplan.clients] = True
@@ -186,7 +187,7 @@ def finish_round(strategy: Strategy, state: ServerState, ctx: SimulationContext,
     record = RoundRecord(metrics=metrics, assignments=state.assignments.copy(),
                          diagnostics={"round": server_round, **plan.fit.diagnostics,
                                       **state.diagnostics},
-                         loss=loss, accuracy=acc, diverged=diverged, eval_nonfinite=eval_bad,
+                         loss=loss, score=acc, diverged=diverged, eval_nonfinite=eval_bad,
                          plan=plan, fit_out=fit_out)
     return state, record
 

@@ -122,7 +122,7 @@ def build_result(strategy: Strategy, state: ServerState, ctx: SimulationContext,
         errors = client_regression_table(ctx.engine, dataset, state.models, state.assignments)
         scores = {"loss": last.loss, **{c: errors[c].to_numpy() for c in errors.columns}}
     else:
-        scores = {"accuracy": last.accuracy, "loss": last.loss}
+        scores = {"accuracy": last.score, "loss": last.loss}
     client_metrics = pd.DataFrame({
         "client": dataset.client_ids,
         "cluster": state.assignments,

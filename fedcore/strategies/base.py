@@ -90,12 +90,12 @@ class EvaluatePlan:
 class EvaluateOutput:
     """Loss and primary metric of each client of an :class:`EvaluatePlan` (same order).
 
-    ``accuracy`` holds the task's primary metric: accuracy, or RMSE on a regression task
+    ``score`` holds the task's primary metric: accuracy, or RMSE on a regression task
     (:func:`fedcore.regression_metrics.primary_metric`).
     """
 
     loss: np.ndarray
-    accuracy: np.ndarray
+    score: np.ndarray
 
 
 @dataclass
@@ -197,7 +197,7 @@ def headline_metrics(eval_out: EvaluateOutput, task: str) -> dict:
     from ..regression_metrics import primary_metric
 
     metric = primary_metric(task)
-    scores = np.asarray(eval_out.accuracy, dtype=np.float64)
+    scores = np.asarray(eval_out.score, dtype=np.float64)
     some = not np.isnan(scores).all()
     mean = float(np.nanmean(scores)) if some else float("nan")
     worst = metric.worst(scores) if some else float("nan")
