@@ -35,6 +35,6 @@ with tab_clients, guard("Client scores"):
 with tab_gains, guard("Gains"):
     performance_view.show_gains(results)
 with tab_rounds, guard("Rounds"):
-    performance_view.show_rounds(results)
+    performance_view.show_rounds(results, state.dataset())
 with tab_clusters, guard("Clusters"):
     st.dataframe(performance_view.per_cluster_table(results), hide_index=True)

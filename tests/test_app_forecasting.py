@@ -79,3 +79,25 @@ def test_gains_and_per_cluster_table_use_rmse(at):
     clusters = [d.value for d in at.dataframe if "Members" in d.value.columns]
     assert clusters and {"Mean RMSE", "Worst RMSE (largest)", "Mean MAE", "Mean R²"} <= set(
         clusters[0].columns)
+
+
+def test_rounds_curves_carry_the_persistence_level(at):
+    from fedcore.forecast_baseline import persistence_baseline
+
+    at.switch_page("pages/performance.py").run()
+    _ok(at)
+    rmse = persistence_baseline(at.session_state["fl.dataset"])["rmse"]
+    for metric, level, word in (("mean_rmse", rmse.mean(), "mean"),
+                                ("worst_rmse", rmse.max(), "worst")):
+        at.radio(key="w.perf.metric").set_value(metric).run()
+        _ok(at)
+        spec = next(s for s in chart_specs(at)
+                    if s["layout"]["meta"]["name"].startswith("learning_curves"))
+        lines = [s for s in spec["layout"].get("shapes", []) if s.get("y0") == s.get("y1")]
+        assert [round(s["y0"], 6) for s in lines] == [round(float(level), 6)]
+        notes = [a.get("text", "") for a in spec["layout"].get("annotations", [])]
+        assert f"persistence (last value): {word} client RMSE" in notes
+    at.radio(key="w.perf.metric").set_value("mean_loss").run()  # no RMSE: no level line
+    spec = next(s for s in chart_specs(at)
+                if s["layout"]["meta"]["name"].startswith("learning_curves"))
+    assert not [s for s in spec["layout"].get("shapes", []) if s.get("y0") == s.get("y1")]

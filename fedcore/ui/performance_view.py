@@ -180,8 +180,13 @@ def show_gains(results: dict) -> None:
                 "gains over them.")
 
 
-def show_rounds(results: dict) -> None:
-    """Mean and worst client accuracy (RMSE for regression) over rounds."""
+#: The persistence forecast's counterpart of a round metric (a per-client reduction of its RMSE).
+PERSISTENCE_ROUND_LINES = {"mean_rmse": ("mean", np.nanmean), "worst_rmse": ("worst", np.nanmax)}
+
+
+def show_rounds(results: dict, dataset=None) -> None:
+    """Mean and worst client accuracy (RMSE for regression) over rounds; on a forecasting
+    dataset the persistence forecast's mean / worst RMSE is drawn as a level line."""
     from fedcore.plots import learning_curves
 
     from .results_view import rounds_frame
@@ -195,8 +200,14 @@ def show_rounds(results: dict) -> None:
     state.keep_valid("w.perf.metric", list(choices))
     metric = st.radio("Metric over rounds", list(choices), horizontal=True,
                       format_func=choices.get, key="w.perf.metric")
-    show_figure(learning_curves(data, metric=metric), f"{metric} over rounds", data,
-                key="rounds")
+    fig = learning_curves(data, metric=metric)
+    scores = persistence_scores(dataset) if metric in PERSISTENCE_ROUND_LINES else None
+    if scores is not None:
+        word, reduce = PERSISTENCE_ROUND_LINES[metric]
+        fig.add_hline(y=float(reduce(scores["rmse"])), line={"dash": "dash", "color": "#444444"},
+                      annotation_text=f"{PERSISTENCE_LABEL}: {word} client RMSE",
+                      annotation_position="top left")
+    show_figure(fig, f"{metric} over rounds", data, key="rounds")
 
 
 def per_cluster_table(results: dict) -> pd.DataFrame:
