@@ -58,6 +58,28 @@ def install_dataset(at, ds: FederatedDataset) -> None:
     at.session_state["fl.dataset_fingerprint"] = ds.fingerprint()
 
 
+def simulated_session(ds: FederatedDataset, methods: list[str], rounds: int = 2,
+                      model: str = "logreg", numbers: dict | None = None,
+                      timeout: float = 120):
+    """An AppTest session with ``ds`` loaded and ``methods`` run on the Simulate page.
+
+    ``numbers`` sets further number inputs of the form by key (e.g. a method parameter).
+    The caller checks the session for exceptions and errors.
+    """
+    from streamlit.testing.v1 import AppTest
+    app = AppTest.from_file(APP, default_timeout=timeout)
+    install_dataset(app, ds)
+    app.run()
+    app.switch_page("pages/simulate.py").run()
+    app.number_input(key="w.sim.rounds").set_value(rounds)
+    app.selectbox(key="w.sim.kind").set_value(model)
+    app.multiselect(key="w.sim.methods").set_value(list(methods))
+    for key, value in (numbers or {}).items():
+        app.number_input(key=key).set_value(value)
+    app.form_submit_button[0].click().run()
+    return app
+
+
 def chart_specs(at) -> list[dict]:
     """The plotly JSON specs of every chart on the current page."""
     import json

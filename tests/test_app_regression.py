@@ -7,7 +7,7 @@ ifca for 2 rounds on the Simulate page, and every page is then visited on those 
 from __future__ import annotations
 
 import pytest
-from app_support import APP, chart_specs, install_dataset
+from app_support import APP, chart_specs, simulated_session
 from regression_data import slope_groups
 from streamlit.testing.v1 import AppTest
 
@@ -31,15 +31,7 @@ def _texts(at: AppTest) -> str:
 
 @pytest.fixture(scope="module")
 def at():
-    app = AppTest.from_file(APP, default_timeout=180)
-    install_dataset(app, slope_groups())
-    app.run()
-    app.switch_page("pages/simulate.py").run()
-    app.number_input(key="w.sim.rounds").set_value(2)
-    app.selectbox(key="w.sim.kind").set_value("logreg")
-    app.multiselect(key="w.sim.methods").set_value(["fedavg", "ifca"])
-    app.form_submit_button[0].click().run()
-    return _ok(app)
+    return _ok(simulated_session(slope_groups(), ["fedavg", "ifca"], timeout=180))
 
 
 def test_simulate_shows_rmse(at):

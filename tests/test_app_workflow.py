@@ -10,11 +10,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from app_support import (
-    APP,
     chart_specs,
     embedding_spec,
-    install_dataset,
     plotly_array,
+    simulated_session,
     trace_clusters,
     two_group_dataset,
     two_group_table,
@@ -46,16 +45,8 @@ def _figure_names(at: AppTest) -> list[str]:
 
 @pytest.fixture(scope="module")
 def at():
-    app = AppTest.from_file(APP, default_timeout=120)
-    install_dataset(app, two_group_dataset())
-    app.run()
-    app.switch_page("pages/simulate.py").run()
-    app.number_input(key="w.sim.rounds").set_value(2)
-    app.selectbox(key="w.sim.kind").set_value("logreg")
-    app.multiselect(key="w.sim.methods").set_value(["fedavg", "flhc"])
-    app.number_input(key="w.sim.p.flhc.warmup_rounds").set_value(1)
-    app.form_submit_button[0].click().run()
-    return _ok(app)
+    return _ok(simulated_session(two_group_dataset(), ["fedavg", "flhc"],
+                                 numbers={"w.sim.p.flhc.warmup_rounds": 1}))
 
 
 def test_simulation_stores_results_and_draws_learning_curves(at):

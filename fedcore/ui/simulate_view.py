@@ -64,7 +64,8 @@ def run_form(n_clients: int, is_image: bool = False, n_true_groups: int | None =
                              help="Proximal term; 0 = plain local SGD (FedAvg).")
         frac = c3.slider("Fraction of clients per round", 0.05, 1.0, 1.0, 0.05, key="w.sim.frac")
         seed = c4.number_input("Model seed", 0, 2**31 - 1, 0, key="w.sim.seed")
-        loss, delta = _loss_widgets(task)
+        # Classification always trains on cross-entropy (auto): no loss choice to offer.
+        loss, delta = loss_widgets("w.sim") if task == "regression" else ("auto", 1.0)
         st.markdown("**Methods**")
         methods = st.multiselect("Methods to run", names,
                                  default=[m for m in DEFAULT_METHODS if m in names],
@@ -115,14 +116,6 @@ def run_form(n_clients: int, is_image: bool = False, n_true_groups: int | None =
         show_error(exc, "Invalid settings")
         return None
     return config, chosen, oracle_methods
-
-
-def _loss_widgets(task: str) -> tuple[str, float]:
-    """Loss and Huber delta (regression only; a classification task trains on
-    cross-entropy, ``auto``)."""
-    if task != "regression":
-        return "auto", 1.0
-    return loss_widgets("w.sim")
 
 
 def validate_methods(methods: dict[str, dict]) -> str | None:
