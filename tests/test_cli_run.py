@@ -94,7 +94,10 @@ def start_run(tmp_path, out):
            "FEDLENS_TEST_BARRIER": str(barrier)}
     cmd = [sys.executable, "-m", "fedcore", "run", *SMALL[:-3], "--rounds", "4",
            "--method", "fedavg", "--out", str(out)]
-    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stderr=subprocess.PIPE, text=True)
+    # Ctrl-C as at a terminal: a suite started in the background (no job control) inherits an
+    # IGNORED SIGINT, which Python then never turns into KeyboardInterrupt.
+    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     deadline = time.monotonic() + 300
     while not barrier.exists():
         assert proc.poll() is None, proc.stderr.read()[-500:]
