@@ -95,7 +95,7 @@ def results_task(results: dict[str, SimulationResult]) -> str:
     return common_task(task_of(r) for r in results.values())
 
 
-def _score_columns(task: str) -> list[str]:
+def score_columns(task: str) -> list[str]:
     """Per-client score columns of a task, the primary metric first."""
     return ["accuracy"] if task == "classification" else [
         primary_metric(task).name, *(c for c in REGRESSION_COLUMNS
@@ -108,7 +108,7 @@ def client_accuracy_table(results: dict[str, SimulationResult]) -> pd.DataFrame:
 
     Regression runs give ``rmse, mae, r2`` in place of ``accuracy``.
     """
-    scores = _score_columns(results_task(results))
+    scores = score_columns(results_task(results))
     frames = []
     for name, res in results.items():
         cm = res.client_metrics
@@ -187,7 +187,7 @@ def run_summary(result: SimulationResult) -> dict:
            f"std_client_{name}": stat(np.std, values),
            f"worst_client_{name}": stat(metric.worst, values),
            f"p{tail}_client_{name}": stat(lambda a: np.percentile(a, tail), values)}
-    for extra in _score_columns(task)[1:]:
+    for extra in score_columns(task)[1:]:
         out[f"mean_client_{extra}"] = stat(np.mean, finite(extra))
     return {**out, "ari": ari, "n_clusters": int(np.unique(assignments[assignments >= 0]).size),
             "estimated_k": estimated_k(result.diagnostics), "task": task,
@@ -211,7 +211,7 @@ def method_summary(results: dict[str, SimulationResult]) -> pd.DataFrame:
     task = results_task(results)
     name = primary_metric(task).name
     tail = "p10" if primary_metric(task).higher_is_better else "p90"
-    extras = _score_columns(task)[1:]
+    extras = score_columns(task)[1:]
     columns = ["method", f"mean_{name}", "std", f"worst_{name}", f"{tail}_{name}",
                *(f"mean_{e}" for e in extras), "ari", "n_clusters", "wall_seconds"]
     rows = []

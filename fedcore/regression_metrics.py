@@ -73,6 +73,12 @@ def common_task(tasks, default: str = "classification") -> str:
     return found.pop() if found else default
 
 
+def metric_named(name: str) -> Metric:
+    """The primary :class:`Metric` called ``name`` (``accuracy`` or ``rmse``, as runs record
+    it under ``primary_metric``)."""
+    return next(m for m in PRIMARY.values() if m.name == name)
+
+
 def primary_metric(task: str) -> Metric:
     """The metric that ranks methods on a ``task`` (``classification`` or ``regression``)."""
     return PRIMARY[task]

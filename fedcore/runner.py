@@ -12,7 +12,6 @@ import numpy as np
 
 from .config import SimulationConfig
 from .errors import ConfigError
-from .regression_metrics import task_of
 
 
 @dataclass
@@ -150,25 +149,20 @@ def summary_dict(spec: ExperimentSpec, dataset, result) -> dict:
     mean_client_mae, mean_client_r2`` and ``client_rmse, client_mae, client_r2``. Both say
     their ``task`` and ``primary_metric``.
     """
-    from .metrics import run_summary
+    from .data_cache import dataset_fingerprint
+    from .metrics import run_summary, score_columns
     from .provenance import package_versions
-    from .regression_metrics import REGRESSION_COLUMNS
 
     truth = result.true_groups
     headline = run_summary(result)
-    if task_of(result) == "regression":
-        scores = {f"{k}_client_{m}": _json_float(headline[f"{k}_client_{m}"])
-                  for k, m in (("mean", "rmse"), ("worst", "rmse"), ("mean", "mae"),
-                               ("mean", "r2"))}
-        per_client = {f"client_{m}": {c: _json_float(v) for c, v in zip(
-            result.client_ids, result.client_metrics[m].to_numpy(dtype=float))}
-            for m in REGRESSION_COLUMNS}
-    else:
-        scores = {k: _json_float(headline[k])
-                  for k in ("mean_client_accuracy", "worst_client_accuracy")}
-        acc = result.client_metrics["accuracy"].to_numpy(dtype=float)
-        per_client = {"client_accuracy": {c: _json_float(a)
-                                          for c, a in zip(result.client_ids, acc)}}
+    # The primary metric first (its mean and worst), then the task's other client scores.
+    primary, *extras = score_columns(headline["task"])
+    scores = {key: _json_float(headline[key]) for key in (
+        f"mean_client_{primary}", f"worst_client_{primary}",
+        *(f"mean_client_{e}" for e in extras))}
+    per_client = {f"client_{m}": {c: _json_float(v) for c, v in zip(
+        result.client_ids, result.client_metrics[m].to_numpy(dtype=float))}
+        for m in (primary, *extras)}
     return {
         "method": result.method,
         "params": result.params,
@@ -193,5 +187,5 @@ def summary_dict(spec: ExperimentSpec, dataset, result) -> dict:
         "seeds": {"data_seed": spec.data_seed, "model_seed": spec.config.seed},
         "spec": spec.to_dict(),
         "versions": package_versions(),
-        "dataset_fingerprint": dataset.fingerprint(),
+        "dataset_fingerprint": dataset_fingerprint(dataset),  # hashed once per dataset
     }

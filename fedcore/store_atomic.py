@@ -1,4 +1,5 @@
-"""Atomic replacement of a run directory, and the repair of an interrupted one.
+"""Atomic replacement of a run directory (and of one file), and the repair of an
+interrupted one.
 
 Used by :func:`fedcore.store.save_run`: on Linux the finished temporary directory and the
 previous run are swapped in one ``renameat2(RENAME_EXCHANGE)`` call, so the run directory
@@ -33,6 +34,15 @@ def exchange(a: Path, b: Path) -> bool:
     if err in (errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP, errno.EXDEV):
         return False
     raise OSError(err, os.strerror(err), str(b))
+
+
+def write_text_atomic(path: str | Path, text: str) -> None:
+    """Write ``path`` so that readers see the old file or the whole new one, never a part:
+    the text goes to a temporary file of this process first, then replaces ``path``."""
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.part")
+    tmp.write_text(text)
+    os.replace(tmp, path)
 
 
 def _pid_alive(pid: int) -> bool:

@@ -24,6 +24,7 @@ import json
 from pathlib import Path
 
 from ..provenance import package_versions
+from ..store_atomic import write_text_atomic
 from .aggregate import collect_results, failed_cells, write_grid_outputs
 from .executors import DEFAULT_BACKEND, GRID_REPRESENTATION_FLOATS, GridReport, run_cells
 from .spec import GridCell, GridSpec, parse_grid_params
@@ -89,6 +90,4 @@ def run_grid(grid: GridSpec, out_dir: str | Path, executor: str = "local",
 
 
 def _write_meta(out_dir: Path, meta: dict) -> None:
-    tmp = out_dir / ".grid.json.part"
-    tmp.write_text(json.dumps(meta, indent=2) + "\n")
-    tmp.replace(out_dir / "grid.json")
+    write_text_atomic(out_dir / "grid.json", json.dumps(meta, indent=2) + "\n")

@@ -15,7 +15,6 @@ computed once and kept in ``baselines/<cell_id>.persistence.json`` of the grid d
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import pandas as pd
@@ -24,6 +23,7 @@ from ..forecast_baseline import persistence_baseline
 from ..kmode import row_label
 from ..runner import ExperimentSpec, load_spec_dataset
 from ..store import read_json
+from ..store_atomic import write_text_atomic
 
 METHOD = "persistence"
 #: The K column of the persistence row: it has no model and no clusters.
@@ -74,9 +74,7 @@ def _cell_scores(grid_dir: Path, cell_id: str) -> dict | None:
               "mean_client_r2": float(clients["r2"].mean())}
     try:
         cache.parent.mkdir(exist_ok=True)
-        tmp = cache.with_suffix(f".{os.getpid()}.part")
-        tmp.write_text(json.dumps(scores))
-        os.replace(tmp, cache)
+        write_text_atomic(cache, json.dumps(scores))
     except OSError:
         pass  # a read-only grid directory: recomputed next time
     return scores

@@ -28,6 +28,7 @@ from pathlib import Path
 
 from ..errors import ConfigError
 from ..store import is_complete, save_run
+from ..store_atomic import write_text_atomic
 from . import round_progress
 from .batches import plan_batches
 from .round_progress import CounterProgress, GridShare
@@ -144,9 +145,7 @@ def _record(out_dir: Path, outcome: dict, max_representation_floats: int | None)
                  max_representation_floats=max_representation_floats)
         return
     cell_dir.mkdir(parents=True, exist_ok=True)
-    tmp = cell_dir / ".error.txt.part"
-    tmp.write_text(outcome["error"])
-    os.replace(tmp, cell_dir / "error.txt")
+    write_text_atomic(cell_dir / "error.txt", outcome["error"])
 
 
 #: Seconds between two checks of a pool worker that its driver is still alive.

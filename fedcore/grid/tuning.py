@@ -22,6 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..regression_metrics import metric_named
 from ..store import is_complete, read_json
 
 
@@ -126,7 +127,7 @@ def choose(grid, grid_dir: str | Path) -> list[dict]:
                 and r["validation_accuracy"] is not None
                 and np.isfinite(r["validation_accuracy"])]
         metric = metrics.get((scenario, method, k_mode), "accuracy")
-        sign = 1.0 if metric == "accuracy" else -1.0  # RMSE: the lowest wins
+        sign = 1.0 if metric_named(metric).higher_is_better else -1.0  # RMSE: lowest wins
         best = max(full, key=lambda r: sign * r["validation_accuracy"],
                    default=None)  # first wins
         out.append({"scenario": scenario, "method": method, "k_mode": k_mode,
@@ -153,7 +154,7 @@ def tuning_lines(records: list[dict], tune_seeds: list, fraction: float = 0.2) -
     for r in records:
         mode = f" [K {r['k_mode']}]" if r["k_mode"] else ""
         chosen = ", ".join(f"{k}={v}" for k, v in r["params"].items()) or "defaults"
-        metric = "RMSE" if r.get("metric") == "rmse" else "accuracy"
+        metric = metric_named(r.get("metric", "accuracy")).label
         score = "" if r["score"] is None else f" (validation {metric} {r['score']:.3f})"
         lines.append(f"  {r['scenario'] or 'none'} / {r['method']}{mode}: {chosen}{score}"
                      + ("" if r["status"] == "chosen" else f" -- {r['status']}"))

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ..params import Param, validate
-from ..regression_metrics import task_of
+from ..regression_metrics import primary_metric, task_of
 
 if TYPE_CHECKING:
     from ..config import SimulationConfig
@@ -194,8 +194,6 @@ class Strategy:
 def headline_metrics(eval_out: EvaluateOutput, task: str) -> dict:
     """``mean_<metric>, worst_<metric>, mean_loss`` of one evaluation (see
     :meth:`Strategy.aggregate_evaluate`)."""
-    from ..regression_metrics import primary_metric
-
     metric = primary_metric(task)
     scores = np.asarray(eval_out.score, dtype=np.float64)
     some = not np.isnan(scores).all()

@@ -57,9 +57,10 @@ def summary_table(results: dict) -> pd.DataFrame:
 PERSISTENCE_LABEL = "persistence (last value)"
 
 
-def persistence_scores(dataset) -> pd.DataFrame | None:
+def persistence_of(dataset) -> pd.DataFrame | None:
     """Per-client scores of the persistence forecast on ``dataset``'s test windows (None
-    when the dataset was not made by the forecasting scenario)."""
+    when the dataset was not made by the forecasting scenario). The page computes it once
+    and hands it to the table and figures below."""
     if dataset is None or not getattr(dataset, "is_regression", False) or \
             "forecasting" not in (dataset.provenance or {}):
         return None
@@ -67,10 +68,9 @@ def persistence_scores(dataset) -> pd.DataFrame | None:
     return persistence_baseline(dataset)
 
 
-def with_persistence(summary: pd.DataFrame, dataset) -> pd.DataFrame:
+def with_persistence(summary: pd.DataFrame, scores: pd.DataFrame | None) -> pd.DataFrame:
     """``summary`` plus a row for the persistence forecast (needs no training, so no
-    clusters, ARI or time) when ``dataset`` is a forecasting dataset."""
-    scores = persistence_scores(dataset)
+    clusters, ARI or time) when there are persistence ``scores`` (:func:`persistence_of`)."""
     if scores is None or "mean_rmse" not in summary:
         return summary
     rmse = scores["rmse"].to_numpy(float)
@@ -113,9 +113,16 @@ READABLE = {"ari": "ARI", "p10_accuracy": "P10 accuracy", "n_clusters": "Cluster
             "p90_rmse": "P90 RMSE"}
 
 
-def show_accuracy(results: dict, dataset=None) -> None:
+def add_persistence_level(fig, scores: pd.DataFrame, word: str, reduce) -> None:
+    """Draw ``reduce`` of the persistence forecast's client RMSE as a dashed level."""
+    fig.add_hline(y=float(reduce(scores["rmse"])), line={"dash": "dash", "color": "#444444"},
+                  annotation_text=f"{PERSISTENCE_LABEL}: {word} client RMSE",
+                  annotation_position="top left")
+
+
+def show_accuracy(results: dict, persistence: pd.DataFrame | None = None) -> None:
     """Box + strip of client accuracy (RMSE for regression) per method, coloured by
-    cluster or true group."""
+    cluster or true group; the persistence forecast's mean RMSE as a level when given."""
     from fedcore.metrics import client_accuracy_table
     from fedcore.plots import accuracy_box_strip
 
@@ -140,12 +147,8 @@ def show_accuracy(results: dict, dataset=None) -> None:
     title = f"Client {metric.label} by method ({direction(metric)})"
     fig = accuracy_box_strip(table, color=color, title=title, metric=metric.name,
                              label=metric.label)
-    scores = persistence_scores(dataset) if not metric.higher_is_better else None
-    if scores is not None:
-        fig.add_hline(y=float(np.nanmean(scores["rmse"])), line={"dash": "dash",
-                                                                   "color": "#444444"},
-                      annotation_text=f"{PERSISTENCE_LABEL}: mean RMSE",
-                      annotation_position="top left")
+    if persistence is not None and not metric.higher_is_better:
+        add_persistence_level(fig, persistence, "mean", np.nanmean)
     show_figure(fig, f"client {metric.label}", table, key="acc_box")
 
 
@@ -184,29 +187,25 @@ def show_gains(results: dict) -> None:
 PERSISTENCE_ROUND_LINES = {"mean_rmse": ("mean", np.nanmean), "worst_rmse": ("worst", np.nanmax)}
 
 
-def show_rounds(results: dict, dataset=None) -> None:
-    """Mean and worst client accuracy (RMSE for regression) over rounds; on a forecasting
-    dataset the persistence forecast's mean / worst RMSE is drawn as a level line."""
+def show_rounds(results: dict, persistence: pd.DataFrame | None = None) -> None:
+    """Mean and worst client accuracy (RMSE for regression) over rounds; the persistence
+    forecast's mean / worst RMSE is drawn as a level line when given."""
+    from fedcore.metrics import results_task
     from fedcore.plots import learning_curves
 
     from .results_view import rounds_frame
-    from .task_metrics import metric_for, round_metrics, task_of
+    from .task_metrics import round_metrics
 
     data = rounds_frame(results)
     if data.empty:
         return
-    metric_for(results)  # one task (raises a clear error otherwise)
-    choices = round_metrics(task_of(next(iter(results.values()))))
+    choices = round_metrics(results_task(results))  # one task (a clear error otherwise)
     state.keep_valid("w.perf.metric", list(choices))
     metric = st.radio("Metric over rounds", list(choices), horizontal=True,
                       format_func=choices.get, key="w.perf.metric")
     fig = learning_curves(data, metric=metric)
-    scores = persistence_scores(dataset) if metric in PERSISTENCE_ROUND_LINES else None
-    if scores is not None:
-        word, reduce = PERSISTENCE_ROUND_LINES[metric]
-        fig.add_hline(y=float(reduce(scores["rmse"])), line={"dash": "dash", "color": "#444444"},
-                      annotation_text=f"{PERSISTENCE_LABEL}: {word} client RMSE",
-                      annotation_position="top left")
+    if persistence is not None and metric in PERSISTENCE_ROUND_LINES:
+        add_persistence_level(fig, persistence, *PERSISTENCE_ROUND_LINES[metric])
     show_figure(fig, f"{metric} over rounds", data, key="rounds")
 
 

@@ -11,10 +11,6 @@ from fedcore.regression_metrics import Metric, common_task, primary_metric, task
 
 __all__ = ["by_task", "direction", "metric_for", "round_metrics", "task_of"]
 
-#: Headline names of the summary columns, per task.
-TASK_WORDS = {"classification": "accuracy", "regression": "RMSE"}
-
-
 def by_task(results: dict) -> dict[str, dict]:
     """``{task: {key: result}}`` in first-seen order (one table per task)."""
     out: dict[str, dict] = {}
@@ -57,6 +53,6 @@ def dataset_caption(ds) -> str:
 
 def score_text(result) -> str:
     """The headline score of a finished run for its progress bar."""
-    if getattr(result, "is_regression", False):
+    if task_of(result) == "regression":
         return f"mean RMSE {result.mean_client_score:.3f} (lower is better)"
     return f"mean accuracy {result.mean_client_accuracy:.3f}"
