@@ -144,6 +144,11 @@ class FederatedDataset:
         """Factor from standardised to raw target units (1.0 when targets are raw)."""
         return 1.0 if self.target_scale is None else self.target_scale[1]
 
+    @property
+    def target_name(self) -> str:
+        """Name of a regression dataset's target (its single label name)."""
+        return str(self.label_names[0]) if len(self.label_names) else "target"
+
     def raw_targets(self, y) -> np.ndarray:
         """Stored (possibly standardised) targets or predictions in the target's own units."""
         y = np.asarray(y, dtype=np.float64)

@@ -167,7 +167,7 @@ def _label_stats(dataset: FederatedDataset, y) -> dict[str, float]:
     if getattr(dataset, "is_regression", False):
         y = dataset.raw_targets(y) if hasattr(dataset, "raw_targets") else np.asarray(
             y, dtype=np.float64)  # the target's own units, like the features
-        name = dataset.label_names[0] if dataset.label_names else "target"
+        name = dataset.target_name
         return {f"label: mean {name}": float(y.mean()) if y.size else 0.0,
                 f"label: std {name}": float(y.std()) if y.size else 0.0}
     counts = np.bincount(np.asarray(y, dtype=np.int64), minlength=dataset.n_classes)

@@ -151,7 +151,7 @@ def _output_units(dataset: FederatedDataset) -> tuple[float, str]:
     """Factor from the model's output to reported units, and how that output is named."""
     if not getattr(dataset, "is_regression", False):
         return 1.0, "predicted-class logit"
-    target = dataset.label_names[0] if dataset.label_names else "target"
+    target = dataset.target_name
     if dataset.target_scale is None:
         return 1.0, f"predicted {target}"
     return dataset.target_std, f"predicted {target}, in its own units"

@@ -183,7 +183,7 @@ def handle_upload(content: bytes, filename: str, client_column: str | None,
     state.set_dataset(ds, {"kind": "upload", "filename": filename, "content": content,
                            "seed": 0, "client_column": client_column,
                            "label_column": label_column, "task": task})
-    what = f", regression of {target_name(ds)}" if task == "regression" else ""
+    what = f", regression of {ds.target_name}" if task == "regression" else ""
     st.success(f"Loaded {filename}: {ds.n_clients} clients{what}.")
     return True
 
@@ -201,7 +201,7 @@ def preview(ds) -> None:
     c2.metric("Samples (train + test)", int(ds.train_sizes().sum() + ds.test_sizes().sum()))
     c3.metric("Features", ds.n_features)
     if regression:
-        c4.metric("Task", "regression", help=f"Continuous target: {target_name(ds)}")
+        c4.metric("Task", "regression", help=f"Continuous target: {ds.target_name}")
     else:
         c4.metric("Classes", ds.n_classes)
     if ds.provenance:
@@ -222,11 +222,6 @@ def preview(ds) -> None:
         st.dataframe(feature_summary(ds), hide_index=True)
 
 
-def target_name(ds) -> str:
-    """The name of a regression dataset's target (its single label name)."""
-    return str(ds.label_names[0]) if len(ds.label_names) else "target"
-
-
 def label_figure(ds, show_figure) -> None:
     """Label mix per client (heatmap) or, for a regression target, its distribution per
     client (train and test boxes)."""
@@ -235,7 +230,7 @@ def label_figure(ds, show_figure) -> None:
 
     if getattr(ds, "is_regression", False):
         data = dataset_target_frame(ds)
-        show_figure(target_distribution_box(data, label=target_name(ds)),
+        show_figure(target_distribution_box(data, label=ds.target_name),
                     "target distribution", data, key="labels")
         return
     counts = ds.label_counts()

@@ -42,8 +42,7 @@ def round_metrics(task: str) -> dict[str, str]:
 def dataset_caption(ds) -> str:
     """One line describing the loaded dataset for the Simulate page."""
     if getattr(ds, "is_regression", False):
-        target = ds.label_names[0] if len(ds.label_names) else "target"
-        what = f"regression of **{target}** (scored by RMSE, MAE and R²)"
+        what = f"regression of **{ds.target_name}** (scored by RMSE, MAE and R²)"
     else:
         what = f"{ds.n_classes} classes"
     return (f"Dataset **{ds.name}**: {ds.n_clients} clients, {ds.n_features} features, "
