@@ -8,7 +8,7 @@ import sys
 import time
 from pathlib import Path
 
-from ..config import FitConfig, ModelSpec, SimulationConfig
+from ..config import LOSSES, FitConfig, ModelSpec, SimulationConfig
 from ..errors import ConfigError
 from ..partition import SCENARIOS
 
@@ -64,7 +64,7 @@ def add_training_arguments(p) -> None:
     p.add_argument("--batch", type=int, default=32)
     p.add_argument("--optimizer", default="sgd", choices=["sgd", "adam"])
     p.add_argument("--prox-mu", type=float, default=0.0)
-    p.add_argument("--loss", default="auto", choices=["auto", "cross_entropy", "mse", "huber"],
+    p.add_argument("--loss", default="auto", choices=list(LOSSES),
                    help="training loss: auto = cross-entropy for classification, MSE for "
                         "regression; huber needs a regression dataset")
     p.add_argument("--huber-delta", type=float, default=1.0,
